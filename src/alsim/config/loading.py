@@ -1,0 +1,216 @@
+"""Reading scenarios: presets and user TOML files, `extends`, `--set` overrides, sources.
+
+A scenario file is TOML. A leaf is either a plain value or a table
+``{ value = ..., source = "..." }``; presets shipped with alsim give a source for
+every leaf (a paper with figure or table, or ``assumed: reason``). A file may start
+with ``extends = "PRESET"`` and then give only what it changes.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .schema import Scenario
+
+PRESET_PACKAGE = "alsim.config.presets"
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be built: names the field and what is allowed."""
+
+
+def preset_names() -> list[str]:
+    """Names of the presets shipped with alsim, sorted."""
+    files = resources.files(PRESET_PACKAGE).iterdir()
+    return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
+
+
+def _read_toml_text(text: str, origin: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{origin}: malformed TOML: {exc}") from None
+
+
+def _preset_tree(name: str) -> dict[str, Any]:
+    if name not in preset_names():
+        raise ScenarioError(f"unknown preset '{name}'; allowed: {', '.join(preset_names())}")
+    text = resources.files(PRESET_PACKAGE).joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    return _read_toml_text(text, f"preset {name}")
+
+
+def _is_leaf_table(node: Any) -> bool:
+    return isinstance(node, dict) and "value" in node and set(node) <= {"value", "source"}
+
+
+def split_sources(tree: dict[str, Any], prefix: str = "") -> tuple[dict[str, Any], dict[str, str]]:
+    """Separate ``{value, source}`` leaves into a plain value tree and a map path -> source."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for key, node in tree.items():
+        path = f"{prefix}{key}"
+        if _is_leaf_table(node):
+            values[key] = node["value"]
+            if "source" in node:
+                sources[path] = str(node["source"])
+        elif isinstance(node, dict):
+            values[key], sub = split_sources(node, prefix=f"{path}.")
+            sources.update(sub)
+        else:
+            values[key] = node
+    return values, sources
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, node in update.items():
+        if isinstance(node, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], node)
+        else:
+            merged[key] = copy.deepcopy(node)
+    return merged
+
+
+def _resolve_file(path: Path, depth: int = 0) -> tuple[dict[str, Any], dict[str, str]]:
+    if depth > 8:
+        raise ScenarioError(f"{path}: 'extends' chain is too deep (more than 8)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read scenario file {path}: {exc.strerror}") from None
+    tree = _read_toml_text(text, str(path))
+    return _resolve_tree(tree, origin=str(path), base_dir=path.parent, depth=depth)
+
+
+def _resolve_tree(tree: dict[str, Any], *, origin: str, base_dir: Path | None, depth: int) -> tuple[dict[str, Any], dict[str, str]]:
+    parent = tree.pop("extends", None)
+    values, sources = split_sources(tree)
+    sources = {k: v for k, v in sources.items()}
+    for path in _leaf_paths(values):
+        sources.setdefault(path, f"set in {origin}")
+    if parent is None:
+        return values, sources
+    if not isinstance(parent, str):
+        raise ScenarioError(f"{origin}: 'extends' must be a preset name or a file path, got {parent!r}")
+    if parent in preset_names():
+        base_values, base_sources = split_sources(_preset_tree(parent))
+    elif base_dir is not None and (base_dir / parent).is_file():
+        base_values, base_sources = _resolve_file(base_dir / parent, depth + 1)
+    else:
+        raise ScenarioError(f"{origin}: extends unknown preset or file '{parent}'; presets: {', '.join(preset_names())}")
+    return _merge(base_values, values), {**base_sources, **sources}
+
+
+def _leaf_paths(tree: dict[str, Any], prefix: str = "") -> list[str]:
+    paths = []
+    for key, node in tree.items():
+        if isinstance(node, dict):
+            paths.extend(_leaf_paths(node, f"{prefix}{key}."))
+        else:
+            paths.append(f"{prefix}{key}")
+    return paths
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``dotted.path=value`` (the value is read as a TOML literal, else as a string)."""
+    if "=" not in text:
+        raise ScenarioError(f"--set '{text}': expected dotted.path=value")
+    path, raw = (part.strip() for part in text.split("=", 1))
+    if not path or any(not part for part in path.split(".")):
+        raise ScenarioError(f"--set '{text}': the path must be dotted names, e.g. rates.sprouting=0.1")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError(f"--set {path}: {raw} is not a finite number")
+    return path, value
+
+
+def _apply_override(tree: dict[str, Any], path: str, value: Any) -> None:
+    node = tree
+    parts = path.split(".")
+    for depth, key in enumerate(parts):
+        here = ".".join(parts[:depth]) or "the scenario"
+        if not isinstance(node, dict) or key not in node:
+            allowed = sorted(node) if isinstance(node, dict) else []
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ScenarioError(f"--set {path}: unknown field '{key}' in {here}{suggestion}; allowed: {', '.join(allowed)}")
+        if depth == len(parts) - 1:
+            if isinstance(node[key], dict):
+                raise ScenarioError(f"--set {path}: '{path}' is a table; set one of its fields: {', '.join(sorted(node[key]))}")
+            node[key] = value
+        else:
+            node = node[key]
+
+
+def _validate(values: dict[str, Any]) -> Scenario:
+    try:
+        return Scenario.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "scenario"
+        got = first.get("input")
+        shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        more = f" [and {exc.error_count() - 1} more problem(s)]" if exc.error_count() > 1 else ""
+        raise ScenarioError(f"field '{field}': {first['msg']}{shown}{more}") from None
+
+
+def load_scenario(spec: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> tuple[Scenario, dict[str, str]]:
+    """Build a validated scenario from a preset name or a TOML file, plus ``--set`` overrides.
+
+    Returns the scenario and a map from each dotted parameter path to its source.
+    Raises :class:`ScenarioError` with a message that names the field.
+    """
+    spec_text = str(spec)
+    if spec_text in preset_names():
+        values, sources = split_sources(_preset_tree(spec_text))
+    elif spec_text.endswith(".toml") or Path(spec_text).is_file():
+        values, sources = _resolve_file(Path(spec_text))
+    else:
+        raise ScenarioError(f"unknown preset '{spec_text}' (and no such TOML file); allowed presets: {', '.join(preset_names())}")
+    for text in overrides:
+        path, value = parse_override(text)
+        _apply_override(values, path, value)
+        sources[path] = "set on the command line"
+    return _validate(values), sources
+
+
+def scenario_to_toml(scenario: Scenario) -> str:
+    """Write a resolved scenario as TOML (round-trips through :func:`load_scenario`)."""
+    lines: list[str] = []
+
+    def emit(tree: dict[str, Any], prefix: str) -> None:
+        scalars = {k: v for k, v in tree.items() if not isinstance(v, dict)}
+        tables = {k: v for k, v in tree.items() if isinstance(v, dict)}
+        if scalars:
+            if prefix:
+                lines.append(f"[{prefix}]")
+            for key, value in scalars.items():
+                lines.append(f"{key} = {_toml_literal(value)}")
+            lines.append("")
+        for key, value in tables.items():
+            emit(value, f"{prefix}.{key}" if prefix else key)
+
+    emit(scenario.model_dump(mode="json"), "")
+    return "\n".join(lines)
+
+
+def _toml_literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    raise TypeError(f"cannot write {value!r} as TOML")

@@ -1,0 +1,1 @@
+"""Numerics: the state arrays, the vectorised stochastic stepper and the reference stepper."""

@@ -1,0 +1,69 @@
+"""NMJ innervation, motor-neuron and axon counts, motor units and force (docs/model.md, Readouts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine.runner import Census
+
+
+@dataclass(frozen=True)
+class Readout:
+    name: str
+    units: str
+    description: str
+
+
+READOUTS: tuple[Readout, ...] = (
+    Readout("endplates_innervated_fraction", "fraction of intact endplates",
+            "Endplates fully or partially innervated (alpha-bungarotoxin-labelled endplates overlapped by a nerve terminal)."),
+    Readout("endplates_fully_innervated_fraction", "fraction of intact endplates",
+            "Endplates fully covered by their nerve terminal."),
+    Readout("endplates_denervated_fraction", "fraction of intact endplates",
+            "Endplates with no nerve terminal (vacant)."),
+    Readout("motor_neurons_alive_fraction", "fraction of the muscle's motor pool",
+            "Motor-neuron cell bodies alive (spinal-cord counts of the muscle's pool)."),
+    Readout("axons_intact_fraction", "fraction of the muscle's motor pool",
+            "Motor axons not degenerated (ventral-root counts)."),
+    Readout("motor_units_functional_fraction", "fraction of the muscle's motor pool",
+            "Motor units with an intact axon and at least one innervated endplate (what EMG counts)."),
+    Readout("mean_motor_unit_size", "fibres per functional unit",
+            "Innervated endplates per functional motor unit (grows with collateral sprouting)."),
+    Readout("force_fraction", "fraction of the subject's own day-0 force",
+            "Maximal muscle force from innervated fibres: cross-section x specific force x transmission."),
+)
+
+TYPED_READOUTS: tuple[Readout, ...] = (
+    Readout("motor_units_functional_by_type_fraction", "fraction of the muscle's units of that type",
+            "Functional motor units of each type (S, FR, FF)."),
+    Readout("motor_neurons_alive_by_type_fraction", "fraction of the muscle's units of that type",
+            "Motor neurons alive, by type (S, FR, FF)."),
+)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    return np.divide(numerator, denominator, out=np.full(numerator.shape, np.nan), where=denominator > 0)
+
+
+def lab_readouts(census: Census, units_per_muscle: np.ndarray, units_per_type: np.ndarray) -> dict[str, np.ndarray]:
+    """Readouts per (subject, muscle, day), and per (subject, muscle, type, day) for the typed ones.
+
+    ``units_per_muscle`` is (M,), ``units_per_type`` (M, 3): the denominators of the unit counts.
+    """
+    c = census.counts
+    pool = units_per_muscle[None, :, None].astype(np.float64)
+    typed_pool = np.broadcast_to(units_per_type[None, :, :, None].astype(np.float64), c["units_alive_by_type"].shape)
+    return {
+        "endplates_innervated_fraction": _ratio(c["endplates_covered"], c["endplates_intact"]),
+        "endplates_fully_innervated_fraction": _ratio(c["endplates_full"], c["endplates_intact"]),
+        "endplates_denervated_fraction": _ratio(c["endplates_intact"] - c["endplates_covered"], c["endplates_intact"]),
+        "motor_neurons_alive_fraction": c["units_alive"] / pool,
+        "axons_intact_fraction": c["units_axon_intact"] / pool,
+        "motor_units_functional_fraction": c["units_functional"] / pool,
+        "mean_motor_unit_size": _ratio(c["functional_size_sum"], c["units_functional"]),
+        "force_fraction": _ratio(c["force"], c["force"][..., :1]),
+        "motor_units_functional_by_type_fraction": _ratio(c["units_functional_by_type"], typed_pool),
+        "motor_neurons_alive_by_type_fraction": _ratio(c["units_alive_by_type"], typed_pool),
+    }

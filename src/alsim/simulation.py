@@ -1,0 +1,88 @@
+"""The one verb of a run: ``simulate(scenario, ...) -> xarray.Dataset``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import numpy as np
+import xarray as xr
+
+from . import __version__
+from .biology.motor_units import build_layout
+from .config.schema import UNIT_TYPES, Scenario
+from .engine.runner import Census, simulate_census
+from .engine.streams import fresh_seed
+from .readouts import READOUTS, TYPED_READOUTS, clinical_endpoints, lab_readouts
+from .readouts.clinical import END_STAGE_DEFINITION, ONSET_DEFINITION
+
+
+def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None, seed: int | None = None,
+             workers: int = 1, progress: Callable[[int], None] | None = None) -> xr.Dataset:
+    """Simulate a cohort of ``subjects`` animals of ``scenario`` for ``days`` days.
+
+    Main arguments: the scenario (see :func:`alsim.load_scenario`), the number of
+    subjects and days (default: the scenario's ``horizon_days``).
+    Tuning: ``seed`` (``None`` draws one from OS entropy; the seed used is stored in
+    the result), ``workers`` (processes; results do not depend on it), ``progress``
+    (called with subject-days completed).
+
+    Returns an :class:`xarray.Dataset` with dims ``subject``, ``muscle``, ``day`` (age in
+    days) and ``unit_type``; readouts are NaN after each subject's end stage.
+    """
+    if subjects < 1:
+        raise ValueError(f"subjects must be at least 1, got {subjects}")
+    days = scenario.horizon_days if days is None else days
+    if days < 1:
+        raise ValueError(f"days must be at least 1, got {days}")
+    seed = fresh_seed() if seed is None else int(seed)
+    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, workers=workers, progress=progress)
+    return results_dataset(scenario, census, seed=seed)
+
+
+def results_dataset(scenario: Scenario, census: Census, *, seed: int) -> xr.Dataset:
+    """Assemble the readouts of a census into the results Dataset (end-stage masking included)."""
+    layout = build_layout(scenario)
+    muscles = list(layout.muscle_names)
+    n_days = census.counts["force"].shape[-1]
+    units_per_muscle = np.diff(layout.unit_start)
+    values = lab_readouts(census, units_per_muscle, layout.units_per_type)
+    clinical = clinical_endpoints(scenario, census.counts["force"], muscles)
+    day = np.arange(n_days)
+    after_end = day[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]   # (subject, day)
+
+    data_vars = {}
+    for r in READOUTS:
+        v = np.where(after_end[:, None, :], np.nan, values[r.name]).astype(np.float32)
+        data_vars[r.name] = (("subject", "muscle", "day"), v, {"units": r.units, "description": r.description})
+    for r in TYPED_READOUTS:
+        v = np.where(after_end[:, None, None, :], np.nan, values[r.name]).astype(np.float32)
+        data_vars[r.name] = (("subject", "muscle", "unit_type", "day"), v, {"units": r.units, "description": r.description})
+    limb = np.where(after_end, np.nan, clinical["hindlimb_force_fraction"]).astype(np.float32)
+    data_vars["hindlimb_force_fraction"] = (("subject", "day"), limb, {
+        "units": "fraction of the subject's own day-0 force", "description": "Summed force of the hindlimb muscles."})
+    data_vars["onset_day"] = ("subject", clinical["onset_day"], {"units": "days of age", "description": ONSET_DEFINITION})
+    data_vars["end_stage_day"] = ("subject", clinical["end_stage_day"], {"units": "days of age", "description": END_STAGE_DEFINITION})
+    data_vars["sex"] = ("subject", np.where(census.is_female, "F", "M").astype("U1"), {"description": "F or M"})
+    data_vars["litter"] = ("subject", census.litter, {"description": "litter index (littermates share a litter effect)"})
+    data_vars["burden_multiplier"] = ("subject", census.burden_multiplier, {
+        "units": "dimensionless", "description": "the subject's disease-burden multiplier b (copy number, litter, sex)"})
+    return xr.Dataset(
+        data_vars,
+        coords={"subject": census.subject, "muscle": muscles, "day": day, "unit_type": list(UNIT_TYPES)},
+        attrs={
+            "title": f"alsim results: {scenario.name}",
+            "scenario_name": scenario.name,
+            "scenario_json": json.dumps(scenario.model_dump(mode="json"), sort_keys=True),
+            "strain": scenario.strain,
+            "genotype": scenario.genotype,
+            "species": scenario.species,
+            "hypothesis": scenario.hypothesis.name,
+            "seed": seed,
+            "alsim_version": __version__,
+            "onset_definition": ONSET_DEFINITION,
+            "end_stage_definition": END_STAGE_DEFINITION,
+            "day_coordinate": "age in days since birth",
+            "masking": "readouts are NaN after the subject's end stage (no measurements after the humane end point)",
+        },
+    )
