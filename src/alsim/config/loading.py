@@ -91,9 +91,10 @@ def _resolve_file(path: Path, depth: int = 0) -> tuple[dict[str, Any], dict[str,
 
 
 def _resolve_tree(tree: dict[str, Any], *, origin: str, base_dir: Path | None, depth: int) -> tuple[dict[str, Any], dict[str, str]]:
+    if depth > 8:
+        raise ScenarioError(f"{origin}: 'extends' chain is too deep (more than 8)")
     parent = tree.pop("extends", None)
     values, sources = split_sources(tree)
-    sources = {k: v for k, v in sources.items()}
     for path in _leaf_paths(values):
         sources.setdefault(path, f"set in {origin}")
     if parent is None:
@@ -101,7 +102,7 @@ def _resolve_tree(tree: dict[str, Any], *, origin: str, base_dir: Path | None, d
     if not isinstance(parent, str):
         raise ScenarioError(f"{origin}: 'extends' must be a preset name or a file path, got {parent!r}")
     if parent in preset_names():
-        base_values, base_sources = split_sources(_preset_tree(parent))
+        base_values, base_sources = _resolve_tree(_preset_tree(parent), origin=f"preset {parent}", base_dir=None, depth=depth + 1)
     elif base_dir is not None and (base_dir / parent).is_file():
         base_values, base_sources = _resolve_file(base_dir / parent, depth + 1)
     else:
@@ -173,7 +174,7 @@ def load_scenario(spec: str | Path, overrides: list[str] | tuple[str, ...] = ())
     """
     spec_text = str(spec)
     if spec_text in preset_names():
-        values, sources = split_sources(_preset_tree(spec_text))
+        values, sources = _resolve_tree(_preset_tree(spec_text), origin=f"preset {spec_text}", base_dir=None, depth=0)
     elif spec_text.endswith(".toml") or Path(spec_text).is_file():
         values, sources = _resolve_file(Path(spec_text))
     else:

@@ -109,11 +109,12 @@ def simulate_census(scenario: Scenario, *, subjects: int, days: int, seed: int, 
 
 def _simulate_parallel(scenario: Scenario, blocks: list[np.ndarray], days: int, seed: int, workers: int,
                        progress: Callable[[int], None] | None) -> Census:
-    from concurrent.futures import as_completed
+    import logging
 
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client, LocalCluster, as_completed
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.WARNING) as cluster, \
             Client(cluster) as client:
         futures = {client.submit(_run_block, scenario, seed, b, days, pure=False): i for i, b in enumerate(blocks)}
         parts: list[Census | None] = [None] * len(blocks)

@@ -1,0 +1,363 @@
+"""A single self-contained HTML report of one or more simulated results.
+
+Figures are PNGs embedded as base64 ``data:`` URIs; there are no external assets, so
+the file can be mailed or archived as it is. All text is HTML-escaped. The file is
+written atomically (temporary file in the same folder, then :func:`os.replace`).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from alsim.data import TrainingRow, load_training
+
+from . import plots
+from .plots import (
+    READOUTS, SKIPPED_MEASURES, as_results, band, by_type_figure, display_muscle, endpoint_summary,
+    figure_png, map_training_row, muscles_of, onset_survival_figure, strain_matches, time_course_figure,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
+
+__all__ = ["training_comparison", "write_report"]
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 1.5em auto;
+       max-width: 1700px; padding: 0 1em; color: #222; line-height: 1.4; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ccc; }
+h3 { margin-top: 1.2em; }
+table { border-collapse: collapse; margin: 0.6em 0 1em 0; font-size: 0.88em; }
+th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: left; vertical-align: top; }
+th { background: #f2f2f2; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: 0.6em 0 1.4em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.88em; color: #444; max-width: 1100px; }
+.meta { color: #666; font-size: 0.9em; } .note { color: #555; font-size: 0.88em; }
+ul.notes li { margin: 0.2em 0; }
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    if x is None:
+        return "-"
+    x = float(x)
+    if math.isnan(x):
+        return "-"
+    if math.isinf(x):
+        return "not reached"
+    return f"{x:.{digits}g}" if abs(x) < 1000 else f"{x:.0f}"
+
+
+def _fmt_1(x: float) -> str:
+    return "-" if x is None or math.isnan(x) else f"{x:.1f}"
+
+
+def _fmt_day(x: float, last_day: float | None = None) -> str:
+    if math.isnan(x):
+        return "-"
+    if math.isinf(x):
+        return f"&gt; {last_day:.0f}" if last_day is not None and not math.isnan(last_day) else "not reached"
+    return f"{x:.0f}"
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[int] = ()) -> str:
+    """Cells are already-escaped HTML; headers are escaped here."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _img(fig: Any, alt: str, caption: str, dpi: int) -> str:
+    data = base64.b64encode(figure_png(fig, dpi=dpi)).decode("ascii")
+    return (f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>")
+
+
+# ------------------------------------------------------------------ comparison
+
+
+def _sex_mask(ds: xr.Dataset, sex: str) -> np.ndarray | None:
+    if sex in ("F", "M") and "sex" in ds:
+        return np.asarray(ds["sex"].values).astype(str) == sex
+    return None
+
+
+def training_comparison(results: Mapping[str, xr.Dataset] | xr.Dataset,
+                        training: Iterable[TrainingRow] | None = None) -> list[dict[str, Any]]:
+    """Every training row of a result's strain next to the simulated value, per label.
+
+    Time-course rows: the simulated across-subject median (and 10-90 % range) of the
+    mapped readout at the row's age, over subjects of the row's sex where it gives one.
+    Onset / end-stage / survival rows: the simulated median day (Kaplan-Meier, subjects
+    not reaching count as later than the run) and the mean +- SD of those reaching.
+    Rows that are not compared (e.g. degenerating motor neurons) appear with a note.
+    """
+    results = as_results(results)
+    rows = load_training() if training is None else list(training)
+    out: list[dict[str, Any]] = []
+    for label, ds in results.items():
+        strain = str(ds.attrs.get("strain", ""))
+        muscles = [str(m) for m in ds["muscle"].values]
+        days = np.asarray(ds["day"].values)
+        for row in rows:
+            if not strain_matches(row, strain):
+                continue
+            base = {"label": label, "row": row, "strain": row.strain, "sex": row.sex, "measure": row.measure,
+                    "status": row.status, "source": row.source, "short_source": row.short_source}
+            mask = _sex_mask(ds, row.sex)
+            sex_note = f"simulated: {row.sex} subjects only" if mask is not None else ""
+            if row.file == "onset_survival.csv":
+                var = plots._ENDPOINT_VARS.get(row.measure)
+                if var is None or var not in ds or row.value is None:
+                    continue
+                if mask is not None and not mask.any():
+                    out.append({**base, "readout": var, "muscle": None, "day": None, "data_value": row.value,
+                                "data_sd": row.sd, "sim": None, "note": f"no {row.sex} subjects simulated"})
+                    continue
+                s = endpoint_summary(ds, var, mask)
+                note = [f"definition: {row.definition}"] if row.definition else []
+                if sex_note:
+                    note.append(sex_note)
+                if row.measure == "survival":
+                    note.append("compared with simulated end stage (humane end point)")
+                if row.file == "onset_survival.csv" and row.n and "SE" in row.n:
+                    note.append("data spread is an SE of study means, not an SD of animals")
+                out.append({**base, "readout": var, "muscle": None, "day": None, "data_value": row.value,
+                            "data_sd": row.sd, "sim": s, "note": "; ".join(note)})
+                continue
+            targets = map_training_row(row)
+            if not targets:
+                reason = SKIPPED_MEASURES.get(row.measure, "no matching readout")
+                out.append({**base, "readout": None, "muscle": row.muscle_or_region, "day": row.age_days,
+                            "data_value": row.value, "data_sd": row.sd, "sim": None, "note": f"not compared: {reason}"})
+                continue
+            for var, muscle, value in targets:
+                entry = {**base, "readout": var, "muscle": muscle, "day": row.age_days, "data_value": value,
+                         "data_sd": row.sd, "sim": None}
+                notes = []
+                if plots.is_complement(row.measure):
+                    notes.append(f"1 - {row.value:g} ({row.measure.replace('_', ' ')})")
+                if muscle != row.muscle_or_region:
+                    notes.append(f"{display_muscle(row.muscle_or_region)} drawn on {display_muscle(muscle)}")
+                if row.strain == plots.UNSPECIFIED_STRAIN:
+                    notes.append("background strain not given")
+                day = int(round(row.age_days))
+                if var not in ds or muscle not in muscles:
+                    notes.append("muscle not simulated")
+                elif day < days.min() or day > days.max():
+                    notes.append("age outside the run")
+                elif mask is not None and not mask.any():
+                    notes.append(f"no {row.sex} subjects simulated")
+                else:
+                    d, lo, med, hi = band(ds, var, muscle, subjects=mask)
+                    i = int(np.nonzero(d == day)[0][0]) if (d == day).any() else int(np.argmin(np.abs(d - day)))
+                    values = plots._subject_matrix(ds, var, muscle, None, mask)[:, i]
+                    n_data = int(np.sum(~np.isnan(values)))
+                    n_all = int(values.size)
+                    entry["sim"] = {"median": float(med[i]), "lo": float(lo[i]), "hi": float(hi[i]),
+                                    "n_data": n_data, "n": n_all}
+                    if sex_note:
+                        notes.append(sex_note)
+                    if n_data < n_all:
+                        notes.append(f"{n_all - n_data} of {n_all} subjects past end stage")
+                entry["note"] = "; ".join(notes)
+                out.append(entry)
+    return out
+
+
+def _comparison_html(entries: list[dict[str, Any]]) -> str:
+    headers = ["readout", "muscle / region", "age (days)", "sex", "simulated median (10-90 %)", "data value",
+               "source", "status", "note"]
+    body = []
+    for c in entries:
+        s = c["sim"]
+        if c["readout"] in ("onset_day", "end_stage_day"):
+            readout_name = c["measure"].replace("_", " ")
+            if s is None:
+                sim = "-"
+            else:
+                last = s["last_day"]
+                sim = (f"median {_fmt_day(s['median'], last)} (IQR {_fmt_day(s['q25'], last)}-{_fmt_day(s['q75'], last)}); "
+                       f"mean {_fmt_1(s['mean_reached'])} &plusmn; {_fmt_1(s['sd_reached'])} of {s['n_reached']}/{s['n']} reaching")
+            data = f"{_fmt(c['data_value'], 4)}" + (f" &plusmn; {_fmt(c['data_sd'], 3)}" if c["data_sd"] is not None else "")
+            where, age = "-", "-"
+        else:
+            readout_name = READOUTS[c["readout"]].title if c["readout"] in READOUTS else c["measure"].replace("_", " ")
+            if s is None:
+                sim = "-"
+            else:
+                sim = f"{_fmt(s['median'])} ({_fmt(s['lo'])}-{_fmt(s['hi'])}), n={s['n_data']}"
+            data = _fmt(c["data_value"]) + (f" &plusmn; {_fmt(c['data_sd'])}" if c["data_sd"] is not None else "")
+            where = _e(display_muscle(c["muscle"]))
+            age = _fmt_day(float(c["day"])) if c["day"] is not None else "-"
+        body.append([_e(readout_name), where, age, _e(c["sex"]), sim, data,
+                     f'<span title="{_e(c["source"])}">{_e(c["short_source"])}</span>', _e(c["status"]), _e(c["note"])])
+    return _table(headers, body, numeric=(2, 4, 5))
+
+
+# ------------------------------------------------------------------ sections
+
+
+def _metadata_html(results: Mapping[str, xr.Dataset]) -> str:
+    headers = ["label", "scenario", "strain", "hypothesis", "seed", "alsim version", "subjects", "days",
+               "muscles", "onset definition", "end-stage definition"]
+    body = []
+    for label, ds in results.items():
+        a = ds.attrs
+        d = np.asarray(ds["day"].values)
+        days = f"{d.min()}-{d.max()}" if d.size else "-"
+        body.append([_e(label), _e(a.get("scenario_name", "-")), _e(a.get("strain", "-")),
+                     _e(a.get("hypothesis", "-")), _e(a.get("seed", "-")), _e(a.get("alsim_version", "-")),
+                     _e(ds.sizes.get("subject", 0)), _e(days),
+                     _e(", ".join(display_muscle(str(m)) for m in ds["muscle"].values)),
+                     _e(a.get("onset_definition", "-")), _e(a.get("end_stage_definition", "-"))])
+    return _table(headers, body, numeric=(4, 6))
+
+
+def _summary_html(results: Mapping[str, xr.Dataset]) -> str:
+    headers = ["label", "subjects (F / M)", "median onset (IQR), days", "reaching onset",
+               "mean onset &plusmn; SD of those reaching", "median end stage (IQR), days", "reaching end stage",
+               "mean end stage &plusmn; SD of those reaching"]
+    body = []
+    for label, ds in results.items():
+        sexes = np.asarray(ds["sex"].values).astype(str) if "sex" in ds else np.array([])
+        cells = [_e(label), f"{ds.sizes.get('subject', 0)} ({int(np.sum(sexes == 'F'))} / {int(np.sum(sexes == 'M'))})"]
+        for var in ("onset_day", "end_stage_day"):
+            if var not in ds:
+                cells += ["-", "-", "-"]
+                continue
+            s = endpoint_summary(ds, var)
+            last = s["last_day"]
+            cells += [f"{_fmt_day(s['median'], last)} ({_fmt_day(s['q25'], last)}-{_fmt_day(s['q75'], last)})",
+                      f"{s['n_reached']} / {s['n']}",
+                      f"{_fmt_1(s['mean_reached'])} &plusmn; {_fmt_1(s['sd_reached'])}"]
+        body.append(cells)
+    headers_plain = [html.unescape(h) for h in headers]  # _table escapes headers itself
+    return _table(headers_plain, body, numeric=(1, 2, 3, 4, 5, 6, 7))
+
+
+def _training_caption(results: Mapping[str, xr.Dataset], training: list[TrainingRow], muscle: str) -> str:
+    strains = plots.strains_of(results)
+    skipped = [r for r in training if r.measure in SKIPPED_MEASURES and plots.strain_matches(r, strains)]
+    text = ("Lines: across-subject median; shaded: 10-90 % of subjects (one colour per label). After a subject's "
+            "end stage its readouts are missing, so late bands describe the surviving subjects only. Black markers: "
+            "published values of the same strain, one marker shape per source and sex (hollow: G93A, background "
+            "not given), with SD bars where published; sex-specific values are drawn against the pooled band. Innervation loss vs wild type and motor-neuron "
+            "loss are drawn as 1 - x; 'fast-fatigable muscles' are drawn on tibialis anterior and gastrocnemius, "
+            "lumbar motor-neuron counts on every hindlimb muscle.")
+    if skipped and muscle in plots.HINDLIMB_MUSCLES:
+        for r in skipped:
+            text += (f" Not drawn: {r.short_source} {r.measure.replace('_', ' ')} = {r.value:g} at day "
+                     f"{_fmt_day(r.age_days or math.nan)}: {SKIPPED_MEASURES[r.measure]}.")
+    return text
+
+
+def render_report(results: Mapping[str, xr.Dataset] | xr.Dataset, *, title: str | None = None,
+                  training: Iterable[TrainingRow] | None = None, notes: list[str] | None = None,
+                  dpi: int = 90) -> str:
+    """The report as an HTML string (see :func:`write_report`)."""
+    results = as_results(results)
+    training = load_training() if training is None else list(training)
+    if title is None:
+        names = sorted({str(ds.attrs.get("scenario_name", "")) for ds in results.values()} - {""})
+        title = "alsim report" + (f": {', '.join(names)}" if names else "")
+    muscles = muscles_of(results)
+    versions = sorted({str(ds.attrs.get("alsim_version", "")) for ds in results.values()} - {""})
+    stamp = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+             f"<h1>{_e(title)}</h1>",
+             f'<p class="meta">Generated {_e(stamp)} by alsim {_e(", ".join(versions) or "?")}; '
+             f"labels: {_e(', '.join(results))}.</p>"]
+    if notes:
+        parts.append('<ul class="notes">' + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
+    toc = ['<li><a href="#runs">Runs</a></li>', '<li><a href="#summary">Onset and end stage</a></li>']
+    toc += [f'<li><a href="#muscle-{_e(m)}">{_e(display_muscle(m).capitalize())}</a></li>' for m in muscles]
+    toc += ['<li><a href="#training">Training data vs simulation</a></li>']
+    parts.append(f"<ul>{''.join(toc)}</ul>")
+
+    parts.append('<h2 id="runs">Runs</h2>')
+    parts.append(_metadata_html(results))
+
+    parts.append('<h2 id="summary">Onset and end stage</h2>')
+    parts.append(_summary_html(results))
+    parts.append('<p class="note">Medians and quartiles treat subjects that do not reach the event as reaching it '
+                 'after the last simulated day ("&gt; D": not reached by at least that quantile of subjects).</p>')
+    parts.append(_img(onset_survival_figure(results, training), "onset and end stage",
+                      "Left: hindlimb force (median, 10-90 % band). Right: fraction of subjects without onset (solid) "
+                      "and not at end stage (dashed), step functions, censored at the last simulated day (tick). "
+                      "Black markers: published mean with SD bars (onset: circle, end stage: square, survival: "
+                      "diamond), drawn around y = 0.5, where the curves cross their median; they are spread "
+                      "vertically only for legibility. The Pfohl 2015 spread is an SE of study means.", dpi))
+
+    for m in muscles:
+        parts.append(f'<h2 id="muscle-{_e(m)}">{_e(display_muscle(m).capitalize())}</h2>')
+        parts.append(_img(time_course_figure(results, m, training), f"{m} time courses",
+                          _training_caption(results, training, m), dpi))
+        parts.append(f"<h3>Motor units by type - {_e(display_muscle(m))}</h3>")
+        parts.append(_img(by_type_figure(results, m), f"{m} motor units by type",
+                          "Functional motor units of each type (median, 10-90 % band), as a fraction of the units of "
+                          "that type in the muscle; the legend gives the day each median falls below 0.5, i.e. the "
+                          "order of loss (expected from the literature: FF, then FR; S resistant).", dpi))
+
+    parts.append('<h2 id="training">Training data vs simulation</h2>')
+    parts.append('<p class="note">Each published value of a result\'s strain (or of unspecified background) next to '
+                 "the simulated median at the same age. Time-course values are fractions (0-1); onset and end stage "
+                 "are days. Sex-specific values are compared with the simulated subjects of that sex.</p>")
+    comparison = training_comparison(results, training)
+    for label in results:
+        entries = [c for c in comparison if c["label"] == label]
+        parts.append(f"<h3>{_e(label)}</h3>")
+        parts.append(_comparison_html(entries) if entries else '<p class="note">No training rows for this strain.</p>')
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(results: Mapping[str, xr.Dataset] | xr.Dataset, path: str | os.PathLike[str], *,
+                 title: str | None = None, training: Iterable[TrainingRow] | None = None,
+                 notes: list[str] | None = None, dpi: int = 90) -> Path:
+    """Write a self-contained HTML report and return its path.
+
+    ``results`` is one Dataset or a mapping ``label -> Dataset``; ``training=None`` uses
+    :func:`alsim.data.load_training` (pass ``[]`` for none); ``notes`` are listed under
+    the title. The report holds: run metadata and an onset / end-stage summary per label,
+    the onset / end-stage figure, per muscle the grid of time courses and the by-type
+    panel, and a table of training rows against the simulated median.
+    """
+    path = Path(path)
+    text = render_report(results, title=title, training=training, notes=notes, dpi=dpi)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path

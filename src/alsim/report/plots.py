@@ -1,0 +1,605 @@
+"""Figures of simulated readouts against the training data.
+
+Plotting is a leaf: every figure is split into a function that computes arrays
+(:func:`band`, :func:`event_free_curve`, :func:`endpoint_summary`,
+:func:`training_points`, :func:`map_training_row`) and a function that draws them onto a
+given matplotlib ``Axes`` (``plot_*``). matplotlib is imported only inside the drawing
+functions. The ``*_figure`` helpers build figures on the Agg canvas directly
+(:class:`matplotlib.figure.Figure` + ``FigureCanvasAgg``), so they never touch pyplot or
+the global backend and need no ``plt.close``.
+
+A result is an :class:`xarray.Dataset` in the format of ``alsim.readouts`` (coords
+``subject``, ``muscle``, ``day``, ``unit_type``); a collection of results is a mapping
+``label -> Dataset`` (one colour per label).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from alsim.data import TrainingRow, load_training
+
+if TYPE_CHECKING:  # pragma: no cover
+    import xarray as xr
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "BY_TYPE_VARS", "HINDLIMB_MUSCLES", "MUSCLE_ORDER", "READOUTS", "Readout", "SKIPPED_MEASURES",
+    "TIME_COURSE_VARS", "TrainingPoint", "UNIT_TYPE_COLOURS", "UNSPECIFIED_STRAIN", "as_results", "band",
+    "by_type_figure", "crossing_day", "display_muscle", "endpoint_rows", "endpoint_summary", "event_free_curve",
+    "figure_png", "is_complement", "label_colours", "map_training_row", "muscles_of", "new_figure",
+    "onset_survival_figure", "plot_by_type", "plot_onset_survival", "plot_time_course", "point_label", "readout",
+    "strain_matches", "strains_of", "time_course_figure", "training_markers", "training_points",
+]
+
+
+# --------------------------------------------------------------------------- names
+
+
+@dataclass(frozen=True)
+class Readout:
+    """How a readout is shown: panel title, axis label with units, and whether it is 0-1."""
+
+    title: str
+    unit: str
+    fraction: bool = True
+
+
+#: Display names and units of every readout, in one place.
+READOUTS: dict[str, Readout] = {
+    "endplates_innervated_fraction": Readout("Innervated endplates", "fraction of intact endplates"),
+    "endplates_fully_innervated_fraction": Readout("Fully innervated endplates", "fraction of intact endplates"),
+    "endplates_denervated_fraction": Readout("Denervated endplates", "fraction of intact endplates"),
+    "motor_neurons_alive_fraction": Readout("Motor neurons alive", "fraction of the muscle's motor neurons"),
+    "axons_intact_fraction": Readout("Axons intact", "fraction of motor units"),
+    "motor_units_functional_fraction": Readout("Functional motor units", "fraction of motor units"),
+    "mean_motor_unit_size": Readout("Mean motor-unit size", "fibres per functional unit", fraction=False),
+    "force_fraction": Readout("Muscle force", "fraction of day-0 force"),
+    "hindlimb_force_fraction": Readout("Hindlimb force", "fraction of day-0 force"),
+    "motor_units_functional_by_type_fraction": Readout("Functional motor units by type", "fraction of units of the type"),
+    "motor_neurons_alive_by_type_fraction": Readout("Motor neurons alive by type", "fraction of units of the type"),
+    "onset_day": Readout("Onset", "age (days)", fraction=False),
+    "end_stage_day": Readout("End stage", "age (days)", fraction=False),
+}
+
+#: The eight per-muscle readouts drawn as a panel grid, in reading order.
+TIME_COURSE_VARS: tuple[str, ...] = (
+    "endplates_innervated_fraction", "endplates_fully_innervated_fraction", "endplates_denervated_fraction",
+    "force_fraction", "motor_neurons_alive_fraction", "axons_intact_fraction",
+    "motor_units_functional_fraction", "mean_motor_unit_size",
+)
+BY_TYPE_VARS: tuple[str, ...] = ("motor_units_functional_by_type_fraction", "motor_neurons_alive_by_type_fraction")
+
+MUSCLE_ORDER: tuple[str, ...] = ("gastrocnemius", "tibialis_anterior", "soleus", "diaphragm")
+HINDLIMB_MUSCLES: tuple[str, ...] = ("gastrocnemius", "tibialis_anterior", "soleus")
+#: Okabe-Ito colours, distinguishable with the common colour-vision deficiencies.
+UNIT_TYPE_COLOURS: dict[str, str] = {"S": "#0072B2", "FR": "#E69F00", "FF": "#D55E00"}
+_LABEL_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#ff7f0e")
+_POINT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "p", "h", "*")
+_ENDPOINT_MARKERS = {"onset": "o", "end_stage": "s", "survival": "D"}
+
+#: Training measures deliberately not drawn, and why (shown in captions).
+SKIPPED_MEASURES: dict[str, str] = {
+    "motor_neurons_degenerating_fraction": (
+        "degenerating motor neurons are not lost ones (a degenerating soma is still alive), "
+        "so this fraction is not compared with 'motor neurons alive'"
+    ),
+}
+
+# training measure -> (readout, value is 1 - x)
+_NMJ_MEASURES: dict[str, tuple[str, bool]] = {
+    "fully_innervated_fraction": ("endplates_fully_innervated_fraction", False),
+    "fully_denervated_fraction": ("endplates_denervated_fraction", False),
+    "denervated_fraction": ("endplates_denervated_fraction", False),
+    "innervation_loss_vs_wildtype_fraction": ("endplates_innervated_fraction", True),
+}
+_MN_MEASURES: dict[str, tuple[str, bool]] = {
+    "motor_neurons_lost_fraction": ("motor_neurons_alive_fraction", True),
+}
+_MUSCLE_GROUPS: dict[str, tuple[str, ...]] = {
+    "fast_fatigable_muscles": ("tibialis_anterior", "gastrocnemius"),
+    "lumbar_spinal_cord": HINDLIMB_MUSCLES,
+}
+_ENDPOINT_VARS = {"onset": "onset_day", "end_stage": "end_stage_day", "survival": "end_stage_day"}
+#: Strain of rows whose genetic background is not given: drawn for every strain, hollow.
+UNSPECIFIED_STRAIN = "G93A"
+
+
+def display_muscle(muscle: str | None) -> str:
+    return "" if muscle is None else muscle.replace("_", " ")
+
+
+def readout(var: str, ds: xr.Dataset | None = None) -> Readout:
+    """The display entry of ``var``; falls back to the Dataset's ``description``/``units`` attrs."""
+    if var in READOUTS:
+        return READOUTS[var]
+    attrs = ds[var].attrs if ds is not None and var in ds else {}
+    return Readout(str(attrs.get("description", var)), str(attrs.get("units", "")), fraction=False)
+
+
+# ------------------------------------------------------------------------ results
+
+
+def as_results(results: Mapping[str, xr.Dataset] | xr.Dataset) -> dict[str, xr.Dataset]:
+    """A mapping ``label -> Dataset``; a single Dataset is labelled by its hypothesis."""
+    if isinstance(results, Mapping):
+        out = {str(k): v for k, v in results.items()}
+    else:
+        ds = results
+        label = ds.attrs.get("hypothesis") or ds.attrs.get("scenario_name") or "simulation"
+        out = {str(label): ds}
+    if not out:
+        raise ValueError("no results to report")
+    return out
+
+
+def label_colours(labels: Iterable[str]) -> dict[str, str]:
+    return {label: _LABEL_COLOURS[i % len(_LABEL_COLOURS)] for i, label in enumerate(labels)}
+
+
+def muscles_of(results: Mapping[str, xr.Dataset]) -> list[str]:
+    """The muscles present in any result, the usual ones first in anatomical order."""
+    seen: list[str] = []
+    for ds in results.values():
+        for m in ds["muscle"].values.tolist():
+            if m not in seen:
+                seen.append(str(m))
+    return [m for m in MUSCLE_ORDER if m in seen] + [m for m in seen if m not in MUSCLE_ORDER]
+
+
+def strains_of(results: Mapping[str, xr.Dataset]) -> set[str]:
+    return {str(ds.attrs["strain"]) for ds in results.values() if ds.attrs.get("strain")}
+
+
+# ----------------------------------------------------------------------- compute
+
+
+def _subject_matrix(ds: xr.Dataset, var: str, muscle: str | None, unit_type: str | None,
+                    subjects: np.ndarray | None) -> np.ndarray:
+    da = ds[var]
+    if "muscle" in da.dims:
+        if muscle is None:
+            raise ValueError(f"{var} is per muscle: give a muscle")
+        da = da.sel(muscle=muscle)
+    if "unit_type" in da.dims:
+        if unit_type is None:
+            raise ValueError(f"{var} is per unit type: give a unit_type")
+        da = da.sel(unit_type=unit_type)
+    da = da.transpose("subject", "day")
+    values = np.asarray(da.values, dtype=float)
+    if subjects is not None:
+        values = values[np.asarray(subjects, dtype=bool)]
+    return values
+
+
+def band(ds: xr.Dataset, var: str, muscle: str | None = None, quantiles: Sequence[float] = (0.1, 0.5, 0.9), *,
+         unit_type: str | None = None, subjects: np.ndarray | None = None,
+         min_subjects: int = 1) -> tuple[np.ndarray, ...]:
+    """Across-subject quantiles of ``var`` per day, ignoring NaN.
+
+    Returns ``(days, q0, q1, ...)``; with the default quantiles ``(days, lo, median, hi)``.
+    Days on which fewer than ``min_subjects`` subjects have data are NaN. ``muscle`` is
+    needed for per-muscle readouts and ignored otherwise (``hindlimb_force_fraction``);
+    ``unit_type`` for the by-type readouts; ``subjects`` is an optional boolean mask.
+    """
+    days = np.asarray(ds["day"].values)
+    values = _subject_matrix(ds, var, muscle, unit_type, subjects)
+    count = np.sum(~np.isnan(values), axis=0)
+    out = np.full((len(quantiles), values.shape[1]), np.nan)
+    ok = count >= max(min_subjects, 1)
+    if ok.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out[:, ok] = np.nanquantile(values[:, ok], list(quantiles), axis=0)
+    return (days, *out)
+
+
+def event_free_curve(event_days: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Fraction of subjects whose event has not happened by each day (Kaplan-Meier).
+
+    ``event_days`` is NaN for subjects not reaching the event within the run; they are
+    censored at the last day, so the curve is exact up to it.
+    """
+    t = np.asarray(event_days, dtype=float)
+    if t.size == 0:
+        return np.full(len(days), np.nan)
+    reached = np.where(np.isnan(t), np.inf, t)
+    return np.mean(reached[None, :] > np.asarray(days, dtype=float)[:, None], axis=1)
+
+
+def endpoint_summary(ds: xr.Dataset, var: str, subjects: np.ndarray | None = None) -> dict[str, Any]:
+    """Median and quartiles (Kaplan-Meier: subjects not reaching count as later than the run),
+    and mean/SD among subjects that reach, of ``onset_day`` or ``end_stage_day``.
+
+    Quantiles beyond the run are ``inf`` ("not reached").
+    """
+    t = np.asarray(ds[var].values, dtype=float)
+    if subjects is not None:
+        t = t[np.asarray(subjects, dtype=bool)]
+    reached = t[~np.isnan(t)]
+    n = int(t.size)
+    full = np.sort(np.where(np.isnan(t), np.inf, t))
+
+    def quantile(q: float) -> float:
+        if n == 0:
+            return math.nan
+        # the smallest day by which at least a fraction q of subjects have had the event
+        k = max(int(math.ceil(q * n)) - 1, 0)
+        return float(full[k])
+
+    return {
+        "n": n,
+        "n_reached": int(reached.size),
+        "median": quantile(0.5),
+        "q25": quantile(0.25),
+        "q75": quantile(0.75),
+        "mean_reached": float(np.mean(reached)) if reached.size else math.nan,
+        "sd_reached": float(np.std(reached, ddof=1)) if reached.size > 1 else math.nan,
+        "last_day": float(np.max(ds["day"].values)) if ds.sizes.get("day") else math.nan,
+    }
+
+
+@dataclass(frozen=True)
+class TrainingPoint:
+    """A training row placed on a readout: ``value`` is already in the readout's terms."""
+
+    var: str
+    muscle: str | None
+    day: float
+    value: float
+    sd: float | None
+    label: str
+    hollow: bool
+    row: TrainingRow
+
+
+def map_training_row(row: TrainingRow) -> list[tuple[str, str, float]]:
+    """``(readout, muscle, value)`` for each place a time-course row is drawn; ``[]`` if none.
+
+    ``innervation_loss_vs_wildtype_fraction`` and ``motor_neurons_lost_fraction`` become
+    ``1 - x``; ``fast_fatigable_muscles`` is drawn on tibialis anterior and gastrocnemius,
+    the lumbar spinal cord on the three hindlimb muscles.
+    """
+    if row.value is None or row.age_days is None or row.measure in SKIPPED_MEASURES:
+        return []
+    if row.file == "nmj_innervation.csv":
+        mapping = _NMJ_MEASURES.get(row.measure)
+        muscles = _MUSCLE_GROUPS.get(row.muscle_or_region or "", (row.muscle_or_region,))
+    elif row.file == "motor_neurons.csv":
+        mapping = _MN_MEASURES.get(row.measure)
+        muscles = _MUSCLE_GROUPS.get(row.muscle_or_region or "", ())  # regions map onto muscles
+    else:
+        return []
+    if mapping is None:
+        return []
+    var, complement = mapping
+    value = 1.0 - row.value if complement else row.value
+    return [(var, str(m), value) for m in muscles if m]
+
+
+def training_markers(rows: Iterable[TrainingRow] | None) -> dict[tuple[str, str, str], str]:
+    """A marker per (source, sex, strain), assigned in the order of ``rows``, so that one
+    source keeps its marker across the panels of a figure and is told apart from others."""
+    rows = load_training() if rows is None else rows
+    markers: dict[tuple[str, str, str], str] = {}
+    for row in rows:
+        key = _marker_key(row)
+        if key not in markers:
+            markers[key] = _POINT_MARKERS[len(markers) % len(_POINT_MARKERS)]
+    return markers
+
+
+def _marker_key(row: TrainingRow) -> tuple[str, str, str]:
+    return (row.short_source, row.sex, row.strain)
+
+
+def is_complement(measure: str) -> bool:
+    """Whether a training measure is drawn as ``1 - x``."""
+    mapping = _NMJ_MEASURES.get(measure) or _MN_MEASURES.get(measure)
+    return bool(mapping and mapping[1])
+
+
+def strain_matches(row: TrainingRow, strains: str | Iterable[str]) -> bool:
+    wanted = {strains} if isinstance(strains, str) else set(strains)
+    return row.strain in wanted or row.strain == UNSPECIFIED_STRAIN
+
+
+def point_label(row: TrainingRow, *, with_strain: bool = False) -> str:
+    label = row.short_source
+    extras = []
+    if row.sex in ("F", "M"):
+        extras.append(row.sex)
+    if row.strain == UNSPECIFIED_STRAIN:
+        extras.append("G93A, background n/s")
+    elif with_strain:
+        extras.append(row.strain)
+    return f"{label} ({', '.join(extras)})" if extras else label
+
+
+def training_points(rows: Iterable[TrainingRow] | None, var: str, muscle: str | None,
+                    strains: str | Iterable[str]) -> list[TrainingPoint]:
+    """The training rows drawn on ``var`` for ``muscle``, for results of ``strains``.
+
+    Rows of another strain are left out; rows of unspecified background (``G93A``) are
+    kept and marked ``hollow``.
+    """
+    rows = load_training() if rows is None else rows
+    strains = {strains} if isinstance(strains, str) else set(strains)
+    points = []
+    for row in rows:
+        if not strain_matches(row, strains):
+            continue
+        for target, m, value in map_training_row(row):
+            if target == var and m == muscle:
+                points.append(TrainingPoint(var, m, float(row.age_days), value, row.sd,
+                                            point_label(row, with_strain=len(strains) > 1),
+                                            row.strain == UNSPECIFIED_STRAIN, row))
+    return points
+
+
+def endpoint_rows(rows: Iterable[TrainingRow] | None, strains: str | Iterable[str]) -> list[TrainingRow]:
+    """Onset / end-stage / survival rows of the given strains (and of unspecified background)."""
+    rows = load_training() if rows is None else rows
+    return [r for r in rows if r.file == "onset_survival.csv" and r.value is not None and strain_matches(r, strains)]
+
+
+# -------------------------------------------------------------------------- draw
+
+
+def _legend(ax: Axes, **kwargs: Any) -> None:
+    handles, labels = ax.get_legend_handles_labels()
+    unique: dict[str, Any] = {}
+    for h, lab in zip(handles, labels):
+        if lab and not lab.startswith("_") and lab not in unique:
+            unique[lab] = h
+    if unique:
+        kwargs.setdefault("fontsize", "small")
+        kwargs.setdefault("loc", "best")
+        ax.legend(list(unique.values()), list(unique.keys()), **kwargs)
+
+
+def _draw_point(ax: Axes, x: float, y: float, *, xerr: float | None = None, yerr: float | None = None,
+                marker: str = "o", hollow: bool = False, label: str | None = None) -> None:
+    ax.errorbar([x], [y], xerr=None if xerr is None else [xerr], yerr=None if yerr is None else [yerr],
+                fmt=marker, color="black", ecolor="black", mec="black", mfc="white" if hollow else "black",
+                ms=6, capsize=3, elinewidth=1, linestyle="none", zorder=5, label=label)
+
+
+def plot_time_course(ax: Axes, results: Mapping[str, xr.Dataset] | xr.Dataset, var: str, muscle: str | None,
+                     training: Iterable[TrainingRow] | None = None, *,
+                     quantiles: Sequence[float] = (0.1, 0.5, 0.9), colours: Mapping[str, str] | None = None,
+                     legend: bool = True, title: bool = True,
+                     markers: Mapping[tuple[str, str, str], str] | None = None) -> list[TrainingPoint]:
+    """Median line and shaded quantile band per label, with the matching training rows.
+
+    ``training=None`` uses :func:`alsim.data.load_training`; pass ``[]`` for none.
+    Training points are black (hollow where the background strain is unspecified), with
+    error bars where an SD exists. Returns the points drawn.
+    """
+    results = as_results(results)
+    colours = dict(colours) if colours is not None else label_colours(results)
+    info = readout(var, next(iter(results.values())))
+    for label, ds in results.items():
+        if var not in ds or (muscle is not None and "muscle" in ds[var].dims and muscle not in ds["muscle"].values):
+            continue
+        days, lo, med, hi = band(ds, var, muscle, quantiles)
+        colour = colours.get(label, "C0")
+        ax.fill_between(days, lo, hi, color=colour, alpha=0.2, linewidth=0)
+        ax.plot(days, med, color=colour, linewidth=1.8, label=label)
+    training = load_training() if training is None else list(training)
+    markers = training_markers(training) if markers is None else markers
+    points = training_points(training, var, muscle, strains_of(results))
+    for p in points:
+        _draw_point(ax, p.day, p.value, yerr=p.sd, marker=markers.get(_marker_key(p.row), "o"),
+                    hollow=p.hollow, label=p.label)
+    if title:
+        where = f" - {display_muscle(muscle)}" if muscle is not None and ds_has_muscle_dim(results, var) else ""
+        ax.set_title(f"{info.title}{where}", fontsize="medium")
+    ax.set_xlabel("age (days)")
+    ax.set_ylabel(info.unit)
+    if info.fraction:
+        ax.set_ylim(-0.03, 1.05)
+    else:
+        ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    if legend:
+        _legend(ax)
+    return points
+
+
+def ds_has_muscle_dim(results: Mapping[str, xr.Dataset], var: str) -> bool:
+    return any(var in ds and "muscle" in ds[var].dims for ds in results.values())
+
+
+def crossing_day(days: np.ndarray, values: np.ndarray, level: float = 0.5) -> float:
+    """First day on which ``values`` is below ``level`` (NaN if never)."""
+    below = np.nonzero(np.asarray(values) < level)[0]
+    return float(days[below[0]]) if below.size else math.nan
+
+
+def plot_by_type(ax: Axes, ds: xr.Dataset, muscle: str, var: str = "motor_units_functional_by_type_fraction", *,
+                 legend: bool = True, title: str | None = None) -> dict[str, float]:
+    """Median of ``var`` per unit type (S, FR, FF) with a light 10-90 % band.
+
+    Each type's legend entry gives the day its median first falls below 0.5, which shows
+    the order of loss (FF, then FR, then S). Returns those days; types a muscle lacks are
+    left out.
+    """
+    info = readout(var, ds)
+    halves: dict[str, float] = {}
+    for unit_type in [str(u) for u in ds["unit_type"].values]:
+        days, lo, med, hi = band(ds, var, muscle, unit_type=unit_type)
+        if np.all(np.isnan(med)):
+            continue
+        colour = UNIT_TYPE_COLOURS.get(unit_type, "grey")
+        half = crossing_day(days, med)
+        halves[unit_type] = half
+        when = f"50 % at day {half:.0f}" if not math.isnan(half) else "above 50 %"
+        ax.fill_between(days, lo, hi, color=colour, alpha=0.15, linewidth=0)
+        ax.plot(days, med, color=colour, linewidth=1.8, label=f"{unit_type} ({when})")
+        if not math.isnan(half):
+            ax.plot([half], [0.5], marker="o", color=colour, ms=5, zorder=4)
+    ax.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_title(title if title is not None else f"{info.title} - {display_muscle(muscle)}", fontsize="medium")
+    ax.set_xlabel("age (days)")
+    ax.set_ylabel(info.unit)
+    ax.set_ylim(-0.03, 1.05)
+    ax.grid(True, alpha=0.3)
+    if legend:
+        _legend(ax, loc="lower left")
+    return halves
+
+
+def plot_onset_survival(ax: Axes, results: Mapping[str, xr.Dataset] | xr.Dataset,
+                        training: Iterable[TrainingRow] | None = None, *,
+                        colours: Mapping[str, str] | None = None, legend: bool = True,
+                        y_offset_step: float = 0.04) -> list[TrainingRow]:
+    """Event-free curves (no onset: solid; not at end stage: dashed) per label, with the
+    training onset / end-stage / survival rows of the matching strain.
+
+    Training rows are drawn at the mean with horizontal SD bars at y = 0.5, where the
+    curves cross the median; several rows are spread vertically by ``y_offset_step``
+    around 0.5 (0 draws all exactly at 0.5). Returns the rows drawn.
+    """
+    results = as_results(results)
+    colours = dict(colours) if colours is not None else label_colours(results)
+    for label, ds in results.items():
+        days = np.asarray(ds["day"].values)
+        colour = colours.get(label, "C0")
+        for var, style, name in (("onset_day", "-", "no onset"), ("end_stage_day", "--", "not at end stage")):
+            if var not in ds:
+                continue
+            t = np.asarray(ds[var].values, dtype=float)
+            curve = event_free_curve(t, days)
+            ax.step(days, curve, where="post", color=colour, linestyle=style, linewidth=1.8, label=f"{label}: {name}")
+            if np.isnan(t).any():  # censored at the last day
+                ax.plot([days[-1]], [curve[-1]], marker="|", ms=10, color=colour, linestyle="none")
+    strains = strains_of(results)
+    rows = endpoint_rows(training, strains)
+    labels = [f"{point_label(r, with_strain=len(strains) > 1)}: {r.measure.replace('_', ' ')}" for r in rows]
+    dup = {lab for lab in labels if labels.count(lab) > 1}
+    k = len(rows)
+    for i, (row, lab) in enumerate(zip(rows, labels)):
+        if lab in dup and row.definition:
+            lab = f"{lab} [{_short_definition(row.definition)}]"
+        y = 0.5 + (i - (k - 1) / 2) * y_offset_step
+        _draw_point(ax, row.value, y, xerr=row.sd, marker=_ENDPOINT_MARKERS.get(row.measure, "o"),
+                    hollow=row.strain == UNSPECIFIED_STRAIN, label=lab)
+    ax.axhline(0.5, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_title("Onset and end stage", fontsize="medium")
+    ax.set_xlabel("age (days)")
+    ax.set_ylabel("fraction of subjects without the event")
+    ax.set_ylim(-0.03, 1.05)
+    ax.grid(True, alpha=0.3)
+    if legend:
+        _legend(ax, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    return rows
+
+
+def _short_definition(definition: str) -> str:
+    import re
+
+    tag = re.search(r"\(([A-Z]{1,4}\d)\)", definition)
+    if tag:
+        return tag.group(1)
+    return definition if len(definition) <= 24 else definition[:23] + "..."
+
+
+# ----------------------------------------------------------------------- figures
+
+
+def new_figure(figsize: tuple[float, float]) -> Figure:
+    """A constrained-layout figure on the Agg canvas (no pyplot, no global backend)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def figure_png(fig: Figure, dpi: int = 100) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def _figure_legend(fig: Figure, axes: Iterable[Axes], ncols: int = 6) -> None:
+    unique: dict[str, Any] = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab and not lab.startswith("_") and lab not in unique:
+                unique[lab] = h
+    if unique:
+        fig.legend(list(unique.values()), list(unique.keys()), loc="outside lower center",
+                   ncols=min(ncols, len(unique)), fontsize="small", frameon=False)
+
+
+def time_course_figure(results: Mapping[str, xr.Dataset] | xr.Dataset, muscle: str,
+                       training: Iterable[TrainingRow] | None = None, *,
+                       variables: Sequence[str] = TIME_COURSE_VARS, ncols: int = 4) -> Figure:
+    """A grid of time-course panels for one muscle, one shared legend below."""
+    results = as_results(results)
+    training = load_training() if training is None else list(training)
+    colours = label_colours(results)
+    variables = [v for v in variables if any(v in ds for ds in results.values())]
+    nrows = max(1, math.ceil(len(variables) / ncols))
+    markers = training_markers(training)
+    fig = new_figure((4.0 * ncols, 3.3 * nrows + 0.8))
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    x_max = max(float(np.max(ds["day"].values)) for ds in results.values())
+    x_min = min(float(np.min(ds["day"].values)) for ds in results.values())
+    for ax, var in zip(axes, variables):
+        points = plot_time_course(ax, results, var, muscle, training, colours=colours, legend=False, markers=markers)
+        ax.set_title(readout(var).title, fontsize="medium")
+        x_max = max([x_max] + [p.day for p in points])
+    margin = 0.03 * (x_max - x_min)
+    for ax in axes[:len(variables)]:  # one age axis for the whole grid
+        ax.set_xlim(x_min - margin, x_max + margin)
+    for ax in axes[len(variables):]:
+        ax.set_visible(False)
+    fig.suptitle(display_muscle(muscle).capitalize(), fontsize="large")
+    _figure_legend(fig, axes[:len(variables)])
+    return fig
+
+
+def by_type_figure(results: Mapping[str, xr.Dataset] | xr.Dataset, muscle: str,
+                   var: str = "motor_units_functional_by_type_fraction") -> Figure:
+    """One by-type panel per label for one muscle."""
+    results = {k: v for k, v in as_results(results).items() if muscle in v["muscle"].values and var in v}
+    n = max(1, len(results))
+    fig = new_figure((4.6 * n, 3.6))
+    axes = fig.subplots(1, n, squeeze=False).ravel()
+    for ax, (label, ds) in zip(axes, results.items()):
+        plot_by_type(ax, ds, muscle, var, title=f"{label} - {display_muscle(muscle)}")
+    return fig
+
+
+def onset_survival_figure(results: Mapping[str, xr.Dataset] | xr.Dataset,
+                          training: Iterable[TrainingRow] | None = None) -> Figure:
+    """Hindlimb force over time, and the onset / end-stage curves with the training rows."""
+    results = as_results(results)
+    training = load_training() if training is None else list(training)
+    colours = label_colours(results)
+    has_hindlimb = any("hindlimb_force_fraction" in ds for ds in results.values())
+    fig = new_figure((14.0 if has_hindlimb else 9.5, 4.6))
+    if has_hindlimb:
+        ax_force, ax_km = fig.subplots(1, 2, width_ratios=[1.0, 1.35])
+        plot_time_course(ax_force, results, "hindlimb_force_fraction", None, [], colours=colours)
+        for ds in results.values():
+            for key in ("onset_force_fraction", "end_stage_hindlimb_force_fraction"):
+                if key in ds.attrs:
+                    ax_force.axhline(float(ds.attrs[key]), color="grey", linewidth=0.8, linestyle=":")
+    else:
+        ax_km = fig.subplots(1, 1)
+    plot_onset_survival(ax_km, results, training, colours=colours)
+    return fig

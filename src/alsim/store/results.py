@@ -1,0 +1,128 @@
+"""Writing and reading a run's results.
+
+A run's folder holds ``results.zarr`` (the Dataset), ``summary.json`` and
+``report.html``. Everything is written into a hidden temporary folder beside the
+target and moved into place only when complete, so a failed or killed run leaves no
+half-written result and never damages an earlier one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+FORMAT_VERSION = 1
+FORMAT_NOTE = ("alsim results store, format 1: an xarray Dataset in Zarr with dims subject, muscle, day "
+               "(age in days), unit_type; units and descriptions in variable attributes; the resolved "
+               "scenario (JSON), seed and alsim version in the root attributes.")
+
+
+class OutputExistsError(FileExistsError):
+    """The output folder exists and overwriting was not asked for."""
+
+
+@contextlib.contextmanager
+def atomic_output_dir(target: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder; on success it replaces ``target``, on failure it is removed."""
+    target = Path(target)
+    if target.exists() and not overwrite:
+        raise OutputExistsError(f"output folder {target} already exists; choose another --out or pass --overwrite")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        os.replace(target, old)
+    os.replace(tmp, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_results(ds: xr.Dataset, folder: str | os.PathLike) -> Path:
+    """Write ``ds`` to ``folder/results.zarr`` (the folder should come from :func:`atomic_output_dir`)."""
+    path = Path(folder) / "results.zarr"
+    out = ds.copy()
+    out.attrs = {**ds.attrs, "alsim_format_version": FORMAT_VERSION, "alsim_format_note": FORMAT_NOTE}
+    out.to_zarr(path, mode="w", consolidated=False)
+    return path
+
+
+def read_results(path: str | os.PathLike) -> xr.Dataset:
+    """Open a results store written by :func:`write_results` (loaded into memory)."""
+    path = Path(path)
+    if path.is_dir() and (path / "results.zarr").exists():
+        path = path / "results.zarr"
+    ds = xr.open_zarr(path, consolidated=False).load()
+    version = ds.attrs.get("alsim_format_version")
+    if version != FORMAT_VERSION:
+        raise ValueError(f"{path}: results format {version!r} is not supported (this alsim reads {FORMAT_VERSION})")
+    return ds
+
+
+def _finite(x: float) -> float | None:
+    return None if not math.isfinite(x) else round(float(x), 3)
+
+
+def _distribution(values: np.ndarray) -> dict[str, float | int | None]:
+    reached = values[np.isfinite(values)]
+    if reached.size == 0:
+        return {"n_reached": 0, "median": None, "q25": None, "q75": None, "mean": None, "sd": None}
+    return {
+        "n_reached": int(reached.size),
+        "median": _finite(np.median(reached)),
+        "q25": _finite(np.quantile(reached, 0.25)),
+        "q75": _finite(np.quantile(reached, 0.75)),
+        "mean": _finite(reached.mean()),
+        "sd": _finite(reached.std(ddof=1)) if reached.size > 1 else None,
+    }
+
+
+def summarise(ds: xr.Dataset) -> dict:
+    """A JSON-ready summary: what was run, onset and end stage, and per-muscle milestones."""
+    muscles = {}
+    for m in ds.muscle.values:
+        half_denervated = ds.endplates_denervated_fraction.sel(muscle=m).median("subject") >= 0.5
+        half_mn = ds.motor_neurons_alive_fraction.sel(muscle=m).median("subject") <= 0.5
+        muscles[str(m)] = {
+            "median_day_half_endplates_denervated": _first_day(half_denervated),
+            "median_day_half_motor_neurons_lost": _first_day(half_mn),
+        }
+    return {
+        "scenario": ds.attrs["scenario_name"],
+        "hypothesis": ds.attrs["hypothesis"],
+        "strain": ds.attrs["strain"],
+        "seed": int(ds.attrs["seed"]),
+        "alsim_version": ds.attrs["alsim_version"],
+        "subjects": int(ds.sizes["subject"]),
+        "days": int(ds.sizes["day"]) - 1,
+        "onset_day": _distribution(ds.onset_day.values),
+        "end_stage_day": _distribution(ds.end_stage_day.values),
+        "onset_definition": ds.attrs["onset_definition"],
+        "end_stage_definition": ds.attrs["end_stage_definition"],
+        "muscles": muscles,
+    }
+
+
+def _first_day(flags: xr.DataArray) -> int | None:
+    hits = np.flatnonzero(flags.values)
+    return int(flags.day.values[hits[0]]) if hits.size else None
+
+
+def write_summary(summary: dict, folder: str | os.PathLike) -> Path:
+    path = Path(folder) / "summary.json"
+    path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,37 @@
+"""Shared fixtures: small scenarios and cached simulations of the presets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import alsim
+
+SMALL_MUSCLES = [
+    "muscles.gastrocnemius.n_motor_units=20", "muscles.gastrocnemius.n_fibres=600",
+    "muscles.tibialis_anterior.n_motor_units=20", "muscles.tibialis_anterior.n_fibres=500",
+    "muscles.soleus.n_motor_units=10", "muscles.soleus.n_fibres=200",
+    "muscles.diaphragm.n_motor_units=20", "muscles.diaphragm.n_fibres=500",
+]
+
+
+@pytest.fixture(autouse=True)
+def _strict_numerics():
+    """Floating-point errors raise under test (diffrax-style strictness)."""
+    with np.errstate(all="raise"):
+        yield
+
+
+def small_scenario(preset: str = "sod1-g93a-b6sjl", extra: list[str] | None = None):
+    scenario, _ = alsim.load_scenario(preset, SMALL_MUSCLES + list(extra or []))
+    return scenario
+
+
+@pytest.fixture(scope="session")
+def b6sjl_runs():
+    """The full B6SJL preset under both hypotheses, 12 subjects each (shared by the phenomenon tests)."""
+    runs = {}
+    for name in ("dying_back", "dying_forward"):
+        scenario, _ = alsim.load_scenario("sod1-g93a-b6sjl", [f"hypothesis.name={name}"])
+        runs[name] = alsim.simulate(scenario, subjects=12, seed=11)
+    return runs

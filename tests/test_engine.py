@@ -1,0 +1,113 @@
+"""Engine mechanics: structure, determinism, independence of chunking, conservation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import alsim
+from alsim.biology.motor_units import baseline_sizes, build_layout, unit_type_counts
+from alsim.engine.context import build_context
+from alsim.engine.runner import simulate_block, simulate_census
+from alsim.engine.state import initial_state
+from alsim.engine.vectorised import _within_capacity
+
+from .conftest import small_scenario
+
+
+def test_baseline_sizes_largest_remainder():
+    sizes = baseline_sizes(10, np.array([1.0, 1.0, 1.0]))
+    assert sizes.tolist() == [4, 3, 3]
+    sizes = baseline_sizes(7, np.array([1.0, 100.0]))
+    assert sizes.sum() == 7 and sizes.min() >= 1
+
+
+def test_layout_matches_scenario():
+    scenario = small_scenario()
+    layout = build_layout(scenario)
+    assert layout.n_units == sum(m.n_motor_units for m in scenario.muscles.values())
+    assert layout.n_endplates == sum(m.n_fibres for m in scenario.muscles.values())
+    assert np.bincount(layout.endplate_unit, minlength=layout.n_units).tolist() == layout.unit_baseline_size.tolist()
+    for m, muscle in enumerate(scenario.muscles.values()):
+        assert tuple(layout.units_per_type[m]) == unit_type_counts(muscle)
+    # FF units are larger than S units of the same muscle (innervation ratio)
+    g = slice(layout.unit_start[0], layout.unit_start[1])
+    types, sizes = layout.unit_type[g], layout.unit_baseline_size[g]
+    assert sizes[types == 2].mean() > sizes[types == 0].mean()
+
+
+def test_same_seed_same_bits_and_different_seed_differs():
+    scenario = small_scenario()
+    a = simulate_census(scenario, subjects=3, days=90, seed=5)
+    b = simulate_census(scenario, subjects=3, days=90, seed=5)
+    c = simulate_census(scenario, subjects=3, days=90, seed=6)
+    for key in a.counts:
+        np.testing.assert_array_equal(a.counts[key], b.counts[key])
+    assert not np.array_equal(a.counts["endplates_covered"], c.counts["endplates_covered"])
+
+
+def test_block_size_does_not_change_bits():
+    scenario = small_scenario()
+    one = simulate_census(scenario, subjects=5, days=80, seed=9, block_size=5)
+    many = simulate_census(scenario, subjects=5, days=80, seed=9, block_size=2)
+    for key in one.counts:
+        np.testing.assert_array_equal(one.counts[key], many.counts[key])
+
+
+def test_one_subject_regenerated_alone():
+    scenario = small_scenario()
+    cohort = simulate_census(scenario, subjects=4, days=70, seed=3)
+    alone = simulate_block(build_context(scenario), 3, np.array([2]), 70)
+    for key in cohort.counts:
+        np.testing.assert_array_equal(cohort.counts[key][2], alone.counts[key][0])
+
+
+def test_workers_do_not_change_bits():
+    scenario = small_scenario()
+    serial = alsim.simulate(scenario, subjects=10, days=60, seed=21, workers=1)
+    parallel = alsim.simulate(scenario, subjects=10, days=60, seed=21, workers=2)
+    for name in serial.data_vars:
+        np.testing.assert_array_equal(serial[name].values, parallel[name].values)
+
+
+def test_initial_state_is_healthy():
+    scenario = small_scenario()
+    layout = build_layout(scenario)
+    state = initial_state(layout, np.array([1.0, 2.0]))
+    assert (state.coverage == 2).all() and state.soma_alive.all() and state.intact.all()
+    assert (state.owner[0] == layout.endplate_unit).all()
+
+
+def test_endplate_bookkeeping_is_consistent():
+    """Every covered endplate has an owner in its own muscle; sizes never exceed the enlargement bound."""
+    scenario = small_scenario(extra=["rates.sprouting=1.0"])
+    ctx = build_context(scenario)
+    from alsim.engine.observe import observe
+    from alsim.engine.streams import subject_generator
+    from alsim.engine.vectorised import draw_day, step
+
+    layout = ctx.layout
+    state = initial_state(layout, np.array([1.5, 1.5]))
+    gens = [subject_generator(1, 0), subject_generator(1, 1)]
+    for day in range(150):
+        obs = observe(state, ctx)
+        assert (obs.unit_size <= ctx.unit_max_size + 1e-9).all()
+        covered = state.coverage >= 1
+        assert (state.owner[covered] >= 0).all() and (state.owner[~covered] == -1).all()
+        owner_muscle = layout.unit_muscle[np.maximum(state.owner, 0)]
+        assert (owner_muscle[covered] == np.broadcast_to(layout.endplate_muscle, covered.shape)[covered]).all()
+        step(state, obs, ctx, day, draw_day(gens, layout.n_units, layout.n_endplates), gens)
+
+
+def test_capacity_limit_keeps_at_most_cap_requests():
+    subj = np.zeros(6, dtype=np.int64)
+    donor = np.array([0, 0, 0, 1, 1, 1])
+    priority = np.array([0.9, 0.1, 0.5, 0.3, 0.2, 0.1])
+    capacity = np.array([[2.0, 0.0]])
+    accepted = _within_capacity(subj, donor, priority, capacity, 2)
+    assert accepted.tolist() == [False, True, True, False, False, False]
+
+
+def test_subjects_must_be_positive():
+    with pytest.raises(ValueError, match="subjects"):
+        alsim.simulate(small_scenario(), subjects=0, days=5, seed=1)

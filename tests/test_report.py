@@ -1,0 +1,219 @@
+"""Training-data loader and HTML report, on small synthetic results (no engine needed)."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from alsim.data import TrainingRow, load_training, training_table
+from alsim.report import band, map_training_row, training_comparison, training_points, write_report
+from alsim.report.plots import READOUTS, TIME_COURSE_VARS, endpoint_summary, event_free_curve
+
+FRACTION_VARS = (
+    "endplates_innervated_fraction", "endplates_fully_innervated_fraction", "endplates_denervated_fraction",
+    "motor_neurons_alive_fraction", "axons_intact_fraction", "motor_units_functional_fraction", "force_fraction",
+)
+UNIT_TYPES = ["S", "FR", "FF"]
+
+
+def _logistic(days: np.ndarray, midpoint: np.ndarray, width: float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp((days[None, :] - midpoint[:, None]) / width))
+
+
+def make_results(*, strain: str = "B6SJL", hypothesis: str = "dying_back", n_subjects: int = 12,
+                 muscles: tuple[str, ...] = ("gastrocnemius", "tibialis_anterior", "soleus", "diaphragm"),
+                 last_day: int = 160, seed: int = 1) -> xr.Dataset:
+    """A Dataset in the engine's output format, built from logistic declines."""
+    rng = np.random.default_rng(seed)
+    days = np.arange(last_day + 1)
+    shift = rng.normal(0.0, 8.0, n_subjects)
+    sexes = np.where(np.arange(n_subjects) % 2 == 0, "F", "M")
+    mid = {"gastrocnemius": 105.0, "tibialis_anterior": 100.0, "soleus": 125.0, "diaphragm": 135.0}
+    per_muscle = {v: np.empty((n_subjects, len(muscles), days.size)) for v in FRACTION_VARS + ("mean_motor_unit_size",)}
+    by_type = {v: np.full((n_subjects, len(muscles), 3, days.size), np.nan)
+               for v in ("motor_units_functional_by_type_fraction", "motor_neurons_alive_by_type_fraction")}
+    for j, m in enumerate(muscles):
+        base = mid.get(m, 110.0) + shift
+        innervated = _logistic(days, base, 8.0)
+        per_muscle["endplates_innervated_fraction"][:, j] = innervated
+        per_muscle["endplates_fully_innervated_fraction"][:, j] = _logistic(days, base - 15, 8.0)
+        per_muscle["endplates_denervated_fraction"][:, j] = 1.0 - innervated
+        per_muscle["motor_neurons_alive_fraction"][:, j] = 0.4 + 0.6 * _logistic(days, base + 10, 10.0)
+        per_muscle["axons_intact_fraction"][:, j] = _logistic(days, base - 5, 9.0)
+        per_muscle["motor_units_functional_fraction"][:, j] = _logistic(days, base - 10, 9.0)
+        per_muscle["force_fraction"][:, j] = _logistic(days, base + 3, 7.0)
+        per_muscle["mean_motor_unit_size"][:, j] = 60.0 * (1.0 + 1.5 * (1.0 - _logistic(days, base - 10, 12.0)))
+        for k, (offset, present) in enumerate(((40.0, m != "tibialis_anterior"), (0.0, True), (-30.0, m != "soleus"))):
+            if present:
+                by_type["motor_units_functional_by_type_fraction"][:, j, k] = _logistic(days, base + offset, 8.0)
+                by_type["motor_neurons_alive_by_type_fraction"][:, j, k] = _logistic(days, base + offset + 20, 10.0)
+    hind = [j for j, m in enumerate(muscles) if m != "diaphragm"]
+    hindlimb = per_muscle["force_fraction"][:, hind].mean(axis=1)
+
+    def first_below(x: np.ndarray, level: float) -> np.ndarray:
+        out = np.full(x.shape[0], np.nan)
+        for i, row in enumerate(x):
+            idx = np.nonzero(row < level)[0]
+            if idx.size:
+                out[i] = days[idx[0]]
+        return out
+
+    onset = first_below(hindlimb, 0.8)
+    end = first_below(hindlimb, 0.2)
+    after_end = days[None, :] > np.where(np.isnan(end), np.inf, end)[:, None]
+    data_vars = {}
+    for v, arr in per_muscle.items():
+        arr[np.broadcast_to(after_end[:, None, :], arr.shape)] = np.nan
+        data_vars[v] = (("subject", "muscle", "day"), arr, {"units": "1", "description": v})
+    for v, arr in by_type.items():
+        arr[np.broadcast_to(after_end[:, None, None, :], arr.shape)] = np.nan
+        data_vars[v] = (("subject", "muscle", "unit_type", "day"), arr, {"units": "1", "description": v})
+    hindlimb[after_end] = np.nan
+    data_vars["hindlimb_force_fraction"] = (("subject", "day"), hindlimb, {"units": "1", "description": "hindlimb"})
+    data_vars["onset_day"] = (("subject",), onset, {"units": "day", "description": "onset"})
+    data_vars["end_stage_day"] = (("subject",), end, {"units": "day", "description": "end stage"})
+    data_vars["sex"] = (("subject",), sexes.astype(object), {"units": "", "description": "sex"})
+    data_vars["burden_multiplier"] = (("subject",), np.exp(rng.normal(0, 0.2, n_subjects)), {"units": "1", "description": "b"})
+    return xr.Dataset(
+        data_vars,
+        coords={"subject": np.arange(n_subjects), "muscle": list(muscles), "day": days, "unit_type": UNIT_TYPES},
+        attrs={"scenario_name": f"synthetic-{strain}", "strain": strain, "hypothesis": hypothesis, "seed": seed,
+               "alsim_version": "0.1.0", "onset_definition": "hindlimb force < 0.8",
+               "end_stage_definition": "hindlimb force < 0.2 <script>"},
+    )
+
+
+# ------------------------------------------------------------------ training data
+
+
+def test_load_training_rows_and_types():
+    rows = load_training()
+    by_file = {f: [r for r in rows if r.file == f] for f in ("nmj_innervation.csv", "motor_neurons.csv", "onset_survival.csv")}
+    assert {f: len(v) for f, v in by_file.items()} == {"nmj_innervation.csv": 12, "motor_neurons.csv": 4,
+                                                      "onset_survival.csv": 9}
+    assert len(rows) == 25
+    assert all(isinstance(r, TrainingRow) for r in rows)
+    assert all(isinstance(r.value, float) for r in rows)  # every row of these files is numeric
+    for r in by_file["nmj_innervation.csv"] + by_file["motor_neurons.csv"]:
+        assert isinstance(r.age_days, float) and 0.0 <= r.value <= 1.0
+    onset = by_file["onset_survival.csv"]
+    assert all(r.age_days is None for r in onset)
+    pfohl = next(r for r in onset if r.strain == "B6SJL" and r.measure == "onset")
+    assert (pfohl.value, pfohl.sd, pfohl.short_source) == (99.9, 2.2, "Pfohl 2015")
+    cantor_f = next(r for r in onset if r.strain == "C57BL6" and r.sex == "F")
+    assert cantor_f.value == 169.0 and cantor_f.sd is None and cantor_f.n == "13"
+    assert by_file["nmj_innervation.csv"][0].n == "4-5"
+    with pytest.raises(AttributeError):
+        rows[0].value = 0.0  # frozen
+    frame = training_table()
+    assert len(frame) == 25 and frame["value"].dtype == np.float64 and frame["sd"].notna().sum() == 7
+
+
+def test_training_mapping():
+    rows = load_training()
+    loss = next(r for r in rows if r.measure == "innervation_loss_vs_wildtype_fraction" and r.age_days == 30)
+    assert sorted(map_training_row(loss)) == [("endplates_innervated_fraction", "gastrocnemius", pytest.approx(0.6)),
+                                              ("endplates_innervated_fraction", "tibialis_anterior", pytest.approx(0.6))]
+    lost = next(r for r in rows if r.measure == "motor_neurons_lost_fraction" and r.strain == "B6SJL" and r.age_days == 130)
+    assert {m for _, m, _ in map_training_row(lost)} == {"gastrocnemius", "tibialis_anterior", "soleus"}
+    assert all(v == pytest.approx(0.5) and var == "motor_neurons_alive_fraction" for var, _, v in map_training_row(lost))
+    degenerating = next(r for r in rows if r.measure == "motor_neurons_degenerating_fraction")
+    assert map_training_row(degenerating) == []
+
+    # B6SJL: no C57BL6 rows, G93A rows hollow
+    ta = training_points(rows, "endplates_innervated_fraction", "tibialis_anterior", "B6SJL")
+    assert sorted((p.day, round(p.value, 6), p.hollow) for p in ta) == [(14.0, 1.0, True), (30.0, 0.6, True)]
+    assert training_points(rows, "endplates_fully_innervated_fraction", "diaphragm", "B6SJL") == []
+    gastro = training_points(rows, "endplates_denervated_fraction", "gastrocnemius", "B6SJL")
+    assert [(p.day, p.value, p.label) for p in gastro] == [(47.0, 0.40, "Fischer 2004")]
+    mn = training_points(rows, "motor_neurons_alive_fraction", "soleus", "B6SJL")
+    assert sorted((p.day, p.value) for p in mn) == [(47.0, 1.0), (130.0, 0.5)]
+    # C57BL6: the Cantor diaphragm rows, sex in the label
+    dia = training_points(rows, "endplates_fully_innervated_fraction", "diaphragm", "C57BL6")
+    assert len(dia) == 5 and {p.label for p in dia} == {"Cantor 2018 (F)", "Cantor 2018 (M)", "Cantor 2018"}
+    assert all(p.row.strain == "C57BL6" for p in dia)
+
+
+# --------------------------------------------------------------------- numbers
+
+
+def test_band_quantiles_ignore_nan():
+    days = np.arange(4)
+    values = np.tile(np.arange(10, dtype=float)[:, None], (1, 4))  # subject i has value i every day
+    values[5:, 2] = np.nan                                           # day 2: subjects 0-4 only
+    values[:, 3] = np.nan                                            # day 3: nobody
+    ds = xr.Dataset({"force_fraction": (("subject", "muscle", "day"), values[:, None, :])},
+                    coords={"subject": np.arange(10), "muscle": ["soleus"], "day": days})
+    d, lo, med, hi = band(ds, "force_fraction", "soleus")
+    assert d.tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose([lo[0], med[0], hi[0]], np.quantile(np.arange(10.0), [0.1, 0.5, 0.9]))
+    np.testing.assert_allclose([lo[2], med[2], hi[2]], np.quantile(np.arange(5.0), [0.1, 0.5, 0.9]))
+    assert np.isnan([lo[3], med[3], hi[3]]).all()
+    _, q = band(ds, "force_fraction", "soleus", quantiles=(0.25,))
+    assert q[0] == pytest.approx(2.25)
+    _, lo_f, med_f, hi_f = band(ds, "force_fraction", "soleus", subjects=np.arange(10) >= 8)
+    assert med_f[0] == pytest.approx(8.5)
+
+
+def test_event_free_curve_and_summary():
+    ds = xr.Dataset({"onset_day": (("subject",), np.array([10.0, 20.0, 30.0, np.nan]))},
+                    coords={"subject": np.arange(4), "day": np.arange(41)})
+    curve = event_free_curve(ds["onset_day"].values, ds["day"].values)
+    assert curve[9] == 1.0 and curve[10] == 0.75 and curve[29] == 0.5 and curve[40] == 0.25
+    s = endpoint_summary(ds, "onset_day")
+    assert (s["n"], s["n_reached"], s["median"], s["q25"], s["q75"]) == (4, 3, 20.0, 10.0, 30.0)
+    assert s["mean_reached"] == pytest.approx(20.0)
+    ds["onset_day"][:] = [10.0, np.nan, np.nan, np.nan]
+    assert math.isinf(endpoint_summary(ds, "onset_day")["median"])
+
+
+# ---------------------------------------------------------------------- report
+
+
+def test_write_report_self_contained(tmp_path):
+    results = {
+        "dying back": make_results(hypothesis="dying_back", muscles=("gastrocnemius", "diaphragm"), n_subjects=8),
+        "dying forward": make_results(hypothesis="dying_forward", muscles=("gastrocnemius", "diaphragm"),
+                                      n_subjects=8, seed=2),
+    }
+    out = write_report(results, tmp_path / "sub" / "report.html", title="Test <report> & co",
+                       notes=["a note with <b>markup</b>"])
+    assert out == tmp_path / "sub" / "report.html" and out.exists()
+    assert [p.name for p in out.parent.iterdir()] == ["report.html"]  # no temporary file left
+    text = out.read_text(encoding="utf-8")
+    assert "Test &lt;report&gt; &amp; co" in text and "<b>markup</b>" not in text and "<script>" not in text
+    pngs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
+    # onset figure + per muscle (time courses + by type)
+    assert len(pngs) == 1 + 2 * 2
+    assert all(base64.b64decode(p)[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert not re.search(r'(src|href)="(?!data:|#)', text)  # no external assets
+    assert "Training data vs simulation" in text and "simulated median" in text
+    assert "Fischer 2004" in text and "Solomon 2011" in text and "Pfohl 2015" in text
+    assert "Cantor" not in text  # C57BL6 rows are not on a B6SJL report
+    assert "degenerating" in text  # said why it is not compared
+    for var in TIME_COURSE_VARS:
+        assert READOUTS[var].title  # every panel has a display name
+
+
+def test_training_comparison_values():
+    ds = make_results(n_subjects=6, muscles=("gastrocnemius", "tibialis_anterior"))
+    rows = load_training()
+    entries = training_comparison({"x": ds}, rows)
+    assert not any(e["row"].strain == "C57BL6" for e in entries)
+    fischer = next(e for e in entries if e["short_source"] == "Fischer 2004")
+    expected = float(np.nanmedian(ds["endplates_denervated_fraction"].sel(muscle="gastrocnemius", day=47).values))
+    assert fischer["sim"]["median"] == pytest.approx(expected) and fischer["data_value"] == 0.40
+    vinsant = [e for e in entries if e["measure"] == "innervation_loss_vs_wildtype_fraction" and e["day"] == 30]
+    assert {e["muscle"] for e in vinsant} == {"gastrocnemius", "tibialis_anterior"}
+    assert all(e["data_value"] == pytest.approx(0.6) for e in vinsant)
+    soleus = [e for e in entries if e["muscle"] == "soleus"]
+    assert soleus and all(e["sim"] is None and "not simulated" in e["note"] for e in soleus)
+    female = next(e for e in entries if e["measure"] == "survival" and e["sex"] == "F")
+    assert female["sim"]["n"] == 3 and "F subjects only" in female["note"]
+    c57 = training_comparison({"y": make_results(strain="C57BL6", n_subjects=4, muscles=("gastrocnemius", "diaphragm"))}, rows)
+    assert sum(e["short_source"] == "Cantor 2018" and e["muscle"] == "diaphragm" for e in c57) == 9
