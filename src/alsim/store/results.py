@@ -38,6 +38,9 @@ def atomic_output_dir(target: str | os.PathLike, *, overwrite: bool = False) -> 
         raise OutputExistsError(f"output folder {target} already exists; choose another --out or pass --overwrite")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
     try:
         yield tmp
     except BaseException:
@@ -57,7 +60,7 @@ def write_results(ds: xr.Dataset, folder: str | os.PathLike) -> Path:
     path = Path(folder) / "results.zarr"
     out = ds.copy()
     out.attrs = {**ds.attrs, "alsim_format_version": FORMAT_VERSION, "alsim_format_note": FORMAT_NOTE}
-    out.to_zarr(path, mode="w", consolidated=False)
+    out.to_zarr(path, mode="w", consolidated=False, zarr_format=2)
     return path
 
 
