@@ -109,18 +109,19 @@ def simulate_census(scenario: Scenario, *, subjects: int, days: int, seed: int, 
 
 def _simulate_parallel(scenario: Scenario, blocks: list[np.ndarray], days: int, seed: int, workers: int,
                        progress: Callable[[int], None] | None) -> Census:
-    import logging
+    """Blocks on Dask's local multiprocessing scheduler; each finished block reports its subject-days."""
+    import dask
+    from dask.callbacks import Callback
 
-    from dask.distributed import Client, LocalCluster, as_completed
+    tasks = [dask.delayed(_run_block, pure=True)(scenario, seed, b, days, dask_key_name=f"block-{i}")
+             for i, b in enumerate(blocks)]
+    sizes = {f"block-{i}": len(b) * days for i, b in enumerate(blocks)}
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.WARNING) as cluster, \
-            Client(cluster) as client:
-        futures = {client.submit(_run_block, scenario, seed, b, days, pure=False): i for i, b in enumerate(blocks)}
-        parts: list[Census | None] = [None] * len(blocks)
-        for future in as_completed(futures):
-            index = futures[future]
-            parts[index] = future.result()
-            if progress is not None:
-                progress(len(blocks[index]) * days)
-    return Census.concatenate([p for p in parts if p is not None])
+    class _Progress(Callback):
+        def _posttask(self, key, result, dsk, state, worker_id):
+            if progress is not None and key in sizes:
+                progress(sizes[key])
+
+    with _Progress():
+        parts = dask.compute(*tasks, scheduler="processes", num_workers=workers)
+    return Census.concatenate(list(parts))
