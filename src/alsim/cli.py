@@ -114,7 +114,6 @@ def demo(
 def _write_run(out_dir: Path, results: dict, *, resolved_sources: dict[str, str], overwrite: bool, title: str) -> Path:
     import json
 
-    from .config import load_scenario  # noqa: F401  (keeps import order: config before report)
     from .data import load_training
     from .report import write_report
     from .store import atomic_output_dir, summarise, write_results, write_summary
