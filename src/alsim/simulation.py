@@ -46,7 +46,7 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int) -> xr.Data
     muscles = list(layout.muscle_names)
     n_days = census.counts["force"].shape[-1]
     units_per_muscle = np.diff(layout.unit_start)
-    values = lab_readouts(census, units_per_muscle, layout.units_per_type)
+    values = lab_readouts(census, units_per_muscle, layout.units_per_type, np.diff(layout.endplate_start))
     clinical = clinical_endpoints(scenario, census.counts["force"], muscles)
     day = np.arange(n_days)
     after_end = day[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]   # (subject, day)

@@ -15,7 +15,7 @@ from .state import BlockState
 
 CENSUS_FIELDS: tuple[str, ...] = (
     "endplates_intact", "endplates_covered", "endplates_full",
-    "units_alive", "units_axon_intact", "units_functional", "functional_size_sum", "force",
+    "units_alive", "units_axon_intact", "units_functional", "functional_size_sum", "force", "fibre_csa_sum",
 )
 TYPED_CENSUS_FIELDS: tuple[str, ...] = ("units_alive_by_type", "units_functional_by_type")
 
@@ -73,6 +73,7 @@ def observe(state: BlockState, ctx: RunContext) -> Observation:
         "units_functional": _per_muscle_units(ctx, functional.astype(np.float64)),
         "functional_size_sum": _per_muscle_units(ctx, np.where(functional, size, 0.0)),
         "force": _per_muscle(ctx, np.where(contributing, per_fibre, 0.0)),
+        "fibre_csa_sum": _per_muscle(ctx, state.csa.astype(np.float64)),
         "units_alive_by_type": _per_muscle_and_type(ctx, state.soma_alive.astype(np.float64)),
         "units_functional_by_type": _per_muscle_and_type(ctx, functional.astype(np.float64)),
     }

@@ -31,6 +31,8 @@ READOUTS: tuple[Readout, ...] = (
             "Motor units with an intact axon and at least one innervated endplate (what EMG counts)."),
     Readout("mean_motor_unit_size", "fibres per functional unit",
             "Innervated endplates per functional motor unit (grows with collateral sprouting)."),
+    Readout("fibre_cross_section_fraction", "fraction of normal cross-section",
+            "Mean cross-section of all the muscle's fibres (atrophy of denervated fibres, recovery on reinnervation)."),
     Readout("force_fraction", "fraction of the subject's own day-0 force",
             "Maximal muscle force from innervated fibres: cross-section x specific force x transmission."),
 )
@@ -47,10 +49,11 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return np.divide(numerator, denominator, out=np.full(numerator.shape, np.nan), where=denominator > 0)
 
 
-def lab_readouts(census: Census, units_per_muscle: np.ndarray, units_per_type: np.ndarray) -> dict[str, np.ndarray]:
+def lab_readouts(census: Census, units_per_muscle: np.ndarray, units_per_type: np.ndarray,
+                 fibres_per_muscle: np.ndarray) -> dict[str, np.ndarray]:
     """Readouts per (subject, muscle, day), and per (subject, muscle, type, day) for the typed ones.
 
-    ``units_per_muscle`` is (M,), ``units_per_type`` (M, 3): the denominators of the unit counts.
+    ``units_per_muscle`` is (M,), ``units_per_type`` (M, 3), ``fibres_per_muscle`` (M,): the denominators.
     """
     c = census.counts
     pool = units_per_muscle[None, :, None].astype(np.float64)
@@ -63,6 +66,7 @@ def lab_readouts(census: Census, units_per_muscle: np.ndarray, units_per_type: n
         "axons_intact_fraction": c["units_axon_intact"] / pool,
         "motor_units_functional_fraction": c["units_functional"] / pool,
         "mean_motor_unit_size": _ratio(c["functional_size_sum"], c["units_functional"]),
+        "fibre_cross_section_fraction": c["fibre_csa_sum"] / fibres_per_muscle[None, :, None],
         "force_fraction": _ratio(c["force"], c["force"][..., :1]),
         "motor_units_functional_by_type_fraction": _ratio(c["units_functional_by_type"], typed_pool),
         "motor_neurons_alive_by_type_fraction": _ratio(c["units_alive_by_type"], typed_pool),

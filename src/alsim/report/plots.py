@@ -68,6 +68,7 @@ READOUTS: dict[str, Readout] = {
     "motor_units_functional_fraction": Readout("Functional motor units", "fraction of motor units"),
     "mean_motor_unit_size": Readout("Mean motor-unit size", "fibres per functional unit", fraction=False),
     "force_fraction": Readout("Muscle force", "fraction of day-0 force"),
+    "fibre_cross_section_fraction": Readout("Fibre cross-section", "fraction of normal"),
     "hindlimb_force_fraction": Readout("Hindlimb force", "fraction of day-0 force"),
     "motor_units_functional_by_type_fraction": Readout("Functional motor units by type", "fraction of units of the type"),
     "motor_neurons_alive_by_type_fraction": Readout("Motor neurons alive by type", "fraction of units of the type"),
@@ -75,11 +76,11 @@ READOUTS: dict[str, Readout] = {
     "end_stage_day": Readout("End stage", "age (days)", fraction=False),
 }
 
-#: The eight per-muscle readouts drawn as a panel grid, in reading order.
+#: The per-muscle readouts drawn as a panel grid, in reading order.
 TIME_COURSE_VARS: tuple[str, ...] = (
     "endplates_innervated_fraction", "endplates_fully_innervated_fraction", "endplates_denervated_fraction",
-    "force_fraction", "motor_neurons_alive_fraction", "axons_intact_fraction",
-    "motor_units_functional_fraction", "mean_motor_unit_size",
+    "motor_neurons_alive_fraction", "axons_intact_fraction", "motor_units_functional_fraction",
+    "mean_motor_unit_size", "fibre_cross_section_fraction", "force_fraction",
 )
 BY_TYPE_VARS: tuple[str, ...] = ("motor_units_functional_by_type_fraction", "motor_neurons_alive_by_type_fraction")
 
@@ -421,7 +422,7 @@ def _figure_legend(fig: Figure, axes: Iterable[Axes], ncols: int = 6) -> None:
 
 def time_course_figure(results: Mapping[str, xr.Dataset] | xr.Dataset, muscle: str,
                        training: Iterable[TrainingRow] | None = None, *,
-                       variables: Sequence[str] = TIME_COURSE_VARS, ncols: int = 4) -> Figure:
+                       variables: Sequence[str] = TIME_COURSE_VARS, ncols: int = 3) -> Figure:
     """A grid of time-course panels for one muscle, one shared legend below."""
     results = as_results(results)
     training = load_training() if training is None else list(training)
