@@ -45,7 +45,7 @@ def tiny_scenario(hypothesis: str = "dying_back", **rate_changes: float) -> Scen
 def engine_readouts(scenario: Scenario, *, subjects: int, days: int, seed: int) -> dict[str, np.ndarray]:
     census = simulate_census(scenario, subjects=subjects, days=days, seed=seed)
     layout = build_layout(scenario)
-    values = lab_readouts(census, np.diff(layout.unit_start), layout.units_per_type)
+    values = lab_readouts(census, np.diff(layout.unit_start), layout.units_per_type, np.diff(layout.endplate_start))
     values.update(clinical_endpoints(scenario, census.counts["force"], list(layout.muscle_names)))
     return values
 
