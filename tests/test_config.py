@@ -33,6 +33,9 @@ def test_every_preset_value_cites_a_source(name):
         if path in {"name", "description", "species", "strain", "genotype"}:
             continue
         assert isinstance(node, dict) and node.get("source", "").strip(), f"{name}: {path} has no source"
+        source = node["source"].strip()
+        # a bare word is not a source: 'assumed' and 'hand-set' need their reason
+        assert len(source.split()) >= 3, f"{name}: {path} source {source!r} gives no reason or reference"
 
 
 @pytest.mark.parametrize("name", preset_names())
@@ -51,7 +54,7 @@ def test_set_overrides_value_and_records_source():
     scenario, sources = load_scenario("sod1-g93a-b6sjl", ["rates.sprouting=0.3", "hypothesis.name=dying_forward"])
     assert scenario.rates.sprouting == 0.3
     assert scenario.hypothesis.weights == (0.0, 1.0)
-    assert sources["rates.sprouting"] == "set on the command line"
+    assert sources["rates.sprouting"] == "set by override (--set)"
 
 
 @pytest.mark.parametrize("override, fragment", [

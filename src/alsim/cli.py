@@ -137,7 +137,7 @@ def _print_summary(ds) -> None:
     from .store import summarise
 
     s = summarise(ds)
-    table = Table(title=f"{s['scenario']} · {s['hypothesis']} · {s['subjects']} subjects · seed {s['seed']}")
+    table = Table(title=f"{s['scenario']}, {s['hypothesis']}: {s['subjects']} subjects, seed {s['seed']}", min_width=60)
     table.add_column("endpoint")
     table.add_column("median day")
     table.add_column("IQR")
@@ -145,7 +145,7 @@ def _print_summary(ds) -> None:
     for key in ("onset_day", "end_stage_day"):
         d = s[key]
         iqr = "-" if d["q25"] is None else f"{d['q25']:.0f}-{d['q75']:.0f}"
-        median = "-" if d["median"] is None else f"{d['median']:.0f}"
+        median = "-" if d["median"] is None else f"{d['median']:.1f}"
         table.add_row(key.removesuffix("_day").replace("_", " "), median, iqr, f"{d['n_reached']}/{s['subjects']}")
     out.print(table)
 

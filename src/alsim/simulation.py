@@ -73,7 +73,7 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int) -> xr.Data
         attrs={
             "title": f"alsim results: {scenario.name}",
             "scenario_name": scenario.name,
-            "scenario_json": json.dumps(scenario.model_dump(mode="json"), sort_keys=True),
+            "scenario_json": json.dumps(scenario.model_dump(mode="json")),  # key order matters: muscles are laid out in it
             "strain": scenario.strain,
             "genotype": scenario.genotype,
             "species": scenario.species,

@@ -182,7 +182,7 @@ def load_scenario(spec: str | Path, overrides: list[str] | tuple[str, ...] = ())
     for text in overrides:
         path, value = parse_override(text)
         _apply_override(values, path, value)
-        sources[path] = "set on the command line"
+        sources[path] = "set by override (--set)"
     return _validate(values), sources
 
 

@@ -122,6 +122,11 @@ def _simulate_parallel(scenario: Scenario, blocks: list[np.ndarray], days: int, 
             if progress is not None and key in sizes:
                 progress(sizes[key])
 
-    with _Progress():
+    # fork where the platform has it: workers inherit the loaded package, and scripts need no
+    # `if __name__ == "__main__":` guard (spawn would re-import the caller's script)
+    import multiprocessing
+
+    context = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with _Progress(), dask.config.set({"multiprocessing.context": context}):
         parts = dask.compute(*tasks, scheduler="processes", num_workers=workers)
     return Census.concatenate(list(parts))

@@ -94,15 +94,36 @@ def _distribution(values: np.ndarray) -> dict[str, float | int | None]:
     }
 
 
+def median_event_day(event_days: np.ndarray) -> float | None:
+    """Median day of an event over all subjects, counting those that never reach it as later
+    than any day (so that animals censored at end stage do not bias it); None if fewer than
+    half the subjects reach it."""
+    ordered = np.sort(np.where(np.isfinite(event_days), event_days, np.inf))
+    middle = ordered[(len(ordered) - 1) // 2], ordered[len(ordered) // 2]
+    return None if not np.isfinite(middle[1]) else float(np.mean(middle))
+
+
+def first_day_per_subject(flags: xr.DataArray) -> np.ndarray:
+    """For a (subject, day) boolean array: the first day each subject's flag is true, NaN if never."""
+    values = flags.values
+    first = np.argmax(values, axis=1).astype(np.float64)
+    first[~values.any(axis=1)] = np.nan
+    return flags.day.values[np.nan_to_num(first, nan=0).astype(int)] * np.where(np.isnan(first), np.nan, 1.0)
+
+
 def summarise(ds: xr.Dataset) -> dict:
-    """A JSON-ready summary: what was run, onset and end stage, and per-muscle milestones."""
+    """A JSON-ready summary: what was run, onset and end stage, and per-muscle milestones.
+
+    A milestone is the median over subjects of the first day the subject crosses it;
+    subjects that reach end stage first count as crossing later than any day.
+    """
     muscles = {}
     for m in ds.muscle.values:
-        half_denervated = ds.endplates_denervated_fraction.sel(muscle=m).median("subject") >= 0.5
-        half_mn = ds.motor_neurons_alive_fraction.sel(muscle=m).median("subject") <= 0.5
+        half_denervated = first_day_per_subject(ds.endplates_denervated_fraction.sel(muscle=m) >= 0.5)
+        half_mn = first_day_per_subject(ds.motor_neurons_alive_fraction.sel(muscle=m) <= 0.5)
         muscles[str(m)] = {
-            "median_day_half_endplates_denervated": _first_day(half_denervated),
-            "median_day_half_motor_neurons_lost": _first_day(half_mn),
+            "median_day_half_endplates_denervated": median_event_day(half_denervated),
+            "median_day_half_motor_neurons_lost": median_event_day(half_mn),
         }
     return {
         "scenario": ds.attrs["scenario_name"],
@@ -118,11 +139,6 @@ def summarise(ds: xr.Dataset) -> dict:
         "end_stage_definition": ds.attrs["end_stage_definition"],
         "muscles": muscles,
     }
-
-
-def _first_day(flags: xr.DataArray) -> int | None:
-    hits = np.flatnonzero(flags.values)
-    return int(flags.day.values[hits[0]]) if hits.size else None
 
 
 def write_summary(summary: dict, folder: str | os.PathLike) -> Path:
