@@ -128,5 +128,6 @@ def _simulate_parallel(scenario: Scenario, blocks: list[np.ndarray], days: int, 
 
     context = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with _Progress(), dask.config.set({"multiprocessing.context": context}):
-        parts = dask.compute(*tasks, scheduler="processes", num_workers=workers)
+        # chunksize 1: otherwise Dask sends up to 6 blocks to one worker at a time
+        parts = dask.compute(*tasks, scheduler="processes", num_workers=workers, chunksize=1)
     return Census.concatenate(list(parts))
