@@ -90,36 +90,29 @@ def _read(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(io.StringIO(handle.read())))
 
 
-def _nmj(record: dict[str, str]) -> TrainingRow:
+def _time_course_row(file: str, place_column: str, n_column: str | None, record: dict[str, str]) -> TrainingRow:
+    """A measurement at an age in a muscle or region (NMJ and motor-neuron counts)."""
     return TrainingRow(
-        file="nmj_innervation.csv",
+        file=file,
         strain=record["strain"].strip(),
         sex=record["sex"].strip(),
-        muscle_or_region=_text(record["muscle"]),
+        muscle_or_region=_text(record[place_column]),
         age_days=_float(record["age_days"]),
         measure=record["measure"].strip(),
         value=_float(record["value"]),
         sd=None,
-        n=_text(record.get("n_per_group")),
+        n=_text(record.get(n_column)) if n_column else None,
         source=record["source"].strip(),
         status=record["status"].strip(),
     )
+
+
+def _nmj(record: dict[str, str]) -> TrainingRow:
+    return _time_course_row("nmj_innervation.csv", "muscle", "n_per_group", record)
 
 
 def _motor_neurons(record: dict[str, str]) -> TrainingRow:
-    return TrainingRow(
-        file="motor_neurons.csv",
-        strain=record["strain"].strip(),
-        sex=record["sex"].strip(),
-        muscle_or_region=_text(record["region"]),
-        age_days=_float(record["age_days"]),
-        measure=record["measure"].strip(),
-        value=_float(record["value"]),
-        sd=None,
-        n=None,
-        source=record["source"].strip(),
-        status=record["status"].strip(),
-    )
+    return _time_course_row("motor_neurons.csv", "region", None, record)
 
 
 def _onset_survival(record: dict[str, str]) -> TrainingRow:

@@ -27,6 +27,7 @@ class RunContext:
     fibre_force_by_type: np.ndarray   # (3,)
     transmission_by_coverage: np.ndarray  # (3,) force factor for coverage 0, 1, 2
     guidance_by_tsc: np.ndarray       # (3,) sprout guidance for quiescent, reactive, lost
+    unit_muscle_type_onehot: np.ndarray  # (U, 3M) indicator of each unit's (muscle, type) group
 
 
 def build_context(scenario: Scenario) -> RunContext:
@@ -49,4 +50,5 @@ def build_context(scenario: Scenario) -> RunContext:
         fibre_force_by_type=np.array([t.fibre_specific_force for t in types]),
         transmission_by_coverage=np.array([0.0, scenario.neuromuscular.partial_transmission, 1.0]),
         guidance_by_tsc=np.array([tsc.guidance_quiescent, 1.0, tsc.guidance_lost]),
+        unit_muscle_type_onehot=np.eye(layout.n_muscles * 3)[layout.unit_muscle * 3 + layout.unit_type],
     )

@@ -38,11 +38,7 @@ def _per_muscle_units(ctx: RunContext, per_unit: np.ndarray) -> np.ndarray:
 
 
 def _per_muscle_and_type(ctx: RunContext, per_unit: np.ndarray) -> np.ndarray:
-    layout = ctx.layout
-    group = layout.unit_muscle * 3 + layout.unit_type
-    onehot = np.zeros((layout.n_units, layout.n_muscles * 3))
-    onehot[np.arange(layout.n_units), group] = 1.0
-    return (per_unit @ onehot).reshape(per_unit.shape[0], layout.n_muscles, 3)
+    return (per_unit @ ctx.unit_muscle_type_onehot).reshape(per_unit.shape[0], ctx.layout.n_muscles, 3)
 
 
 def unit_sizes(state: BlockState, n_units: int) -> np.ndarray:

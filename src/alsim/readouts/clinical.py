@@ -31,12 +31,19 @@ def hindlimb_force(force: np.ndarray, is_hindlimb: np.ndarray) -> np.ndarray:
     return np.divide(total, total[:, :1], out=np.full(total.shape, np.nan), where=total[:, :1] > 0)
 
 
+def first_true(flags: np.ndarray) -> np.ndarray:
+    """First index along the last axis where ``flags`` is true; NaN where never.
+
+    With the ``day`` coordinate starting at age 0 in steps of one day, the index is the age.
+    """
+    first = np.argmax(flags, axis=-1).astype(np.float64)
+    first[~flags.any(axis=-1)] = np.nan
+    return first
+
+
 def first_day_below(series: np.ndarray, threshold: float) -> np.ndarray:
     """First index along the last axis where ``series < threshold``; NaN where never."""
-    below = series < threshold
-    first = np.argmax(below, axis=-1).astype(np.float64)
-    first[~below.any(axis=-1)] = np.nan
-    return first
+    return first_true(series < threshold)
 
 
 def clinical_endpoints(scenario: Scenario, force: np.ndarray, muscle_names: list[str]) -> dict[str, np.ndarray]:

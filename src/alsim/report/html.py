@@ -22,6 +22,7 @@ import numpy as np
 from alsim.data import TrainingRow, load_training
 
 from . import plots
+from .training_overlay import ENDPOINT_VARS
 from .plots import (
     READOUTS, SKIPPED_MEASURES, as_results, band, by_type_figure, display_muscle, endpoint_summary,
     figure_png, map_training_row, muscles_of, onset_survival_figure, strain_matches, time_course_figure,
@@ -124,7 +125,7 @@ def training_comparison(results: Mapping[str, xr.Dataset] | xr.Dataset,
             mask = _sex_mask(ds, row.sex)
             sex_note = f"simulated: {row.sex} subjects only" if mask is not None else ""
             if row.file == "onset_survival.csv":
-                var = plots._ENDPOINT_VARS.get(row.measure)
+                var = ENDPOINT_VARS.get(row.measure)
                 if var is None or var not in ds or row.value is None:
                     continue
                 if mask is not None and not mask.any():

@@ -26,7 +26,7 @@ import numpy as np
 from alsim.data import TrainingRow, load_training
 
 from .training_overlay import (  # noqa: F401  (re-exported: part of this module's API)
-    _ENDPOINT_VARS, HINDLIMB_MUSCLES, SKIPPED_MEASURES, UNSPECIFIED_STRAIN, TrainingPoint, endpoint_rows, is_complement,
+    HINDLIMB_MUSCLES, SKIPPED_MEASURES, UNSPECIFIED_STRAIN, TrainingPoint, endpoint_rows, is_complement,
     marker_key,
     map_training_row, point_label, strain_matches, training_markers, training_points,
 )

@@ -36,7 +36,7 @@ _MUSCLE_GROUPS: dict[str, tuple[str, ...]] = {
     "fast_fatigable_muscles": ("tibialis_anterior", "gastrocnemius"),
     "lumbar_spinal_cord": HINDLIMB_MUSCLES,
 }
-_ENDPOINT_VARS = {"onset": "onset_day", "end_stage": "end_stage_day", "survival": "end_stage_day"}
+ENDPOINT_VARS = {"onset": "onset_day", "end_stage": "end_stage_day", "survival": "end_stage_day"}
 #: Strain of rows whose genetic background is not given: drawn for every strain, hollow.
 UNSPECIFIED_STRAIN = "G93A"
 

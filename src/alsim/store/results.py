@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from ..readouts.clinical import first_true
+
 FORMAT_VERSION = 1
 FORMAT_NOTE = ("alsim results store, format 1: an xarray Dataset in Zarr with dims subject, muscle, day "
                "(age in days), unit_type; units and descriptions in variable attributes; the resolved "
@@ -103,14 +105,6 @@ def median_event_day(event_days: np.ndarray) -> float | None:
     return None if not np.isfinite(middle[1]) else float(np.mean(middle))
 
 
-def first_day_per_subject(flags: xr.DataArray) -> np.ndarray:
-    """For a (subject, day) boolean array: the first day each subject's flag is true, NaN if never."""
-    values = flags.values
-    first = np.argmax(values, axis=1).astype(np.float64)
-    first[~values.any(axis=1)] = np.nan
-    return flags.day.values[np.nan_to_num(first, nan=0).astype(int)] * np.where(np.isnan(first), np.nan, 1.0)
-
-
 def summarise(ds: xr.Dataset) -> dict:
     """A JSON-ready summary: what was run, onset and end stage, and per-muscle milestones.
 
@@ -119,8 +113,8 @@ def summarise(ds: xr.Dataset) -> dict:
     """
     muscles = {}
     for m in ds.muscle.values:
-        half_denervated = first_day_per_subject(ds.endplates_denervated_fraction.sel(muscle=m) >= 0.5)
-        half_mn = first_day_per_subject(ds.motor_neurons_alive_fraction.sel(muscle=m) <= 0.5)
+        half_denervated = first_true((ds.endplates_denervated_fraction.sel(muscle=m) >= 0.5).values)
+        half_mn = first_true((ds.motor_neurons_alive_fraction.sel(muscle=m) <= 0.5).values)
         muscles[str(m)] = {
             "median_day_half_endplates_denervated": median_event_day(half_denervated),
             "median_day_half_motor_neurons_lost": median_event_day(half_mn),
