@@ -21,15 +21,18 @@ def trophic_support(transport, size, baseline_size, axon_intact):
     return np.where(axon_intact, transport * np.minimum(1.0, size / baseline_size), 0.0)
 
 
-def soma_death_hazard(s: Scenario, w_forward, stress, vulnerability, cortical_drive, trophic):
+def soma_death_hazard(s: Scenario, w_forward, stress, vulnerability, cortical_drive, trophic,
+                      disease_factor=1.0, starvation_factor=1.0):
+    """Soma death hazard; the factors are treatments' (docs/model.md, *Treatments*)."""
     r = s.rates
     forward = w_forward * (r.soma_stress_death * stress + r.soma_excitotoxic_death * vulnerability * cortical_drive)
-    return forward + r.soma_starvation_death * (1.0 - trophic) + r.soma_ageing_death
+    starvation = r.soma_starvation_death * (1.0 - trophic) * starvation_factor
+    return (forward + starvation) * disease_factor + r.soma_ageing_death
 
 
-def axon_degeneration_hazard(s: Scenario, soma_alive, size, baseline_size):
+def axon_degeneration_hazard(s: Scenario, soma_alive, size, baseline_size, dieback_factor=1.0):
     r = s.rates
-    dieback = r.axon_dieback * (1.0 - np.minimum(1.0, size / baseline_size))
+    dieback = r.axon_dieback * (1.0 - np.minimum(1.0, size / baseline_size)) * dieback_factor
     return np.where(soma_alive, dieback, r.wallerian_axon)
 
 
@@ -50,17 +53,18 @@ def update_transport(transport, decline, recovery, dt: float = 1.0):
     return equilibrium + (transport - equilibrium) * np.exp(-total * dt)
 
 
-def retraction_hazard(s: Scenario, w_back, stress, expression):
+def retraction_hazard(s: Scenario, w_back, stress, expression, factor=1.0, destabilisation_factor=1.0):
     r = s.rates
-    return w_back * r.terminal_retraction_per_stress * stress * (1.0 + s.muscle_feedback.destabilising_gain * expression) + r.terminal_retraction_baseline
+    destabilised = 1.0 + s.muscle_feedback.destabilising_gain * expression * destabilisation_factor
+    return (w_back * r.terminal_retraction_per_stress * stress * destabilised + r.terminal_retraction_baseline) * factor
 
 
-def sprouting_hazard(s: Scenario, guidance, expression):
-    return s.rates.sprouting * guidance * (1.0 + s.muscle_feedback.sprouting_signal_gain * expression)
+def sprouting_hazard(s: Scenario, guidance, expression, factor=1.0):
+    return s.rates.sprouting * guidance * (1.0 + s.muscle_feedback.sprouting_signal_gain * expression) * factor
 
 
-def disassembly_hazard(s: Scenario, achr_stability):
-    return s.rates.endplate_disassembly * (1.0 - achr_stability)
+def disassembly_hazard(s: Scenario, achr_stability, factor=1.0):
+    return s.rates.endplate_disassembly * (1.0 - achr_stability) * factor
 
 
 def relax_towards(value, target, rate, dt: float = 1.0):

@@ -214,4 +214,11 @@ def _toml_literal(value: Any) -> str:
     if isinstance(value, str):
         escaped = value.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{escaped}"'
+    if value is None:
+        raise TypeError("TOML has no null: leave the key out")
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_literal(v) for v in value) + "]"
+    if isinstance(value, dict):  # inline table, e.g. one entry of `treatments`
+        items = (f"{key} = {_toml_literal(v)}" for key, v in value.items() if v is not None)
+        return "{" + ", ".join(items) + "}"
     raise TypeError(f"cannot write {value!r} as TOML")

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .treatments import AppliedTreatment
+
 UNIT_TYPES: tuple[str, ...] = ("S", "FR", "FF")
 HYPOTHESES: tuple[str, ...] = ("dying_back", "dying_forward", "independent")
 REGIONS: tuple[str, ...] = ("hindlimb", "respiratory", "forelimb", "bulbar")
@@ -179,12 +181,22 @@ class Scenario(_Strict):
     muscle_feedback: MuscleFeedback
     neuromuscular: Neuromuscular
     clinical: Clinical
+    treatments: tuple[AppliedTreatment, ...] = Field(default=(), description="Treatments given to every subject (see alsim.biology.interventions).")
 
     @model_validator(mode="after")
     def _all_unit_types(self) -> "Scenario":
         missing = [k for k in UNIT_TYPES if k not in self.unit_types]
         if missing:
             raise ValueError(f"unit_types must define S, FR and FF; missing {', '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _treated_muscles_exist(self) -> "Scenario":
+        for applied in self.treatments:
+            unknown = [m for m in applied.treatment.muscles if m not in self.muscles]
+            if unknown:
+                raise ValueError(f"treatment {applied.treatment.name} reaches muscle(s) {', '.join(unknown)} "
+                                 f"that the scenario does not have; allowed: {', '.join(self.muscles)}")
         return self
 
     @property

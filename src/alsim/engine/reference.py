@@ -134,13 +134,44 @@ def disease_burden(b: float, age_days: float, scenario: Scenario) -> float:
     return b * (age_days / disease.burden_scale_days) ** disease.burden_exponent
 
 
+def treatment_factor(scenario: Scenario, target: str, muscle: str | None, age: float) -> float:
+    """*Treatments*: the product over treatments of ``1 + (effect - 1) e(t)`` on ``target``
+    in ``muscle`` (``None`` for the cortex), ``e(t)`` the dose times the onset/offset ramp."""
+    factor = 1.0
+    for applied in scenario.treatments:
+        treatment = applied.treatment
+        if target not in treatment.effects:
+            continue
+        if muscle is not None and treatment.reach == "local" and muscle not in treatment.muscles:
+            continue
+        factor *= 1.0 + (treatment.effects[target] - 1.0) * applied.dose * _treatment_ramp(applied, age)
+    return factor
+
+
+def _treatment_ramp(applied, age: float) -> float:
+    treatment, start, end = applied.treatment, applied.start_day, applied.end_day
+    if age < start:
+        return 0.0
+    last = age if end is None or age < end else end
+    built = 1.0 if treatment.onset_days == 0 else 1.0 - math.exp(-(last - start) / treatment.onset_days)
+    if end is None or age < end:
+        return built
+    return 0.0 if treatment.offset_days == 0 else built * math.exp(-(age - end) / treatment.offset_days)
+
+
 class Day(NamedTuple):
     """Subject-wide quantities of one day, from the start-of-day state."""
 
     burden: float
     """``D(t)``, dimensionless."""
     cortical_drive: float
-    """``C = umn * hyperexcitability_gain * D(t)``: excitotoxic drive from the cortex."""
+    """``C = umn * hyperexcitability_gain * D(t) * F_cortical_drive``: excitotoxic drive from the cortex."""
+    factors: dict[tuple[str, str | None], float]
+    """Treatment factor of each treated (target, muscle) on this day; absent ones are 1."""
+
+    def factor(self, target: str, muscle: str | None) -> float:
+        """Treatment factor ``F_target`` in ``muscle`` (``None``: the cortex) on this day."""
+        return self.factors.get((target, muscle), 1.0)
 
 
 # ---------------------------------------------------------------------------------
@@ -190,38 +221,41 @@ class ReferenceUnit:
         """Unit rules 1-4 on the start-of-day state."""
         return UnitNext(
             soma_alive=self.soma_alive and not happens(rng, self.soma_death_hazard(scenario, day)),  # rule 1
-            axon_intact=self.axon_intact and not happens(rng, self.axon_degeneration_hazard(scenario)),  # rule 2
+            axon_intact=self.axon_intact and not happens(rng, self.axon_degeneration_hazard(scenario, day)),  # rule 2
             stress=self.next_stress(scenario, day),  # rule 3
-            transport=self.next_transport(scenario),  # rule 4
+            transport=self.next_transport(scenario, day),  # rule 4
         )
 
     def soma_death_hazard(self, scenario: Scenario, day: Day) -> float:
         """Unit rule 1: soma death, per day (stress, excitotoxicity, starvation, ageing)."""
-        rates = scenario.rates
+        rates, muscle = scenario.rates, self.muscle.name
         _, w_forward = hypothesis_weights(scenario)
         forward = rates.soma_stress_death * self.stress + rates.soma_excitotoxic_death * self.params.vulnerability * day.cortical_drive
-        return w_forward * forward + rates.soma_starvation_death * (1.0 - self.trophic_support()) + rates.soma_ageing_death
+        starvation = rates.soma_starvation_death * (1.0 - self.trophic_support()) * day.factor("soma_starvation", muscle)
+        return (w_forward * forward + starvation) * day.factor("soma_death", muscle) + rates.soma_ageing_death
 
-    def axon_degeneration_hazard(self, scenario: Scenario) -> float:
+    def axon_degeneration_hazard(self, scenario: Scenario, day: Day) -> float:
         """Unit rule 2: Wallerian degeneration after soma death, else dying-back of an
         axon that has lost its terminals; per day. Drawn independently of rule 1."""
         if not self.soma_alive:
             return scenario.rates.wallerian_axon
-        return scenario.rates.axon_dieback * (1.0 - self.size_ratio())
+        return scenario.rates.axon_dieback * (1.0 - self.size_ratio()) * day.factor("axon_dieback", self.muscle.name)
 
     def next_stress(self, scenario: Scenario, day: Day) -> float:
         """Unit rule 3: stress production ``P_u`` relaxing with time constant ``tau`` (days)."""
         rates = scenario.rates
         nbar0 = self.muscle.params.n_fibres / self.muscle.params.n_motor_units
         production = day.burden * self.params.vulnerability * self.params.activity * (self.size / nbar0) ** rates.stress_size_exponent
+        production *= day.factor("stress_production", self.muscle.name)
         tau = rates.stress_time_constant_days
         decay = math.exp(-DT / tau)
         return self.stress * decay + production * tau * (1.0 - decay)
 
-    def next_transport(self, scenario: Scenario) -> float:
+    def next_transport(self, scenario: Scenario, day: Day) -> float:
         """Unit rule 4: transport declines with stress (more in longer axons) and recovers."""
         rates = scenario.rates
         k = rates.transport_decline_per_stress * (self.muscle.params.axon_length_mm / rates.reference_axon_length_mm) * self.stress
+        k *= day.factor("transport_decline", self.muscle.name)
         r = rates.transport_recovery
         if k + r == 0.0:
             return self.transport
@@ -284,21 +318,22 @@ class ReferenceEndplate:
         self.csa = 1.0
         self.fibre_type = owner.unit_type
 
-    def plan_day(self, rng: np.random.Generator, scenario: Scenario, day: Day, expression: float) -> EndplateNext:
-        """Endplate rules 1-6 on the start-of-day state; ``expression`` is the muscle's ``S_m``."""
+    def plan_day(self, rng: np.random.Generator, scenario: Scenario, day: Day, expression: float, muscle: str) -> EndplateNext:
+        """Endplate rules 1-6 on the start-of-day state; ``expression`` is the ``S_m`` of its ``muscle``."""
         if not self.intact:
             return self._next(csa=self.next_csa(scenario))  # disassembled: only rule 5 atrophy
         owner, coverage, intact, wants_sprout = self.owner, self.coverage, True, False
         if self.coverage >= PARTIAL:  # rule 1
-            owner, coverage = self.terminal_event(rng, scenario, expression)
+            owner, coverage = self.terminal_event(rng, scenario, expression, day, muscle)
         else:  # rule 2 (sprouting) and rule 4 (disassembly) compete
-            event = draw_competing(rng, {"sprout": self.sprouting_hazard(scenario, expression), "disassemble": self.disassembly_hazard(scenario)})
+            event = draw_competing(rng, {"sprout": self.sprouting_hazard(scenario, expression) * day.factor("sprouting", muscle),
+                                         "disassemble": self.disassembly_hazard(scenario) * day.factor("disassembly", muscle)})
             wants_sprout, intact = event == "sprout", event != "disassemble"
         return self._next(
             owner=owner,
             coverage=coverage,
-            tsc=self.next_tsc(rng, scenario, day),  # rule 3
-            stability=self.next_stability(scenario),  # rule 4
+            tsc=self.next_tsc(rng, scenario, day, muscle),  # rule 3
+            stability=self.next_stability(scenario, day, muscle),  # rule 4
             intact=intact,
             days_denervated=self.days_denervated + 1 if self.coverage == DENERVATED else 0,  # rule 6
             csa=self.next_csa(scenario),  # rule 5
@@ -310,15 +345,17 @@ class ReferenceEndplate:
         now = EndplateNext(self.owner, self.coverage, self.tsc, self.stability, self.intact, self.days_denervated, self.csa, self.fibre_type, False)
         return now._replace(**changes)
 
-    def terminal_event(self, rng: np.random.Generator, scenario: Scenario, expression: float) -> tuple[ReferenceUnit | None, int]:
+    def terminal_event(self, rng: np.random.Generator, scenario: Scenario, expression: float, day: Day,
+                       muscle: str) -> tuple[ReferenceUnit | None, int]:
         """Endplate rule 1: the terminal is lost (owner's axon degenerated), retracts by one
         level, or expands to full coverage. Returns the new (owner, coverage)."""
         rates, owner = scenario.rates, self.owner
         if not owner.axon_intact:
             return (None, DENERVATED) if happens(rng, rates.wallerian_terminal) else (owner, self.coverage)
         w_back, _ = hypothesis_weights(scenario)
-        destabilised = 1.0 + scenario.muscle_feedback.destabilising_gain * expression
-        hazards = {"retract": w_back * rates.terminal_retraction_per_stress * owner.stress * destabilised + rates.terminal_retraction_baseline}
+        destabilised = 1.0 + scenario.muscle_feedback.destabilising_gain * expression * day.factor("destabilisation", muscle)
+        retract = w_back * rates.terminal_retraction_per_stress * owner.stress * destabilised + rates.terminal_retraction_baseline
+        hazards = {"retract": retract * day.factor("retraction", muscle)}
         if self.coverage == PARTIAL:
             hazards["expand"] = rates.terminal_expansion * owner.transport
         event = draw_competing(rng, hazards)
@@ -340,7 +377,7 @@ class ReferenceEndplate:
         """Endplate rule 4: hazard per day that a denervated endplate is disassembled."""
         return scenario.rates.endplate_disassembly * (1.0 - self.stability)
 
-    def next_tsc(self, rng: np.random.Generator, scenario: Scenario, day: Day) -> str:
+    def next_tsc(self, rng: np.random.Generator, scenario: Scenario, day: Day, muscle: str) -> str:
         """Endplate rule 3: competing transitions of the terminal Schwann cell."""
         params = scenario.terminal_schwann_cells
         hazards = {}
@@ -349,15 +386,15 @@ class ReferenceEndplate:
         if self.tsc == REACTIVE and self.coverage == FULL:
             hazards[QUIESCENT] = params.quiescence
         if self.tsc != LOST and self.coverage == DENERVATED:
-            hazards[LOST] = params.loss_per_burden * day.burden
+            hazards[LOST] = params.loss_per_burden * day.burden * day.factor("tsc_loss", muscle)
         return draw_competing(rng, hazards) or self.tsc
 
-    def next_stability(self, scenario: Scenario) -> float:
+    def next_stability(self, scenario: Scenario, day: Day, muscle: str) -> float:
         """Endplate rule 4: agrin signalling restores ``A`` under a terminal; it decays without."""
         rates = scenario.rates
         if self.coverage >= PARTIAL:
             return 1.0 - (1.0 - self.stability) * math.exp(-rates.agrin_maintenance * self.coverage / 2.0 * DT)
-        return self.stability * math.exp(-rates.achr_decay * DT)
+        return self.stability * math.exp(-rates.achr_decay * day.factor("disassembly", muscle) * DT)
 
     def next_csa(self, scenario: Scenario) -> float:
         """Endplate rule 5: an innervated fibre regrows to normal, a denervated one atrophies to the floor."""
@@ -481,17 +518,23 @@ class ReferenceSubject:
 
     def day(self, age: int) -> Day:
         burden = disease_burden(self.burden_multiplier, age, self.scenario)
-        return Day(burden, self.umn * self.scenario.upper_motor_neuron.hyperexcitability_gain * burden)
+        scenario = self.scenario
+        targets = {target for applied in scenario.treatments for target in applied.treatment.effects}
+        factors = {(target, muscle): treatment_factor(scenario, target, muscle, age)
+                   for target in targets for muscle in [None, *scenario.muscles]}
+        drive = self.umn * scenario.upper_motor_neuron.hyperexcitability_gain * burden
+        return Day(burden, drive * factors.get(("cortical_drive", None), 1.0), factors)
 
     def step(self, age: int) -> None:
         """Advance from age ``age`` to ``age + 1``: plan everything on the start-of-day state, then commit."""
         scenario, rng, day = self.scenario, self.rng, self.day(age)
         unit_plans = [[unit.plan_day(rng, scenario, day) for unit in m.units] for m in self.muscles]
-        endplate_plans = [[e.plan_day(rng, scenario, day, m.expression) for e in m.endplates] for m in self.muscles]
+        endplate_plans = [[e.plan_day(rng, scenario, day, m.expression, m.name) for e in m.endplates] for m in self.muscles]
         endplate_plans = [m.grant_sprouts(rng, plans) for m, plans in zip(self.muscles, endplate_plans)]
         deltas = [m.denervated_fraction() for m in self.muscles]
         _, w_forward = hypothesis_weights(scenario)
-        self.umn *= math.exp(-w_forward * scenario.upper_motor_neuron.loss_per_burden_day * day.burden * DT)  # *Upper motor neurons*
+        umn_loss = w_forward * scenario.upper_motor_neuron.loss_per_burden_day * day.burden * day.factor("umn_loss", None)
+        self.umn *= math.exp(-umn_loss * DT)  # *Upper motor neurons*
         tau_s = scenario.muscle_feedback.expression_time_constant_days
         for muscle, units, endplates, delta in zip(self.muscles, unit_plans, endplate_plans, deltas):
             muscle.expression = delta + (muscle.expression - delta) * math.exp(-DT / tau_s)  # *Muscle and subject rules*

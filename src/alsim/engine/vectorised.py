@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..biology import hazards as hz
+from ..biology.interventions import DayFactors, day_factors
 from ..biology.variability import disease_burden
 from .context import RunContext
 from .observe import Observation
@@ -80,12 +81,25 @@ def _within_capacity(subj: np.ndarray, donor: np.ndarray, priority: np.ndarray, 
     return accepted
 
 
+def _expand(factors: DayFactors, target: str, index_to_muscle: np.ndarray) -> np.ndarray | float:
+    """A treatment factor per unit or per endplate (1.0 when no treatment touches ``target``)."""
+    per_muscle = factors.muscle(target)
+    return 1.0 if per_muscle is None else per_muscle[index_to_muscle]
+
+
 def step(state: BlockState, obs: Observation, ctx: RunContext, age_days: int, draws: DayDraws,
          generators: list[np.random.Generator]) -> None:
     """Advance ``state`` by one day in place."""
     s, layout = ctx.scenario, ctx.layout
     rates = s.rates
     burden = disease_burden(state.burden_multiplier, float(age_days), s)          # (B,)
+    factors = day_factors(s, age_days)
+
+    def per_unit(target: str):
+        return _expand(factors, target, layout.unit_muscle)
+
+    def per_endplate(target: str):
+        return _expand(factors, target, layout.endplate_muscle)
     size = obs.unit_size
     n0 = layout.unit_baseline_size
     coverage, owner = state.coverage, state.owner
@@ -93,10 +107,11 @@ def step(state: BlockState, obs: Observation, ctx: RunContext, age_days: int, dr
     expression_e = state.expression[:, layout.endplate_muscle]                    # (B, E)
 
     # --- motor units (docs/model.md, motor-unit rules 1-2)
-    cortical_drive = state.umn_alive * s.upper_motor_neuron.hyperexcitability_gain * burden
+    cortical_drive = state.umn_alive * s.upper_motor_neuron.hyperexcitability_gain * burden * factors.subject("cortical_drive")
     trophic = hz.trophic_support(state.transport, size, n0, state.axon_intact)
-    h_soma = hz.soma_death_hazard(s, ctx.w_forward, state.stress, ctx.unit_vulnerability, cortical_drive[:, None], trophic)
-    h_axon = hz.axon_degeneration_hazard(s, state.soma_alive, size, n0)
+    h_soma = hz.soma_death_hazard(s, ctx.w_forward, state.stress, ctx.unit_vulnerability, cortical_drive[:, None], trophic,
+                                  per_unit("soma_death"), per_unit("soma_starvation"))
+    h_axon = hz.axon_degeneration_hazard(s, state.soma_alive, size, n0, per_unit("axon_dieback"))
     soma_dies = state.soma_alive & (draws.units[:, 0] < hz.probability(h_soma))
     axon_dies = state.axon_intact & (draws.units[:, 1] < hz.probability(h_axon))
 
@@ -108,15 +123,17 @@ def step(state: BlockState, obs: Observation, ctx: RunContext, age_days: int, dr
     owner_transport = np.take_along_axis(state.transport, owner_index, axis=1)
     wallerian = terminal & ~owner_axon
     lose_terminal = wallerian & (u_event < hz.probability(rates.wallerian_terminal))
-    h_retract = np.where(terminal & owner_axon, hz.retraction_hazard(s, ctx.w_back, owner_stress, expression_e), 0.0)
+    h_retract = np.where(terminal & owner_axon, hz.retraction_hazard(s, ctx.w_back, owner_stress, expression_e,
+                                                                     per_endplate("retraction"), per_endplate("destabilisation")), 0.0)
     h_expand = np.where(terminal & owner_axon & (coverage == 1), rates.terminal_expansion * owner_transport, 0.0)
     retract, expand = _competing(u_event, h_retract, h_expand)
 
     # --- denervated endplates: sprouting competes with disassembly (rules 2 and 4)
     denervated = state.intact & (coverage == 0)
     guidance = ctx.guidance_by_tsc[state.tsc]
-    h_sprout = np.where(denervated, hz.sprouting_hazard(s, guidance, expression_e), 0.0)
-    h_disassemble = np.where(denervated, hz.disassembly_hazard(s, state.achr.astype(np.float64)), 0.0)
+    h_sprout = np.where(denervated, hz.sprouting_hazard(s, guidance, expression_e, per_endplate("sprouting")), 0.0)
+    disassembly_factor = per_endplate("disassembly")
+    h_disassemble = np.where(denervated, hz.disassembly_hazard(s, state.achr.astype(np.float64), disassembly_factor), 0.0)
     request, disassemble = _competing(u_event, h_sprout, h_disassemble)
 
     # --- sprout donors (rule 2)
@@ -137,7 +154,8 @@ def step(state: BlockState, obs: Observation, ctx: RunContext, age_days: int, dr
     tsc = state.tsc
     h_switch = np.where(tsc == QUIESCENT, s.terminal_schwann_cells.activation * (coverage < 2),
                         np.where(tsc == REACTIVE, s.terminal_schwann_cells.quiescence * (coverage == 2), 0.0))
-    h_lost = np.where((tsc != LOST) & (coverage == 0), s.terminal_schwann_cells.loss_per_burden * burden[:, None], 0.0)
+    h_lost = np.where((tsc != LOST) & (coverage == 0),
+                      s.terminal_schwann_cells.loss_per_burden * burden[:, None] * per_endplate("tsc_loss"), 0.0)
     h_switch = np.where(state.intact, h_switch, 0.0)
     h_lost = np.where(state.intact, h_lost, 0.0)
     switch, lost = _competing(draws.endplates[:, 1], h_switch, h_lost)
@@ -148,14 +166,14 @@ def step(state: BlockState, obs: Observation, ctx: RunContext, age_days: int, dr
 
     # ---------------- apply: continuous updates from start-of-day values
     production = hz.stress_production(burden[:, None], ctx.unit_vulnerability, ctx.unit_activity, size,
-                                      ctx.unit_mean_baseline_size, rates.stress_size_exponent)
-    decline = rates.transport_decline_per_stress * ctx.unit_length_factor * state.stress
+                                      ctx.unit_mean_baseline_size, rates.stress_size_exponent) * per_unit("stress_production")
+    decline = rates.transport_decline_per_stress * ctx.unit_length_factor * state.stress * per_unit("transport_decline")
     state.transport = hz.update_transport(state.transport, decline, rates.transport_recovery)
     state.stress = hz.relax_stress(state.stress, production, rates.stress_time_constant_days)
 
     achr = state.achr.astype(np.float64)
     maintained = 1.0 - (1.0 - achr) * np.exp(-rates.agrin_maintenance * coverage / 2.0)
-    state.achr = np.where(coverage >= 1, maintained, achr * np.exp(-rates.achr_decay)).astype(np.float32)
+    state.achr = np.where(coverage >= 1, maintained, achr * np.exp(-rates.achr_decay * disassembly_factor)).astype(np.float32)
     csa = state.csa.astype(np.float64)
     state.csa = np.where(coverage >= 1, hz.relax_towards(csa, 1.0, rates.fibre_regrowth),
                          hz.relax_towards(csa, rates.fibre_csa_floor, rates.fibre_atrophy)).astype(np.float32)
@@ -180,4 +198,5 @@ def step(state: BlockState, obs: Observation, ctx: RunContext, age_days: int, dr
     # ---------------- subject and muscle (muscle and subject rules; upper motor neurons)
     tau = s.muscle_feedback.expression_time_constant_days
     state.expression = hz.relax_towards(state.expression, obs.denervated_fraction, 1.0 / tau)
-    state.umn_alive = state.umn_alive * np.exp(-ctx.w_forward * s.upper_motor_neuron.loss_per_burden_day * burden)
+    umn_loss = ctx.w_forward * s.upper_motor_neuron.loss_per_burden_day * burden * factors.subject("umn_loss")
+    state.umn_alive = state.umn_alive * np.exp(-umn_loss)
