@@ -1,0 +1,13 @@
+"""In-silico preclinical trials: randomised allocation and survival statistics."""
+
+from .allocation import allocate, allocate_per_arm
+from .stats import (
+    ENDPOINTS, ArmOutcome, HazardRatio, compare_arms, difference_ci, effect_distribution,
+    hazard_ratio, logrank_p, median_with_ci, plot_km, power, power_curve,
+)
+
+__all__ = [
+    "allocate", "allocate_per_arm", "ENDPOINTS", "ArmOutcome", "HazardRatio", "compare_arms",
+    "difference_ci", "effect_distribution", "hazard_ratio", "logrank_p", "median_with_ci",
+    "plot_km", "power", "power_curve",
+]
