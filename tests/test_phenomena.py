@@ -41,7 +41,11 @@ def test_dying_back_loses_ff_then_fr_while_s_resist_and_sprout(b6sjl_runs):
     assert float(at_ff_half.sel(unit_type="S")) >= 0.95
     # FR units go next, S units resist
     assert float(later.sel(unit_type="FR")) <= float(at_ff_half.sel(unit_type="FR")) - 0.1
-    assert float(later.sel(unit_type="S")) >= float(later.sel(unit_type="FR")) + 0.2
+    # S above FR in nearly every animal: a one-sided sign test, P(>= 10 of 12 | p = 1/2) = 0.019
+    per_animal = r.motor_units_functional_by_type_fraction.sel(muscle="gastrocnemius", day=ff_half + 25)
+    s_minus_fr = (per_animal.sel(unit_type="S") - per_animal.sel(unit_type="FR")).values
+    s_minus_fr = s_minus_fr[np.isfinite(s_minus_fr)]
+    assert len(s_minus_fr) >= 10 and np.sum(s_minus_fr > 0) >= len(s_minus_fr) - 2
     # surviving units enlarge by collateral sprouting
     size = r.mean_motor_unit_size.sel(muscle="gastrocnemius").median("subject")
     assert float(size.sel(day=ff_half + 25)) > float(size.sel(day=0))

@@ -43,8 +43,8 @@ def tiny_scenario(hypothesis: str = "dying_back", **rate_changes: float) -> Scen
     return Scenario.model_validate(tree)
 
 
-def engine_readouts(scenario: Scenario, *, subjects: int, days: int, seed: int) -> dict[str, np.ndarray]:
-    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed)
+def engine_readouts(scenario: Scenario, *, subjects: int, days: int, seed: int, backend: str = "numba") -> dict[str, np.ndarray]:
+    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, backend=backend)
     layout = build_layout(scenario)
     values = lab_readouts(census, np.diff(layout.unit_start), layout.units_per_type, np.diff(layout.endplate_start))
     values.update(clinical_endpoints(scenario, census.counts["force"], list(layout.muscle_names)))
@@ -72,35 +72,38 @@ def comparison_pvalues(fast: dict, slow: dict, days: list[int]) -> list[tuple[st
     return checks
 
 
-def _verify(scenario_fast, scenario_slow, *, subjects: int, days: int, compare_days: list[int]):
-    fast = engine_readouts(scenario_fast, subjects=subjects, days=days, seed=101)
+def _verify(scenario_fast, scenario_slow, *, subjects: int, days: int, compare_days: list[int], backend: str = "numba"):
+    fast = engine_readouts(scenario_fast, subjects=subjects, days=days, seed=101, backend=backend)
     slow = simulate_reference(scenario_slow, subjects=subjects, days=days, seed=202)
     checks = comparison_pvalues(fast, slow, compare_days)
     threshold = FAMILY_ALPHA / len(checks)
     return checks, threshold
 
 
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
 @pytest.mark.parametrize("hypothesis", ["dying_back", "dying_forward"])
-def test_engine_matches_reference_in_distribution(hypothesis):
+def test_engine_matches_reference_in_distribution(hypothesis, backend):
     scenario = tiny_scenario(hypothesis)
-    checks, threshold = _verify(scenario, scenario, subjects=120, days=70, compare_days=[20, 35, 50, 70])
+    checks, threshold = _verify(scenario, scenario, subjects=120, days=70, compare_days=[20, 35, 50, 70], backend=backend)
     worst = min(checks, key=lambda c: c[1])
     assert len(checks) > 40
     assert worst[1] > threshold, f"{worst[0]}: p = {worst[1]:.2e} < {threshold:.1e}"
 
 
-def test_comparison_detects_a_30_percent_change_in_one_rate():
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+def test_comparison_detects_a_30_percent_change_in_one_rate(backend):
     """The same comparison must reject an engine whose retraction rate is 30 % too high."""
     base = tiny_scenario("dying_back")
     wrong = tiny_scenario("dying_back", terminal_retraction_per_stress=1.3 * base.rates.terminal_retraction_per_stress)
-    checks, threshold = _verify(wrong, base, subjects=120, days=70, compare_days=[20, 35, 50, 70])
+    checks, threshold = _verify(wrong, base, subjects=120, days=70, compare_days=[20, 35, 50, 70], backend=backend)
     assert min(p for _, p in checks) < threshold
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
 @pytest.mark.parametrize("hypothesis", ["dying_back", "dying_forward", "independent"])
-def test_engine_matches_reference_large(hypothesis):
+def test_engine_matches_reference_large(hypothesis, backend):
     scenario = tiny_scenario(hypothesis)
-    checks, threshold = _verify(scenario, scenario, subjects=600, days=90, compare_days=[15, 30, 45, 60, 75, 90])
+    checks, threshold = _verify(scenario, scenario, subjects=600, days=90, compare_days=[15, 30, 45, 60, 75, 90], backend=backend)
     worst = min(checks, key=lambda c: c[1])
     assert worst[1] > threshold, f"{worst[0]}: p = {worst[1]:.2e} < {threshold:.1e}"

@@ -18,14 +18,18 @@ from .readouts.clinical import END_STAGE_DEFINITION, ONSET_DEFINITION
 
 
 def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None, seed: int | None = None,
-             workers: int = 1, progress: Callable[[int], None] | None = None) -> xr.Dataset:
+             workers: int = 1, progress: Callable[[int], None] | None = None,
+             backend: str = "numba", scheduler: str | None = None) -> xr.Dataset:
     """Simulate a cohort of ``subjects`` animals of ``scenario`` for ``days`` days.
 
     Main arguments: the scenario (see :func:`alsim.load_scenario`), the number of
     subjects and days (default: the scenario's ``horizon_days``).
     Tuning: ``seed`` (``None`` draws one from OS entropy; the seed used is stored in
     the result), ``workers`` (processes; results do not depend on it), ``progress``
-    (called with subject-days completed).
+    (called with subject-days completed), ``backend`` (``"numba"``, compiled, or
+    ``"numpy"``; same distribution, not the same bits: docs/performance.md) and
+    ``scheduler`` (``"tcp://host:port"`` of a Dask cluster; default: a local one when
+    ``workers > 1``).
 
     Returns an :class:`xarray.Dataset` with dims ``subject``, ``muscle``, ``day`` (age in
     days) and ``unit_type``; readouts are NaN after each subject's end stage.
@@ -36,7 +40,8 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
     seed = fresh_seed() if seed is None else int(seed)
-    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, workers=workers, progress=progress)
+    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, workers=workers, progress=progress,
+                             backend=backend, scheduler=scheduler)
     return results_dataset(scenario, census, seed=seed)
 
 

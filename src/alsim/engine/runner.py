@@ -1,7 +1,9 @@
-"""Running a cohort: subjects in blocks, each block vectorised, blocks in parallel.
+"""Running a cohort: subjects in blocks, each block on one backend, blocks in parallel.
 
-A subject's random stream depends only on (seed, subject index), so the census is the
-same, bit for bit, whatever the block size or the number of workers.
+A subject's random stream depends only on (seed, subject index), so for a given
+backend the census is the same, bit for bit, whatever the block size, the number of
+workers or the scheduler. The two backends (``numba``, ``numpy``) draw differently
+and agree in distribution only (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -11,15 +13,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..biology.variability import burden_multiplier
 from ..config.schema import Scenario
 from .context import RunContext, build_context
 from .observe import CENSUS_FIELDS, TYPED_CENSUS_FIELDS, observe
 from .state import initial_state
-from .streams import litter_generator, subject_generator
+from .streams import subject_traits
 from .vectorised import draw_day, step
 
+BACKENDS: tuple[str, ...] = ("numba", "numpy")
+DEFAULT_BACKEND = "numba"
+"""The compiled, event-driven backend (:mod:`alsim.engine.fast`); ``numpy`` is the readable
+vectorised one. They agree in distribution, not bit for bit (docs/performance.md)."""
 DEFAULT_BLOCK_SIZE = 8
+"""Subjects per block. The NumPy engine vectorises over a block; the compiled one runs a
+block's subjects one by one, so there the block is only the unit of work sent to a worker."""
 
 
 @dataclass
@@ -47,27 +54,22 @@ class Census:
         )
 
 
-def _traits(scenario: Scenario, seed: int, subjects: np.ndarray) -> tuple[list[np.random.Generator], np.ndarray, np.ndarray, np.ndarray]:
-    """Each subject's generator, sex, litter and burden multiplier (docs/model.md, Variability)."""
-    generators, female, litters, burden = [], [], [], []
-    var = scenario.variability
-    for i in subjects:
-        g = subject_generator(seed, int(i))
-        is_female = bool(g.random() < var.female_fraction)
-        z_copy = float(g.standard_normal())
-        litter = int(i) // var.litter_size
-        z_litter = float(litter_generator(seed, litter).standard_normal())
-        generators.append(g)
-        female.append(is_female)
-        litters.append(litter)
-        burden.append(burden_multiplier(scenario, is_female=is_female, z_copy=z_copy, z_litter=z_litter))
-    return generators, np.array(female, dtype=bool), np.array(litters, dtype=np.int64), np.array(burden)
+_traits = subject_traits   # the former name, kept for callers
 
 
 def simulate_block(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
-                   on_day: Callable[[int], None] | None = None) -> Census:
-    """Simulate ``subjects`` (indices into the cohort) for ``days`` days, vectorised."""
-    generators, female, litter, burden = _traits(ctx.scenario, seed, subjects)
+                   on_day: Callable[[int], None] | None = None, backend: str = DEFAULT_BACKEND) -> Census:
+    """Simulate ``subjects`` (indices into the cohort) for ``days`` days with ``backend``.
+
+    ``on_day`` is called with a number of subject-days completed.
+    """
+    if backend == "numba":
+        from .fast import simulate_block_numba
+
+        return simulate_block_numba(ctx, seed, subjects, days, on_day=on_day)
+    if backend != "numpy":
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    generators, female, litter, burden = subject_traits(ctx.scenario, seed, subjects)
     state = initial_state(ctx.layout, burden)
     layout = ctx.layout
     counts = {name: np.empty((len(subjects), layout.n_muscles, days + 1)) for name in CENSUS_FIELDS}
@@ -84,50 +86,78 @@ def simulate_block(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
     return Census(subject=np.asarray(subjects), is_female=female, litter=litter, burden_multiplier=burden, counts=counts)
 
 
-def blocks_of(subjects: int, block_size: int = DEFAULT_BLOCK_SIZE) -> list[np.ndarray]:
-    return [np.arange(start, min(start + block_size, subjects)) for start in range(0, subjects, block_size)]
+def blocks_of(subjects: int | np.ndarray, block_size: int = DEFAULT_BLOCK_SIZE) -> list[np.ndarray]:
+    """Split the cohort (a count, or an array of subject indices) into blocks of ``block_size``."""
+    index = np.arange(subjects) if np.ndim(subjects) == 0 else np.asarray(subjects, dtype=np.int64)
+    return [index[start:start + block_size] for start in range(0, len(index), block_size)]
 
 
-def _run_block(scenario: Scenario, seed: int, subjects: np.ndarray, days: int) -> Census:
-    return simulate_block(build_context(scenario), seed, subjects, days)
+def _run_block(scenario: Scenario, seed: int, subjects: np.ndarray, days: int, backend: str) -> Census:
+    return simulate_block(build_context(scenario), seed, subjects, days, backend=backend)
 
 
-def simulate_census(scenario: Scenario, *, subjects: int, days: int, seed: int, workers: int = 1,
-                    block_size: int = DEFAULT_BLOCK_SIZE,
-                    progress: Callable[[int], None] | None = None) -> Census:
+def simulate_census(scenario: Scenario, *, subjects: int | np.ndarray, days: int, seed: int, workers: int = 1,
+                    block_size: int = DEFAULT_BLOCK_SIZE, progress: Callable[[int], None] | None = None,
+                    backend: str = DEFAULT_BACKEND, scheduler: str | None = None) -> Census:
     """Simulate a cohort and return its daily census.
 
-    ``progress`` is called with a number of subject-days completed.
-    With ``workers > 1`` blocks run in separate processes through Dask.
+    ``subjects`` is a count (subjects ``0 .. n-1``) or an array of subject indices (e.g.
+    one trial arm's); a subject's result depends only on (seed, its index, backend),
+    never on which other subjects run with it, the block size, ``workers`` or
+    ``scheduler``. With ``workers > 1`` blocks run on a Dask ``LocalCluster``;
+    ``scheduler="tcp://host:port"`` sends them to an existing cluster
+    (:mod:`alsim.parallel`). ``progress`` is called with subject-days completed.
     """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     blocks = blocks_of(subjects, block_size)
-    if workers <= 1 or len(blocks) == 1:
+    if not blocks:
+        raise ValueError("subjects: need at least one subject")
+    if (workers <= 1 or len(blocks) == 1) and scheduler is None:
         ctx = build_context(scenario)
-        return Census.concatenate([simulate_block(ctx, seed, b, days, on_day=progress) for b in blocks])
-    return _simulate_parallel(scenario, blocks, days, seed, workers, progress)
+        return Census.concatenate([simulate_block(ctx, seed, b, days, on_day=progress, backend=backend) for b in blocks])
+    from ..parallel import run_tasks
+
+    def done(index: int) -> None:
+        if progress is not None:
+            progress(len(blocks[index]) * days)
+
+    parts = run_tasks(_run_block, [(scenario, seed, b, days, backend) for b in blocks], workers=workers,
+                      scheduler=scheduler, progress=done)
+    return Census.concatenate(parts)
 
 
-def _simulate_parallel(scenario: Scenario, blocks: list[np.ndarray], days: int, seed: int, workers: int,
-                       progress: Callable[[int], None] | None) -> Census:
-    """Blocks on Dask's local multiprocessing scheduler; each finished block reports its subject-days."""
-    import dask
-    from dask.callbacks import Callback
+def stream_census_to_zarr(scenario: Scenario, path, *, subjects: int | np.ndarray, days: int, seed: int,
+                          workers: int = 1, block_size: int = 64, backend: str = DEFAULT_BACKEND,
+                          scheduler: str | None = None, progress: Callable[[int], None] | None = None) -> None:
+    """Simulate a cohort too large for memory block by block, writing each block's census to a Zarr group.
 
-    tasks = [dask.delayed(_run_block, pure=True)(scenario, seed, b, days, dask_key_name=f"block-{i}")
-             for i, b in enumerate(blocks)]
-    sizes = {f"block-{i}": len(b) * days for i, b in enumerate(blocks)}
+    Arrays ``<field>`` (subjects, muscles, [types,] days + 1) in float32 (counts are exact,
+    force to 1e-7) chunked one block per chunk, and ``subject``, ``is_female``, ``litter``,
+    ``burden_multiplier``. Only the blocks in flight are held in memory.
+    """
+    import zarr
 
-    class _Progress(Callback):
-        def _posttask(self, key, result, dsk, state, worker_id):
-            if progress is not None and key in sizes:
-                progress(sizes[key])
+    from ..parallel import iter_tasks
 
-    # fork where the platform has it: workers inherit the loaded package, and scripts need no
-    # `if __name__ == "__main__":` guard (spawn would re-import the caller's script)
-    import multiprocessing
-
-    context = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with _Progress(), dask.config.set({"multiprocessing.context": context}):
-        # chunksize 1: otherwise Dask sends up to 6 blocks to one worker at a time
-        parts = dask.compute(*tasks, scheduler="processes", num_workers=workers, chunksize=1)
-    return Census.concatenate(list(parts))
+    blocks = blocks_of(subjects, block_size)
+    n, n_m = sum(len(b) for b in blocks), build_context(scenario).layout.n_muscles
+    group = zarr.open_group(str(path), mode="w", zarr_format=2)
+    for name in CENSUS_FIELDS:
+        group.create_array(name, shape=(n, n_m, days + 1), chunks=(block_size, n_m, days + 1), dtype="f4")
+    for name in TYPED_CENSUS_FIELDS:
+        group.create_array(name, shape=(n, n_m, 3, days + 1), chunks=(block_size, n_m, 3, days + 1), dtype="f4")
+    traits = {"subject": "i8", "is_female": "bool", "litter": "i8", "burden_multiplier": "f8"}
+    for name, dtype in traits.items():
+        group.create_array(name, shape=(n,), chunks=(block_size,), dtype=dtype)
+    group.attrs.update({"seed": int(seed), "days": int(days), "backend": backend, "scenario": scenario.name})
+    starts = np.cumsum([0] + [len(b) for b in blocks])
+    tasks = [(scenario, seed, b, days, backend) for b in blocks]
+    for index, part in iter_tasks(_run_block, tasks, workers=workers, scheduler=scheduler):
+        rows = slice(int(starts[index]), int(starts[index + 1]))
+        for name, values in part.counts.items():
+            group[name][rows] = values.astype(np.float32)
+        for name in traits:
+            group[name][rows] = getattr(part, name)
+        if progress is not None:
+            progress(len(blocks[index]) * days)

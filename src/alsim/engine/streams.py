@@ -24,3 +24,26 @@ def litter_generator(seed: int, litter: int) -> np.random.Generator:
 def fresh_seed() -> int:
     """A root seed drawn from OS entropy, for runs without --seed (it is recorded)."""
     return int(np.random.SeedSequence().generate_state(1, dtype=np.uint32)[0])
+
+
+def subject_traits(scenario, seed: int, subjects: np.ndarray) -> tuple[list[np.random.Generator], np.ndarray, np.ndarray, np.ndarray]:
+    """Each subject's generator, sex, litter and burden multiplier (docs/model.md, *Variability*).
+
+    The traits are the first draws of the subject's stream, so they are the same for every
+    backend; the generators come back positioned after them, ready for the day steps.
+    """
+    from ..biology.variability import burden_multiplier
+
+    generators, female, litters, burden = [], [], [], []
+    var = scenario.variability
+    for i in subjects:
+        g = subject_generator(seed, int(i))
+        is_female = bool(g.random() < var.female_fraction)
+        z_copy = float(g.standard_normal())
+        litter = int(i) // var.litter_size
+        z_litter = float(litter_generator(seed, litter).standard_normal())
+        generators.append(g)
+        female.append(is_female)
+        litters.append(litter)
+        burden.append(burden_multiplier(scenario, is_female=is_female, z_copy=z_copy, z_litter=z_litter))
+    return generators, np.array(female, dtype=bool), np.array(litters, dtype=np.int64), np.array(burden)

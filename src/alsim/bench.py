@@ -1,0 +1,166 @@
+"""``alsim bench``: how fast the engines run here, in one process and one run.
+
+Throughput is in endplate-days per second: endplates in the scenario times days
+simulated, divided by wall seconds (docs/performance.md). Everything is measured on
+the B6SJL preset (``--quick``: its muscles shrunk, fewer subjects and days, for tests).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+QUICK_MUSCLES = ["muscles.gastrocnemius.n_fibres=500", "muscles.tibialis_anterior.n_fibres=400",
+                 "muscles.soleus.n_fibres=200", "muscles.diaphragm.n_fibres=500",
+                 "muscles.gastrocnemius.n_motor_units=20", "muscles.tibialis_anterior.n_motor_units=20",
+                 "muscles.soleus.n_motor_units=10", "muscles.diaphragm.n_motor_units=20"]
+TRIAL_TREATMENT = "muscle_gdnf@60"
+
+
+def _timed(func: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = func()
+    return time.perf_counter() - start, result
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _sizes(quick: bool) -> dict[str, int]:
+    if quick:
+        return dict(days=60, engine=4, numpy=2, reference=1, trial=40, scaling=8, block=5)
+    return dict(days=180, engine=32, numpy=4, reference=1, trial=1000, scaling=64, block=25)
+
+
+def _trial(scenario, treated, *, mice: int, days: int, workers: int, block: int) -> tuple[float, float]:
+    """A two-arm trial (alternate allocation) on one cluster, endpoints included.
+
+    Returns (wall seconds in all, seconds of that spent starting the cluster).
+    """
+    from .engine.runner import Census, _run_block, blocks_of
+    from .parallel import local_scheduler, run_tasks
+    from .readouts import clinical_endpoints
+
+    arms = [(scenario, np.arange(0, mice, 2)), (treated, np.arange(1, mice, 2))]
+    tasks = [(s, 1, b, days, "numba") for s, subjects in arms for b in blocks_of(subjects, block)]
+    start = time.perf_counter()
+    with local_scheduler(workers) if workers > 1 else _no_cluster() as address:
+        started = time.perf_counter()
+        parts = run_tasks(_run_block, tasks, scheduler=address)
+    n_control = len(blocks_of(arms[0][1], block))
+    for s, arm_parts in ((scenario, parts[:n_control]), (treated, parts[n_control:])):
+        clinical_endpoints(s, Census.concatenate(arm_parts).counts["force"], list(s.muscles))
+    return time.perf_counter() - start, started - start
+
+
+class _no_cluster:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def run_bench(*, quick: bool = False, workers: int | None = None,
+              report: Callable[[str], None] | None = None) -> dict:
+    """Time the compiled and NumPy engines, the reference stepper, a two-arm trial and 1-to-2-worker scaling."""
+    import alsim
+    from .biology.interventions import builtin_catalogue, parse_treatment, with_treatments
+    from .engine.context import build_context
+    from .engine.fast.tables import build_params, initial_subject_state, state_bytes_per_subject
+    from .engine.reference import simulate_reference
+    from .engine.runner import simulate_census
+
+    say = report or (lambda _msg: None)
+    n = _sizes(quick)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = workers or max(1, cores)
+    scenario, _ = alsim.load_scenario("sod1-g93a-b6sjl", QUICK_MUSCLES if quick else [])
+    ctx = build_context(scenario)
+    endplates, days = ctx.layout.n_endplates, n["days"]
+
+    def epd_per_s(subjects: int, seconds: float) -> float:
+        return subjects * endplates * days / seconds
+
+    say("compiling (or loading cached) kernels")
+    compile_s, _ = _timed(lambda: simulate_census(scenario, subjects=1, days=2, seed=0))
+    say("compiled engine")
+    engine_s, _ = _timed(lambda: simulate_census(scenario, subjects=n["engine"], days=days, seed=1))
+    say("NumPy engine")
+    numpy_s, _ = _timed(lambda: simulate_census(scenario, subjects=n["numpy"], days=days, seed=1, backend="numpy"))
+    say("reference stepper")
+    reference_s, _ = _timed(lambda: simulate_reference(scenario, subjects=n["reference"], days=days, seed=1))
+    say(f"two-arm trial of {n['trial']} mice on {workers} worker(s)")
+    treated = with_treatments(scenario, [parse_treatment(TRIAL_TREATMENT, builtin_catalogue())])
+    trial_s, cluster_start_s = _trial(scenario, treated, mice=n["trial"], days=days, workers=workers, block=n["block"])
+    say("strong scaling, 1 and 2 workers")
+    scaling = {w: _timed(lambda w=w: simulate_census(scenario, subjects=n["scaling"], days=days, seed=2, workers=w,
+                                                      block_size=n["block"]))[0] for w in (1, 2)}
+    state = initial_subject_state(ctx, build_params(ctx), days)
+    census_bytes = (9 + 2 * 3) * ctx.layout.n_muscles * (days + 1) * 8
+    per_mouse = state_bytes_per_subject(state) + census_bytes
+    peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return {
+        "quick": quick,
+        "scenario": scenario.name,
+        "endplates_per_mouse": endplates,
+        "units_per_mouse": ctx.layout.n_units,
+        "days": days,
+        "machine": {"cpu": _cpu_model(), "cores": cores, "cpu_count": os.cpu_count(), "python": platform.python_version()},
+        "cores": cores,
+        "numba_compile_or_cache_load_s": compile_s,
+        "engine_subjects": n["engine"],
+        "engine_s": engine_s,
+        "engine_endplate_days_per_s": epd_per_s(n["engine"], engine_s),
+        "numpy_endplate_days_per_s": epd_per_s(n["numpy"], numpy_s),
+        "reference_endplate_days_per_s": epd_per_s(n["reference"], reference_s),
+        "speedup_vs_reference": epd_per_s(n["engine"], engine_s) / epd_per_s(n["reference"], reference_s),
+        "speedup_vs_numpy": epd_per_s(n["engine"], engine_s) / epd_per_s(n["numpy"], numpy_s),
+        "trial_mice": n["trial"],
+        "trial_workers": workers,
+        "trial_s": trial_s,
+        "trial_cluster_start_s": cluster_start_s,
+        "trial_1000_mice_s": None if quick else trial_s,
+        "scaling_subjects": n["scaling"],
+        "scaling_1_worker_s": scaling[1],
+        "scaling_2_workers_s": scaling[2],
+        "scaling_speedup_1_to_2": scaling[1] / scaling[2],
+        "state_bytes_per_mouse": state_bytes_per_subject(state),
+        "census_bytes_per_mouse": census_bytes,
+        "mice_per_24_gib_in_one_block": int(24 * 2**30 // per_mouse),
+        "peak_memory_mb": peak_kb / 1024,
+    }
+
+
+def format_table(result: dict) -> list[tuple[str, str]]:
+    """Rows (what, figure) for the printed table."""
+    return [
+        ("machine", f"{result['machine']['cpu']}, {result['cores']} core(s)"),
+        ("scenario", f"{result['scenario']}: {result['endplates_per_mouse']} endplates, {result['units_per_mouse']} units, "
+                     f"{result['days']} days"),
+        ("Numba compile (or cache load)", f"{result['numba_compile_or_cache_load_s']:.2f} s"),
+        ("compiled engine, 1 core", f"{result['engine_endplate_days_per_s']:.3g} endplate-days/s"),
+        ("NumPy engine, 1 core", f"{result['numpy_endplate_days_per_s']:.3g} endplate-days/s"),
+        ("reference stepper, 1 core", f"{result['reference_endplate_days_per_s']:.3g} endplate-days/s"),
+        ("speed-up vs reference / NumPy", f"{result['speedup_vs_reference']:.0f}x / {result['speedup_vs_numpy']:.1f}x"),
+        (f"two-arm trial, {result['trial_mice']} mice, {result['trial_workers']} worker(s)", f"{result['trial_s']:.1f} s"),
+        ("  of which starting the local cluster", f"{result['trial_cluster_start_s']:.1f} s"),
+        (f"{result['scaling_subjects']} mice on 1 / 2 workers",
+         f"{result['scaling_1_worker_s']:.2f} s / {result['scaling_2_workers_s']:.2f} s "
+         f"({result['scaling_speedup_1_to_2']:.2f}x)"),
+        ("state + census per mouse", f"{(result['state_bytes_per_mouse'] + result['census_bytes_per_mouse']) / 1e6:.2f} MB"),
+        ("peak memory (this process or a worker)", f"{result['peak_memory_mb']:.0f} MB"),
+    ]

@@ -1,0 +1,46 @@
+"""Running a block of subjects through the compiled kernel and collecting their census."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..context import RunContext
+from ..observe import CENSUS_FIELDS, TYPED_CENSUS_FIELDS
+from ..streams import subject_traits
+from .kernel import simulate_subject
+from .tables import build_params, factor_tables, initial_subject_state
+
+
+def burden_by_day(ctx: RunContext, b: float, days: int) -> np.ndarray:
+    """D(t) for t = 0 .. days-1 (docs/model.md, *Disease burden*), as the NumPy engine computes it."""
+    d = ctx.scenario.disease
+    return b * (np.arange(days, dtype=np.float64) / d.burden_scale_days) ** d.burden_exponent
+
+
+def simulate_block_numba(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
+                         on_day: Callable[[int], None] | None = None):
+    """Simulate ``subjects`` (cohort indices) for ``days`` days; returns a :class:`~alsim.engine.runner.Census`.
+
+    ``on_day`` is called with ``days`` (subject-days done) after each subject.
+    """
+    from ..runner import Census
+
+    subjects = np.asarray(subjects, dtype=np.int64)
+    generators, female, litter, burden = subject_traits(ctx.scenario, seed, subjects)
+    params = build_params(ctx)
+    muscle_factors, cortex_factors = factor_tables(ctx, days)
+    n_m = ctx.layout.n_muscles
+    census = np.zeros((len(subjects), days + 1, len(CENSUS_FIELDS), n_m))
+    typed = np.zeros((len(subjects), days + 1, len(TYPED_CENSUS_FIELDS), n_m, 3))
+    for i, g in enumerate(generators):
+        state = initial_subject_state(ctx, params, days)
+        simulate_subject(g, params, state, burden_by_day(ctx, burden[i], days), muscle_factors, cortex_factors,
+                         census[i], typed[i])
+        if on_day is not None:
+            on_day(days)
+    counts = {name: np.ascontiguousarray(np.moveaxis(census[:, :, k], 1, -1)) for k, name in enumerate(CENSUS_FIELDS)}
+    counts.update({name: np.ascontiguousarray(np.moveaxis(typed[:, :, k], 1, -1))
+                   for k, name in enumerate(TYPED_CENSUS_FIELDS)})
+    return Census(subject=subjects, is_female=female, litter=litter, burden_multiplier=burden, counts=counts)

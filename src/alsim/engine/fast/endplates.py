@@ -1,0 +1,266 @@
+"""Compiled endplate rules for the active endplates, collateral sprouting and the census.
+
+docs/model.md, *Endplate rules*. Every hazard is evaluated on the start-of-day
+state; an endplate's own new state is written as soon as it is known, because no
+endplate rule reads another endplate (sprouts are only requested here and granted
+after the pass, from the start-of-day donor weights).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .chance import FIRST, SECOND, competing, happens
+from .tables import DEAD, F_DISASSEMBLY, F_SPROUTING, F_TSC_LOSS, ORPHAN
+from .units import join_pool
+
+QUIESCENT, REACTIVE, LOST = 0, 1, 2
+(ENDPLATES_INTACT, ENDPLATES_COVERED, ENDPLATES_FULL, UNITS_ALIVE, UNITS_AXON_INTACT, UNITS_FUNCTIONAL,
+ FUNCTIONAL_SIZE_SUM, FORCE, FIBRE_CSA_SUM) = range(9)
+MAX_DAYS_DENERVATED = 65535
+
+
+@njit(cache=True, inline="always")
+def census_add(cen, m, coverage, intact, owner_axon, csa, force_per_csa):
+    """Add one active endplate of muscle ``m`` (start of day) to the census ``cen`` (fields, M).
+
+    Scalars only: Numba pays for every array passed to a function called in a hot loop.
+    """
+    if intact:
+        cen[ENDPLATES_INTACT, m] += 1.0
+        if coverage >= 1:
+            cen[ENDPLATES_COVERED, m] += 1.0
+            if coverage == 2:
+                cen[ENDPLATES_FULL, m] += 1.0
+            if owner_axon:
+                cen[FORCE, m] += csa * force_per_csa
+    cen[FIBRE_CSA_SUM, m] += csa
+
+
+@njit(cache=True)
+def census_active_all(p, s, cen):
+    """The census of every active endplate (the last day of a run, when no step follows)."""
+    endplate_muscle, force_by_type, transmission = p.endplate_muscle, p.force_by_type, p.transmission
+    active, coverage, intact, axon, owner, csa, fibre_type = s.active, s.coverage, s.intact, s.axon, s.owner, s.csa, s.fibre_type
+    for i in range(s.n_active[0]):
+        e = active[i]
+        c = coverage[e]
+        census_add(cen, endplate_muscle[e], c, intact[e], c >= 1 and axon[owner[e]], csa[e],
+                   force_by_type[fibre_type[e]] * transmission[c])
+
+
+@njit(cache=True)
+def census_units_and_pools(p, s, cen, typed):
+    """The census of the units, of the bulk pools (owner's fibre type, coverage 2) and of dead fibres."""
+    cen[:] = 0.0
+    typed[:] = 0.0
+    unit_muscle, unit_type, force_by_type, full = p.unit_muscle, p.unit_type, p.force_by_type, p.transmission[2]
+    soma, axon, size, pool_n, pool_excess = s.soma, s.axon, s.size, s.pool_n, s.pool_excess
+    for u in range(unit_muscle.shape[0]):
+        m, k = unit_muscle[u], unit_type[u]
+        if soma[u]:
+            cen[UNITS_ALIVE, m] += 1.0
+            typed[0, m, k] += 1.0
+        if axon[u]:
+            cen[UNITS_AXON_INTACT, m] += 1.0
+            if size[u] >= 1:
+                cen[UNITS_FUNCTIONAL, m] += 1.0
+                cen[FUNCTIONAL_SIZE_SUM, m] += size[u]
+                typed[1, m, k] += 1.0
+        n = pool_n[u]
+        if n > 0:
+            fibres = n + pool_excess[u]          # sum of csa over the pool
+            cen[ENDPLATES_INTACT, m] += n
+            cen[ENDPLATES_COVERED, m] += n
+            cen[ENDPLATES_FULL, m] += n
+            cen[FORCE, m] += fibres * force_by_type[k] * full
+            cen[FIBRE_CSA_SUM, m] += fibres
+    for m in range(cen.shape[1]):
+        cen[ENDPLATES_INTACT, m] += s.orphan_n[m]
+        cen[FIBRE_CSA_SUM, m] += (s.dead_n[m] + s.orphan_n[m]) * p.csa_floor + s.floor_excess[m]
+
+
+@njit(cache=True, inline="always")
+def _schwann_cell(gen, tsc_now, coverage, h_activation, h_quiescence, h_loss):
+    """Endplate rule 3: the new terminal Schwann cell state (activation, quiescence or loss)."""
+    h_switch = 0.0
+    if tsc_now == QUIESCENT and coverage < 2:
+        h_switch = h_activation
+    elif tsc_now == REACTIVE and coverage == 2:
+        h_switch = h_quiescence
+    event = competing(gen, h_switch, h_loss if (tsc_now != LOST and coverage == 0) else 0.0)
+    if event == FIRST:
+        return REACTIVE if tsc_now == QUIESCENT else QUIESCENT
+    if event == SECOND:
+        return LOST
+    return tsc_now
+
+
+@njit(cache=True)
+def active_pass(gen, p, s, n_old, burden, mf, retraction, cen):
+    """Census and endplate rules 1-6 for the first ``n_old`` active endplates; returns the sprout requests.
+
+    ``retraction`` (3, M) holds the per-muscle parts of the retraction hazard
+    (see :func:`~alsim.engine.fast.units.retraction_by_muscle`).
+    """
+    endplate_muscle, unit_type, guidance = p.endplate_muscle, p.unit_type, p.guidance
+    force_by_type, transmission = p.force_by_type, p.transmission
+    coverage, owner, intact, tsc, achr, csa = s.coverage, s.owner, s.intact, s.tsc, s.achr, s.csa
+    fibre_type, days_denervated, axon, size, active = s.fibre_type, s.days_denervated, s.axon, s.size, s.active
+    h_stress, h_expand, expression, requests = s.h_stress, s.h_expand, s.expression, s.requests
+    wallerian, conversion, floor = p.wallerian_terminal, p.conversion, p.csa_floor
+    sprouting, sprouting_gain, disassembly = p.sprouting, p.sprouting_gain, p.disassembly
+    activation, quiescence, tsc_loss = p.tsc_activation, p.tsc_quiescence, p.tsc_loss * burden
+    regrow, atrophy = math.exp(-p.regrowth), math.exp(-p.atrophy)
+    agrin_partial, agrin_full = math.exp(-p.agrin * 0.5), math.exp(-p.agrin)
+    achr_decay = p.achr_decay
+    n_requests = 0
+    for i in range(n_old):
+        e = active[i]
+        m = endplate_muscle[e]
+        c, o = coverage[e], owner[e]
+        census_add(cen, m, c, intact[e], c >= 1 and axon[o], csa[e], force_by_type[fibre_type[e]] * transmission[c])
+        new = c
+        a_e, csa_e = np.float64(achr[e]), np.float64(csa[e])
+        if intact[e]:
+            if c >= 1:                     # rule 1: the terminal (and rule 5's fibre-type conversion)
+                if not axon[o]:
+                    if happens(gen, wallerian):
+                        new = 0
+                else:
+                    h_retract = (h_stress[o] * retraction[0, m] + retraction[1, m]) * retraction[2, m]
+                    event = competing(gen, h_retract, h_expand[o] if c == 1 else 0.0)
+                    if event == FIRST:
+                        new = c - 1
+                    elif event == SECOND:
+                        new = 2
+                if fibre_type[e] != unit_type[o] and happens(gen, conversion):
+                    fibre_type[e] = unit_type[o]
+            else:                          # rules 2 and 4: a sprout is requested, or the endplate is disassembled
+                h_sprout = sprouting * guidance[tsc[e]] * (1.0 + sprouting_gain * expression[m]) * mf[F_SPROUTING, m]
+                event = competing(gen, h_sprout, disassembly * (1.0 - a_e) * mf[F_DISASSEMBLY, m])
+                if event == FIRST:
+                    requests[n_requests] = e
+                    n_requests += 1
+                elif event == SECOND:
+                    intact[e] = False
+            tsc[e] = _schwann_cell(gen, tsc[e], c, activation, quiescence, tsc_loss * mf[F_TSC_LOSS, m])
+        if c >= 1:                         # rules 4-6: AChR stability, cross-section, days denervated
+            achr[e] = 1.0 - (1.0 - a_e) * (agrin_full if c == 2 else agrin_partial)
+            csa[e] = 1.0 + (csa_e - 1.0) * regrow
+            days_denervated[e] = 0
+        else:
+            achr[e] = a_e * math.exp(-achr_decay * mf[F_DISASSEMBLY, m])
+            csa[e] = floor + (csa_e - floor) * atrophy
+            days_denervated[e] = min(days_denervated[e] + 1, MAX_DAYS_DENERVATED)
+        if new != c:
+            coverage[e] = new
+            if new == 0:
+                size[o] -= 1
+                owner[e] = -1
+    return n_requests
+
+
+@njit(cache=True, inline="always")
+def _pick_donor(lo, hi, x, cum_weight, weight):
+    """The unit in ``lo:hi`` whose cumulative-weight interval holds ``x`` (last positive weight at the top)."""
+    a, b = lo, hi                       # first index with cum_weight > x
+    while a < b:
+        mid = (a + b) // 2
+        if cum_weight[mid] <= x:
+            a = mid + 1
+        else:
+            b = mid
+    donor = min(a, hi - 1)
+    while donor > lo and weight[donor] <= 0.0:
+        donor -= 1
+    return donor
+
+
+@njit(cache=True)
+def grant_sprouts(gen, p, s, n_requests):
+    """Endplate rule 2: each request picks a donor in proportion to its weight; a donor takes at
+    most its capacity of requests, in random order; granted endplates get coverage 1."""
+    if n_requests == 0:
+        return
+    unit_start, endplate_muscle = p.unit_start, p.endplate_muscle
+    weight, cum_weight, capacity, taken, size = s.weight, s.cum_weight, s.capacity, s.taken, s.size
+    requests, donors, priority, coverage, owner = s.requests, s.request_donor, s.request_priority, s.coverage, s.owner
+    for m in range(unit_start.shape[0] - 1):
+        total = 0.0
+        for u in range(unit_start[m], unit_start[m + 1]):
+            total += weight[u]
+            cum_weight[u] = total
+    for r in range(n_requests):
+        m = endplate_muscle[requests[r]]
+        lo, hi = unit_start[m], unit_start[m + 1]
+        total = cum_weight[hi - 1]
+        x = gen.random() * total
+        priority[r] = gen.random()
+        donors[r] = _pick_donor(lo, hi, x, cum_weight, weight) if total > 0.0 else -1
+    for r in np.argsort(priority[:n_requests]):
+        donor = donors[r]
+        if donor >= 0 and taken[donor] < capacity[donor]:
+            taken[donor] += 1
+            e = requests[r]
+            coverage[e] = 1
+            owner[e] = donor
+            size[donor] += 1
+    for r in range(n_requests):
+        if donors[r] >= 0:
+            taken[donors[r]] = 0
+
+
+@njit(cache=True, inline="always")
+def _disassembly_day(gen, first_day, achr, m, disassembly, achr_decay, muscle_factors):
+    """The day an orphan endplate (AChR stability ``achr`` at the start of ``first_day``) is
+    disassembled: the first day its cumulative hazard (endplate rule 4) passes an Exp(1)
+    variate; ``muscle_factors.shape[0]`` (the end of the run) if not within the run."""
+    threshold = -math.log1p(-gen.random())
+    cumulative = 0.0
+    day = first_day
+    while day < muscle_factors.shape[0]:
+        factor = muscle_factors[day, F_DISASSEMBLY, m]
+        cumulative += disassembly * (1.0 - achr) * factor
+        if cumulative >= threshold:
+            return day
+        achr *= math.exp(-achr_decay * factor)
+        day += 1
+    return day
+
+
+@njit(cache=True)
+def sort_active(gen, p, s, day, muscle_factors):
+    """End of day: disassembled endplates join the dead fibres, orphans are scheduled, settled ones
+    join their owner's pool; the rest stay active."""
+    endplate_muscle, unit_type, member_start, floor = p.endplate_muscle, p.unit_type, p.member_start, p.csa_floor
+    active, intact, owner, coverage, tsc, axon, fibre_type = s.active, s.intact, s.owner, s.coverage, s.tsc, s.axon, s.fibre_type
+    members, pool_n, pool_excess, csa, entry_day, pool = s.members, s.pool_n, s.pool_excess, s.csa, s.entry_day, s.pool
+    orphans_allowed = p.guidance[LOST] == 0.0
+    kept = 0
+    for i in range(s.n_active[0]):
+        e = active[i]
+        m = endplate_muscle[e]
+        if not intact[e]:
+            s.dead_n[m] += 1
+            s.floor_excess[m] += csa[e] - floor
+            pool[e] = DEAD
+            continue
+        if coverage[e] == 0 and tsc[e] == LOST and orphans_allowed:
+            due = _disassembly_day(gen, day + 1, np.float64(s.achr[e]), m, p.disassembly, p.achr_decay, muscle_factors)
+            s.disassembly_due[due, m] += 1
+            s.orphan_n[m] += 1
+            s.floor_excess[m] += csa[e] - floor
+            entry_day[e] = due
+            pool[e] = ORPHAN
+            continue
+        o = owner[e]
+        if coverage[e] == 2 and tsc[e] == QUIESCENT and axon[o] and fibre_type[e] == unit_type[o]:
+            join_pool(e, o, day, member_start, members, pool_n, pool_excess, csa, entry_day, pool)
+            continue
+        active[kept] = e
+        kept += 1
+    s.n_active[0] = kept

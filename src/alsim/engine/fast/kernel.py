@@ -1,0 +1,81 @@
+"""The compiled day loop of one subject: census, then one step of docs/model.md, for every day.
+
+Order within day ``t`` (all rates from the start-of-day state, docs/model.md *Time*):
+
+1. census of the units, the bulk pools and the dead fibres (start of day);
+2. unit rules (deaths decided, not yet applied; stress and transport advanced);
+3. the pools' binomial retractions;
+4. the active endplates: census, then rules 1-6;
+5. sprouts granted; unit deaths applied (an axon's pool becomes active);
+6. pools, dead fibres, muscle expression and upper motor neurons relax;
+7. active endplates that settled join a pool, disassembled ones the dead.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+import numpy as np
+
+from .endplates import (ENDPLATES_COVERED, ENDPLATES_INTACT, active_pass, census_active_all, census_units_and_pools,
+                        grant_sprouts, sort_active)
+from .tables import F_CORTICAL_DRIVE, F_UMN_LOSS
+from .units import apply_unit_deaths, pool_retractions, retraction_by_muscle, unit_phase
+
+
+@njit(cache=True)
+def _relax_subject(p, s, cen, day, burden, cortex):
+    """Pools regrow, dead and orphan fibres atrophy, orphans due today are disassembled,
+    S_m follows the denervated fraction, UMNs are lost."""
+    regrow, atrophy = math.exp(-p.regrowth), math.exp(-p.atrophy)
+    for u in range(s.pool_excess.shape[0]):
+        s.pool_excess[u] *= regrow
+    expression_decay = math.exp(-1.0 / p.expression_tau)
+    for m in range(s.expression.shape[0]):
+        s.floor_excess[m] *= atrophy
+        due = s.disassembly_due[day, m]
+        s.orphan_n[m] -= due
+        s.dead_n[m] += due
+        intact = cen[ENDPLATES_INTACT, m]
+        delta = (intact - cen[ENDPLATES_COVERED, m]) / intact if intact > 0 else 0.0
+        s.expression[m] = delta + (s.expression[m] - delta) * expression_decay
+    s.umn[0] *= math.exp(-p.w_forward * p.umn_loss * burden * cortex[F_UMN_LOSS])
+
+
+@njit(cache=True)
+def step_day(gen, p, s, day, burden, all_muscle_factors, cortex_factors, cen):
+    """Advance subject state ``s`` over day ``day``, adding the active endplates to ``cen``.
+
+    ``all_muscle_factors`` is the whole run's table (days, targets, M): orphans look ahead in it.
+    """
+    muscle_factors = all_muscle_factors[day]
+    drive = s.umn[0] * p.umn_gain * burden * cortex_factors[F_CORTICAL_DRIVE]
+    retraction = np.empty((3, s.expression.shape[0]))
+    retraction_by_muscle(p, s, muscle_factors, retraction)
+    unit_phase(gen, p, s, burden, drive, muscle_factors)
+    n_old = s.n_active[0]
+    pool_retractions(gen, p, s, day, retraction)
+    n_requests = active_pass(gen, p, s, n_old, burden, muscle_factors, retraction, cen)
+    grant_sprouts(gen, p, s, n_requests)
+    apply_unit_deaths(p, s, day)
+    _relax_subject(p, s, cen, day, burden, cortex_factors)
+    sort_active(gen, p, s, day, all_muscle_factors)
+
+
+@njit(cache=True)
+def simulate_subject(gen, p, s, burden, muscle_factors, cortex_factors, census, typed):
+    """Run one subject for ``census.shape[0] - 1`` days from state ``s``.
+
+    ``burden`` (days,) is D(t); the factor tables are (days, targets, M) and (days, 2);
+    the census is written day-major to ``census`` (days + 1, fields, M) and ``typed`` (days + 1, 2, M, 3).
+    """
+    days = census.shape[0] - 1
+    for day in range(days + 1):
+        cen = census[day]
+        census_units_and_pools(p, s, cen, typed[day])
+        if day == days:
+            census_active_all(p, s, cen)
+            break
+        step_day(gen, p, s, day, burden[day], muscle_factors, cortex_factors[day], cen)

@@ -1,0 +1,103 @@
+"""Independent tasks on Dask: in this process, on a local cluster, or on an existing cluster.
+
+Cohorts, trials, treatment windows and calibrations split their work into blocks that
+do not talk to each other; :func:`run_tasks` runs such a list and returns the results
+in task order. Where a task runs never changes its result (each block carries its own
+random streams, :mod:`alsim.engine.streams`).
+
+- ``workers <= 1`` and no scheduler: one after the other, in this process.
+- ``workers > 1``: a :class:`distributed.LocalCluster` of ``workers`` processes with
+  one thread each, started for the call and shut down after it.
+- ``scheduler="tcp://host:port"``: a :class:`distributed.Client` on that scheduler
+  (``alsim ... --scheduler``); the cluster is left running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+
+
+@contextmanager
+def dask_client(*, workers: int = 1, scheduler: str | None = None,
+                connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S) -> Iterator[Any]:
+    """A :class:`distributed.Client` on ``scheduler`` or on a fresh local cluster of ``workers`` processes.
+
+    Raises ``ValueError`` naming ``--scheduler`` when the scheduler cannot be reached
+    within ``connect_timeout_s`` seconds.
+    """
+    import distributed
+
+    if scheduler is not None:
+        try:
+            client = distributed.Client(scheduler, timeout=connect_timeout_s)
+        except (OSError, TimeoutError, ValueError) as err:
+            raise ValueError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there within "
+                             f"{connect_timeout_s:g} s ({type(err).__name__}: {err})") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=":0", silence_logs=40)
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+@contextmanager
+def local_scheduler(workers: int) -> Iterator[str]:
+    """A local cluster of ``workers`` processes kept up for a ``with`` block; yields its address.
+
+    Pass the address as ``scheduler=`` to several calls (e.g. both arms of a trial) to pay
+    the cluster's start-up (seconds: each worker imports alsim) once.
+    """
+    with dask_client(workers=workers) as client:
+        yield client.scheduler.address
+
+
+def iter_tasks(func: Callable, args: Sequence[tuple], *, workers: int = 1, scheduler: str | None = None,
+               connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S) -> Iterator[tuple[int, Any]]:
+    """Yield ``(index, func(*args[index]))`` as each task finishes (any order).
+
+    For streaming: the caller can write each result away and drop it.
+    """
+    if workers <= 1 and scheduler is None:
+        for index, a in enumerate(args):
+            yield index, func(*a)
+        return
+    import distributed
+
+    with dask_client(workers=workers, scheduler=scheduler, connect_timeout_s=connect_timeout_s) as client:
+        futures = [client.submit(func, *a, pure=False, key=f"alsim-task-{index}-{id(args)}")
+                   for index, a in enumerate(args)]
+        position = {f.key: index for index, f in enumerate(futures)}
+        for future in distributed.as_completed(futures):
+            index = position[future.key]
+            result = future.result()
+            future.release()
+            yield index, result
+
+
+def run_tasks(func: Callable, args: Sequence[tuple], *, workers: int = 1, scheduler: str | None = None,
+              progress: Callable[[int], None] | None = None,
+              connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S) -> list:
+    """``[func(*a) for a in args]``, run on Dask; results in task order.
+
+    ``func`` must be picklable (a module-level function) when ``workers > 1`` or a
+    scheduler is given. ``progress(index)`` is called as each task finishes.
+    """
+    results: list = [None] * len(args)
+    for index, result in iter_tasks(func, args, workers=workers, scheduler=scheduler,
+                                    connect_timeout_s=connect_timeout_s):
+        results[index] = result
+        if progress is not None:
+            progress(index)
+    return results

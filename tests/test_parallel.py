@@ -1,0 +1,52 @@
+"""alsim.parallel: task order, progress, local clusters, unreachable schedulers; cohorts on workers."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from alsim.engine.runner import simulate_census
+from alsim.parallel import run_tasks
+
+from .conftest import small_scenario
+
+
+def _slow_square(x: int, delay_s: float) -> int:
+    time.sleep(delay_s)
+    return x * x
+
+
+def test_in_process_results_in_order_with_progress():
+    seen = []
+    assert run_tasks(_slow_square, [(i, 0.0) for i in range(5)], progress=seen.append) == [0, 1, 4, 9, 16]
+    assert sorted(seen) == [0, 1, 2, 3, 4]
+
+
+def test_local_cluster_keeps_task_order():
+    """Later tasks finish first; results still come back in task order."""
+    seen = []
+    args = [(i, 0.3 if i == 0 else 0.0) for i in range(4)]
+    assert run_tasks(_slow_square, args, workers=2, progress=seen.append) == [0, 1, 4, 9]
+    assert sorted(seen) == [0, 1, 2, 3]
+
+
+def test_unreachable_scheduler_names_the_option():
+    start = time.monotonic()
+    with pytest.raises(ValueError, match="--scheduler"):
+        run_tasks(_slow_square, [(1, 0.0)], scheduler="tcp://127.0.0.1:9", connect_timeout_s=1.0)
+    assert time.monotonic() - start < 30
+
+
+def test_cohort_on_a_cluster_matches_in_process():
+    scenario = small_scenario()
+    subjects = np.array([7, 2, 11, 4, 9])
+    serial = simulate_census(scenario, subjects=subjects, days=60, seed=12, block_size=2)
+    done = []
+    parallel = simulate_census(scenario, subjects=subjects, days=60, seed=12, block_size=2, workers=2,
+                               progress=done.append)
+    for key in serial.counts:
+        np.testing.assert_array_equal(serial.counts[key], parallel.counts[key])
+    np.testing.assert_array_equal(parallel.subject, subjects)
+    assert sum(done) == len(subjects) * 60
