@@ -304,3 +304,20 @@ def test_plot_km_draws_one_banded_curve_per_arm():
     assert "vehicle (n=15)" in labels and "drug (n=15)" in labels
     assert len(ax.collections) == 2  # one 95% confidence band per arm
     assert ax.get_xlabel() == "age (days)" and ax.get_ylabel() == "fraction without onset"
+
+
+def test_numpy_km_median_and_logrank_equal_lifelines_with_ties_and_censoring():
+    from lifelines import KaplanMeierFitter
+    from lifelines.statistics import logrank_test
+
+    from alsim.trials.fast_stats import km_median, logrank_pvalue
+
+    rng = np.random.default_rng(12)
+    for _ in range(60):
+        n_a, n_b = rng.integers(3, 25, size=2)
+        da, db = np.round(rng.weibull(3, n_a) * 100), np.round(rng.weibull(3, n_b) * 110)  # whole days: ties
+        ea, eb = rng.random(n_a) < 0.8, rng.random(n_b) < 0.8
+        kmf = KaplanMeierFitter().fit(da, ea)
+        assert km_median(da, ea) == kmf.median_survival_time_
+        expected = logrank_test(da, db, event_observed_A=ea, event_observed_B=eb).p_value
+        assert logrank_pvalue(da, ea, db, eb) == pytest.approx(expected, rel=1e-9, abs=1e-12)

@@ -344,8 +344,12 @@ def write_report(results: Mapping[str, xr.Dataset] | xr.Dataset, path: str | os.
     the onset / end-stage figure, per muscle the grid of time courses and the by-type
     panel, and a table of training rows against the simulated median.
     """
+    return write_html(path, render_report(results, title=title, training=training, notes=notes, dpi=dpi))
+
+
+def write_html(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
-    text = render_report(results, title=title, training=training, notes=notes, dpi=dpi)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

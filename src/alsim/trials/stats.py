@@ -29,6 +29,8 @@ from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 from lifelines.statistics import logrank_test
 from lifelines.utils import median_survival_times
+
+from .fast_stats import km_median
 from scipy import stats
 
 __all__ = ["ENDPOINTS", "ArmOutcome", "HazardRatio", "median_with_ci", "difference_ci", "logrank_p",
@@ -105,8 +107,8 @@ def _finite(x: float) -> float:
 
 
 def _km_median(fitter: KaplanMeierFitter, durations: np.ndarray, observed: np.ndarray) -> float:
-    with _quiet():
-        return _finite(fitter.fit(durations, observed).median_survival_time_)
+    """The KM median for bootstrap loops (NumPy; equal to lifelines', see fast_stats); ``fitter`` unused."""
+    return _finite(km_median(durations, observed))
 
 
 def median_with_ci(times: np.ndarray, follow_up: float) -> tuple[float, float, float]:

@@ -1,0 +1,104 @@
+"""Running a trial: breed a pool, allocate (Scott et al. 2008), simulate each arm, compare.
+
+Replicate ``r`` breeds a pool of ``2 * per_arm * arms`` animals, subjects
+``r * pool ... (r + 1) * pool - 1`` of the root seed, so every animal of every
+replicate is a different individual with its own random stream; their sex and
+litter are known before allocation, as in a real colony. The allocation draws from
+its own stream, ``SeedSequence(seed, spawn_key=(3, r))``. Replicate 0 is the trial
+that is reported; replicates ``1..R`` are fresh repeats for power. Each (replicate,
+arm) is one task, so the same seed gives the same bits whatever the number of
+workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from ..biology.motor_units import build_layout
+from ..config.schema import Scenario
+from ..engine.runner import simulate_census
+from ..engine.streams import subject_traits
+from ..readouts import clinical_endpoints, lab_readouts
+from .allocation import allocate_per_arm
+from .design import TrialDesign
+from .stats import ArmOutcome
+
+ALLOCATION_STREAM = 3
+
+
+@dataclass(frozen=True)
+class ArmRun:
+    """What one arm of one replicate gives: endpoints per animal (and, for the reported
+    trial, the full results Dataset)."""
+
+    subjects: np.ndarray
+    outcome: ArmOutcome
+    dataset: xr.Dataset | None
+
+
+def pool_size(design: TrialDesign) -> int:
+    return 2 * design.per_arm * len(design.arms)
+
+
+def allocation(design: TrialDesign, replicate: int) -> list[np.ndarray]:
+    """Subject indices of each arm in ``replicate``: balanced for sex, littermates split."""
+    size = pool_size(design)
+    pool = np.arange(replicate * size, (replicate + 1) * size)
+    _, female, litter, _ = subject_traits(design.scenario, design.seed, pool)
+    rng = np.random.default_rng(np.random.SeedSequence(design.seed, spawn_key=(ALLOCATION_STREAM, replicate)))
+    return [pool[index] for index in allocate_per_arm(female, litter, design.per_arm, len(design.arms), rng)]
+
+
+def simulate_arm(scenario: Scenario, subjects: np.ndarray, days: int, seed: int, count: tuple[int, str, str] | None,
+                 keep_dataset: bool) -> ArmRun:
+    """One arm: simulate ``subjects`` under ``scenario`` and read the trial endpoints."""
+    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed)
+    layout = build_layout(scenario)
+    muscles = list(layout.muscle_names)
+    clinical = clinical_endpoints(scenario, census.counts["force"], muscles)
+    count_values = None
+    if count is not None:
+        day, readout, muscle = count
+        values = lab_readouts(census, np.diff(layout.unit_start), layout.units_per_type, np.diff(layout.endplate_start))
+        count_values = values[readout][:, muscles.index(muscle), day].astype(float)
+        # animals past their humane end point are not there to be counted
+        count_values[np.nan_to_num(clinical["end_stage_day"], nan=np.inf) < day] = np.nan
+    outcome = ArmOutcome(end_stage_day=clinical["end_stage_day"], onset_day=clinical["onset_day"],
+                         follow_up_days=float(days), count_at_day=count_values)
+    dataset = None
+    if keep_dataset:
+        from ..simulation import results_dataset
+
+        dataset = results_dataset(scenario, census, seed=seed)
+    return ArmRun(subjects=np.asarray(subjects), outcome=outcome, dataset=dataset)
+
+
+def _count_spec(design: TrialDesign) -> tuple[int, str, str] | None:
+    return None if design.count_day is None else (design.count_day, design.count_readout, design.muscle_for_count)
+
+
+def run_replicates(design: TrialDesign, replicates: list[int], *, workers: int = 1, scheduler: str | None = None,
+                   progress: Callable[[int], None] | None = None) -> dict[int, dict[str, ArmRun]]:
+    """Simulate every arm of each replicate; ``{replicate: {arm label: ArmRun}}``.
+
+    ``progress`` is called with the number of animal-days of each finished task.
+    """
+    from ..parallel import run_tasks
+
+    scenarios = [arm.scenario(design.scenario) for arm in design.arms]
+    jobs, keys = [], []
+    for r in replicates:
+        for arm, scenario, subjects in zip(design.arms, scenarios, allocation(design, r)):
+            jobs.append((scenario, subjects, design.days, design.seed, _count_spec(design), r == 0))
+            keys.append((r, arm.label))
+    weights = [len(job[1]) * design.days for job in jobs]
+    runs = run_tasks(simulate_arm, jobs, workers=workers, scheduler=scheduler,
+                     progress=None if progress is None else (lambda i: progress(weights[i])))
+    results: dict[int, dict[str, ArmRun]] = {r: {} for r in replicates}
+    for (r, label), run in zip(keys, runs):
+        results[r][label] = run
+    return results

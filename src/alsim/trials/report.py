@@ -1,0 +1,128 @@
+"""The trial report: Kaplan-Meier curves, what each arm did to motor neurons and
+endplates, the distribution of the estimated effect over replicates, and power over n."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..report.html import _CSS, _e, _fmt, _img, _table, write_html
+from ..report.plots import band
+from .execute import ArmRun
+from .stats import plot_km
+
+TIME_COURSES = (("motor_neurons_alive_fraction", "motor neurons alive"),
+                ("endplates_innervated_fraction", "endplates innervated"),
+                ("hindlimb_force_fraction", "hindlimb force"))
+
+
+def km_figure(arms: dict[str, ArmRun]) -> Figure:
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    for ax, endpoint in zip(fig.subplots(1, 2), ("onset", "end_stage")):
+        outcomes = {label: run.outcome for label, run in arms.items()}
+        plot_km(outcomes, endpoint, ax=ax)
+        ax.set_title(endpoint.replace("_", " "))
+        first = np.nanmin([np.nanmin(o.survival_data(endpoint)[0]) for o in outcomes.values()])
+        ax.set_xlim(left=max(0.0, first - 15.0))  # nothing happens before the first event
+    return fig
+
+
+def time_course_figure(arms: dict[str, ArmRun], muscle: str) -> Figure:
+    """Median and 10-90 % band across animals of each arm, per day (animals leave at end stage)."""
+    fig = Figure(figsize=(14, 3.8), layout="constrained")
+    for ax, (var, title) in zip(fig.subplots(1, len(TIME_COURSES)), TIME_COURSES):
+        for i, (label, run) in enumerate(arms.items()):
+            days, lo, mid, hi = band(run.dataset, var, muscle, min_subjects=3)
+            colour = f"C{i}"
+            ax.plot(days, mid, color=colour, label=label)
+            ax.fill_between(days, lo, hi, color=colour, alpha=0.15, linewidth=0)
+        ax.set_title(title if var.startswith("hindlimb") else f"{title}, {muscle}")
+        ax.set_xlabel("age (days)")
+        ax.set_ylim(0, 1.05)
+    fig.axes[0].legend(fontsize=8)
+    return fig
+
+
+def effect_figure(summary: dict) -> Figure | None:
+    """Replicate distribution of the end-stage effect per treated arm (median difference, days)."""
+    treated = {k: v for k, v in summary["arms"].items() if "effect_distribution" in v}
+    if not treated:
+        return None
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    ax_diff, ax_power = fig.subplots(1, 2)
+    for i, (label, entry) in enumerate(treated.items()):
+        dist = entry["effect_distribution"]["difference_end_stage_day"]
+        ax_diff.errorbar([dist["median"]], [i], xerr=[[dist["median"] - dist["lo"]], [dist["hi"] - dist["median"]]],
+                         fmt="o", color=f"C{i + 1}", capsize=4)
+        curve = entry["power_over_n"]
+        ns = [int(n) for n in curve]
+        ax_power.errorbar(ns, [curve[str(n)]["value"] for n in ns], yerr=[curve[str(n)]["monte_carlo_se"] for n in ns],
+                          marker="o", color=f"C{i + 1}", capsize=3, label=label)
+    ax_diff.axvline(0, color="grey", linewidth=1)
+    ax_diff.set_yticks(range(len(treated)), list(treated))
+    ax_diff.set_xlabel("median end stage, treated - control (days)")
+    ax_diff.set_title(f"estimated effect over {summary['replicates']} replicates (median, 2.5-97.5 %)")
+    ax_power.axhline(summary["alpha"], color="grey", linewidth=1, linestyle=":")
+    ax_power.axhline(0.8, color="grey", linewidth=1, linestyle="--")
+    ax_power.set_ylim(-0.02, 1.02)
+    ax_power.set_xlabel("animals per arm")
+    ax_power.set_ylabel("power (log-rank, end stage)")
+    ax_power.set_title(f"power over n (alpha {summary['alpha']:g}; dashed 0.8)")
+    ax_power.legend(fontsize=8)
+    return fig
+
+
+def _interval(entry: dict | None) -> str:
+    if not entry or entry.get("value") is None:
+        return "-"
+    return f"{_fmt(entry['value'])} ({_fmt(entry['lo'])} to {_fmt(entry['hi'])})"
+
+
+def _arms_table(summary: dict) -> str:
+    rows = []
+    for label, entry in summary["arms"].items():
+        power = entry.get("power")
+        rows.append([_e(label), str(entry["n"]), _interval(entry["median_onset_day"]), _interval(entry["median_end_stage_day"]),
+                     _interval(entry.get("difference_end_stage_day")), _interval(entry.get("hazard_ratio")),
+                     _fmt(entry.get("logrank_p")),
+                     "-" if power is None else f"{power['value']:.2f} ± {power['monte_carlo_se']:.2f}"])
+    return _table(["arm", "n", "median onset (95 % CI)", "median end stage (95 % CI)", "end stage vs control, days",
+                   "hazard ratio (95 % CI)", "log-rank p", "power ± MC SE"], rows, numeric=[1, 6])
+
+
+def window_section(summary: dict, dpi: int = 90) -> str:
+    from .window import window_figure
+
+    return ("<h2>Effect against start day</h2>" +
+            _img(window_figure(summary), "effect by start day", "Left: median onset and end stage of each start day's arm "
+                 "minus control, with bootstrap 95 % intervals. Right: the counted readout, treated minus control (Welch 95 % "
+                 "interval, animals alive on that day).", dpi))
+
+
+def write_trial_report(path: Path, summary: dict, arms: dict[str, ArmRun], muscle: str, *, title: str, dpi: int = 90,
+                       extra_html: str = "") -> Path:
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+             f"<h1>{_e(title)}</h1>",
+             f"<p class='meta'>{_e(summary['scenario'])}, hypothesis {_e(summary['hypothesis'])}; {summary['per_arm']} animals "
+             f"per arm followed to {summary['follow_up_days']} days; seed {summary['seed']}; alsim {_e(summary['alsim_version'])}. "
+             f"Allocation: {_e(summary['allocation'])}.</p>",
+             "<h2>Arms</h2>", _arms_table(summary),
+             "<p class='note'>Medians are Kaplan-Meier medians; differences have bootstrap intervals; hazard ratios come from a "
+             "Cox model on arm (below 1: the treatment slows end stage); animals without an event are censored at the end of "
+             "follow-up.</p>", extra_html,
+             "<h2>Kaplan-Meier</h2>", _img(km_figure(arms), "Kaplan-Meier curves", "Fraction of animals without onset (left) "
+                                           "and without end stage (right), with 95 % confidence bands.", dpi),
+             "<h2>What each arm did to motor neurons, endplates and force</h2>",
+             _img(time_course_figure(arms, muscle), "time courses", "Median across the animals of each arm, 10-90 % band; an "
+                  "animal leaves the curves at its end stage. A soma-side treatment keeps motor neurons without keeping "
+                  "endplates; a terminal-side one keeps endplates.", dpi)]
+    figure = effect_figure(summary)
+    if figure is not None:
+        parts += ["<h2>Replicates: the effect a lab would estimate, and power</h2>",
+                  _img(figure, "effect distribution and power", "Left: the estimated end-stage effect across replicate trials. "
+                       "Right: fraction of replicates with log-rank p below alpha, by animals per arm (error bars: Monte Carlo "
+                       "SE). For an untreated 'placebo' arm this is the false-positive rate.", dpi)]
+    parts.append("</body></html>")
+    return write_html(path, "\n".join(parts))
