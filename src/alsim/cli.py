@@ -233,9 +233,9 @@ def _write_trial(out_dir: Path, summary: dict, runs: dict, design, *, overwrite:
 
 def _print_trial(summary: dict) -> None:
     table = Table(title=f"{summary['scenario']} ({summary['hypothesis']}), {summary['per_arm']} per arm, seed {summary['seed']}")
-    table.add_column("arm", no_wrap=True)
-    for column in ("median end stage", "vs control (days)", "hazard ratio", "log-rank p", "power"):
-        table.add_column(column, no_wrap=True)
+    table.add_column("arm", overflow="fold")
+    for column in ("end stage (d)", "vs control", "HR", "log-rank p", "power"):
+        table.add_column(column)
 
     def fmt(entry, key="value"):
         return "-" if not entry or entry.get(key) is None else f"{entry[key]:.3g}"
