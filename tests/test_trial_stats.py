@@ -113,8 +113,8 @@ def test_allocate_per_arm_selects_balanced_arms(pool, arms, per_arm, seed):
 
 def test_event_after_follow_up_is_censored_at_follow_up():
     arm = ArmOutcome([100.0, np.nan, 250.0], [90.0, 120.0, np.nan], 200.0)
-    durations, observed = arm.survival_data("end_stage")
-    assert durations.tolist() == [100.0, 200.0, 200.0] and observed.tolist() == [True, False, False]
+    event_ages_days, observed = arm.survival_data("end_stage")  # ages of the animals, not run times
+    assert event_ages_days.tolist() == [100.0, 200.0, 200.0] and observed.tolist() == [True, False, False]
     assert arm.survival_data("onset")[1].tolist() == [True, True, False]
 
 

@@ -177,7 +177,7 @@ def _load_trial_settings(scenario: str | None, design_file: Path | None, cli: di
 def _build_design(settings: dict, default_replicates: int = 0):
     """A validated TrialDesign from merged settings (ScenarioError names the field)."""
     from .biology.interventions import load_catalogue
-    from .config import load_scenario
+    from .config import ScenarioError, load_scenario
     from .engine.streams import fresh_seed
     from .trials.design import TrialDesign, parse_arm
 
@@ -188,7 +188,6 @@ def _build_design(settings: dict, default_replicates: int = 0):
     catalogue = load_catalogue([Path(p) for p in settings.get("treatments", [])])
     arms = settings.get("arms") or []
     if not isinstance(arms, list) or not all(isinstance(a, str) for a in arms):
-        from .config import ScenarioError
         raise ScenarioError("arms: expected a list of strings such as [\"control\", \"musk_agonist@60:0.5\"]")
     return TrialDesign(
         scenario=base, arms=tuple(parse_arm(a, catalogue) for a in arms),
