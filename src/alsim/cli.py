@@ -55,6 +55,21 @@ def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | N
                         progress=lambda n: bar.advance(task, n), backend=backend, scheduler=scheduler)
 
 
+def _simulate_posterior_cohort(scenario, folder: Path, *, subjects: int, days: int, seed: int | None, workers: int,
+                               backend: str, scheduler: str | None):
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .engine.streams import fresh_seed
+    from .inference.cohort import simulate_with_posterior
+
+    seed = fresh_seed() if seed is None else seed
+    with Progress(TextColumn(f"[bold]{scenario.name} (posterior)"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("posterior cohort", total=subjects * days)
+        return simulate_with_posterior(scenario, folder, subjects=subjects, days=days, seed=seed, workers=workers,
+                                       scheduler=scheduler, backend=backend, progress=lambda n: bar.advance(task, n))
+
+
 class BackendName(str, Enum):
     numba = "numba"
     numpy = "numpy"
@@ -75,6 +90,7 @@ def run(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
     backend: Annotated[BackendName, typer.Option(help="Engine: numba (compiled, fast) or numpy (readable); same distribution, not the same bits.")] = BackendName.numba,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address tcp://host:port (default: a local cluster when --workers > 1).")] = None,
+    posterior: Annotated[Path | None, typer.Option(help="Folder of an `alsim calibrate`/`compare` run: draw each subject's calibrated parameters from its posterior (of the scenario's hypothesis).")] = None,
 ) -> None:
     """Simulate a cohort and write results.zarr, summary.json and report.html."""
     from .config import ScenarioError, load_scenario
@@ -90,8 +106,14 @@ def run(
     if out_dir.exists() and not overwrite:
         raise _fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
     try:
-        ds = _simulate_with_progress(resolved, subjects=subjects, days=days or resolved.horizon_days, seed=seed,
-                                     workers=workers, label=resolved.name, backend=backend.value, scheduler=scheduler)
+        if posterior is not None:
+            ds = _simulate_posterior_cohort(resolved, posterior, subjects=subjects, days=days or resolved.horizon_days,
+                                            seed=seed, workers=workers, backend=backend.value, scheduler=scheduler)
+        else:
+            ds = _simulate_with_progress(resolved, subjects=subjects, days=days or resolved.horizon_days, seed=seed,
+                                         workers=workers, label=resolved.name, backend=backend.value, scheduler=scheduler)
+    except ScenarioError as exc:
+        raise _fail(str(exc)) from None
     except ValueError as exc:
         if "--scheduler" not in str(exc):
             raise
@@ -398,6 +420,9 @@ def bench(
     for row in format_table(result):
         table.add_row(*row)
     out.print(table)
+
+
+from . import cli_inference  # noqa: E402,F401  (registers calibrate and compare)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -186,9 +186,14 @@ def load_scenario(spec: str | Path, overrides: list[str] | tuple[str, ...] = ())
     return _validate(values), sources
 
 
-def scenario_to_toml(scenario: Scenario) -> str:
-    """Write a resolved scenario as TOML (round-trips through :func:`load_scenario`)."""
+def scenario_to_toml(scenario: Scenario, sources: dict[str, str] | None = None) -> str:
+    """Write a resolved scenario as TOML (round-trips through :func:`load_scenario`).
+
+    With ``sources`` (dotted path -> source, as :func:`load_scenario` returns), each value
+    that has one is written as ``{ value = ..., source = "..." }``, as in the presets.
+    """
     lines: list[str] = []
+    sources = sources or {}
 
     def emit(tree: dict[str, Any], prefix: str) -> None:
         scalars = {k: v for k, v in tree.items() if not isinstance(v, dict)}
@@ -197,7 +202,11 @@ def scenario_to_toml(scenario: Scenario) -> str:
             if prefix:
                 lines.append(f"[{prefix}]")
             for key, value in scalars.items():
-                lines.append(f"{key} = {_toml_literal(value)}")
+                source = sources.get(f"{prefix}.{key}" if prefix else key)
+                literal = _toml_literal(value)
+                if source is not None and not isinstance(value, (list, tuple)):
+                    literal = f"{{ value = {literal}, source = {_toml_literal(source)} }}"
+                lines.append(f"{key} = {literal}")
             lines.append("")
         for key, value in tables.items():
             emit(value, f"{prefix}.{key}" if prefix else key)

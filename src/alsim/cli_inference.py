@@ -1,0 +1,153 @@
+"""``alsim calibrate`` and ``alsim compare``: the command-line side of :mod:`alsim.inference`."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from .cli import HypothesisName, _fail, app, err, out
+
+DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
+
+Budget = Annotated[int, typer.Option(min=10, max=10_000_000, help="Simulations to spend; no new generation starts once they are spent.")]
+Population = Annotated[int | None, typer.Option(min=5, max=100_000, help="Particles per generation (default: a tenth of the budget, 20-500).")]
+Subjects = Annotated[int, typer.Option(min=2, max=1000, help="Animals per simulated cohort (the statistics are cohort means, SDs, medians).")]
+Draws = Annotated[int, typer.Option(min=2, max=10_000, help="Posterior draws simulated for the predictive checks and credible bands, per hypothesis.")]
+Seed = Annotated[int, typer.Option(min=0, help="Root seed: the same seed gives the same posterior, whatever the number of workers.")]
+Workers = Annotated[int, typer.Option(min=1, max=256, help="Dask worker processes on this machine (1: run in this process).")]
+Scheduler = Annotated[str | None, typer.Option(help="Address tcp://host:port of an existing Dask cluster (workers with one thread each).")]
+Preset = Annotated[str, typer.Option(help="Preset (or TOML file) to calibrate; the training rows of its strain are fitted.")]
+OutDir = Annotated[Path, typer.Option("--out", help="Output folder (must not exist unless --overwrite).")]
+Resume = Annotated[bool, typer.Option(help="Continue an interrupted run of the same settings from its last completed generation.")]
+Overwrite = Annotated[bool, typer.Option(help="Replace an existing output folder.")]
+
+
+@contextmanager
+def _progress():
+    """Rich progress: one bar per ABC generation, then one for the predictive cohorts."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .inference.calibration import Hooks
+
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=False) as bar:
+        state = {"task": None}
+
+        def on_generation(t: int, n: int) -> None:
+            if state["task"] is not None:
+                bar.update(state["task"], completed=bar.tasks[state["task"]].total)
+            label = "prior sample" if t < 0 else f"generation {t}"
+            state["task"] = bar.add_task(f"{label}: accepted particles", total=n)
+
+        def on_task_done() -> None:
+            if state["task"] is not None:
+                bar.advance(state["task"])
+
+        def on_predictive_start(n: int) -> None:
+            state["task"] = bar.add_task("posterior predictive cohorts", total=n)
+
+        yield Hooks(on_generation=on_generation, on_task_done=on_task_done,
+                    on_predictive_start=on_predictive_start, on_draw=on_task_done)
+
+
+def _run(request, out_dir: Path, *, resume: bool, overwrite: bool, workers: int, scheduler: str | None) -> dict:
+    from .config import ScenarioError
+    from .inference.calibration import run_calibration
+    from .store.results import OutputExistsError
+
+    try:
+        with _progress() as hooks:
+            return run_calibration(request, out_dir, resume=resume, overwrite=overwrite, workers=workers,
+                                   scheduler=scheduler, hooks=hooks)
+    except (ScenarioError, OutputExistsError) as exc:
+        raise _fail(str(exc)) from None
+    except ValueError as exc:
+        if "--scheduler" not in str(exc):
+            raise
+        raise _fail(str(exc)) from None
+
+
+def _request(command: str, hypotheses: list[str], priors: list[str | None], *, preset: str, budget: int,
+             population: int | None, subjects: int, draws: int, seed: int):
+    from .config import ScenarioError, load_scenario
+    from .inference.calibration import CalibrationRequest
+    from .inference.smc import default_population_size
+
+    try:
+        base, _ = load_scenario(preset)
+    except ScenarioError as exc:
+        raise _fail(f"--preset: {exc}") from None
+    return CalibrationRequest(command=command, hypotheses=tuple(hypotheses), preset=preset, budget=budget,
+                              population=population or default_population_size(budget, len(hypotheses)),
+                              subjects=subjects, days=base.horizon_days, seed=seed, draws=draws,
+                              priors_files=tuple(priors))
+
+
+def _print_result(summary: dict, out_dir: Path) -> None:
+    table = Table(title=f"{summary['request']['command']}: {summary['strain']}, {summary['n_simulations']} simulations")
+    for column in ("hypothesis", "probability", "MC SE", "rows covered (95 %)"):
+        table.add_column(column)
+    for h, p in summary["model_probabilities"].items():
+        cover = summary["predictive_coverage_95"].get(h)
+        table.add_row(h, f"{p:.3f}", f"{summary['monte_carlo_se'][h]:.3f}",
+                      f"{cover['covered']}/{cover['fitted']}" if cover else "no particles")
+    out.print(table)
+    out.print(f"wrote {out_dir}/posterior.csv, compare.json, predictive.json, report.html", highlight=False)
+
+
+@app.command()
+def calibrate(
+    hypothesis: Annotated[HypothesisName, typer.Option(help="The hypothesis whose parameters to fit.")],
+    out_dir: OutDir,
+    preset: Preset = "sod1-g93a-b6sjl",
+    budget: Budget = 2000,
+    population: Population = None,
+    subjects: Subjects = 12,
+    draws: Draws = 30,
+    seed: Seed = 1,
+    workers: Workers = DEFAULT_WORKERS,
+    scheduler: Scheduler = None,
+    priors: Annotated[str | None, typer.Option(help="A priors TOML file (default: the packaged one of the hypothesis).")] = None,
+    resume: Resume = False,
+    overwrite: Overwrite = False,
+) -> None:
+    """Fit one hypothesis to the training data by ABC-SMC (pyabc) and write the posterior."""
+    request = _request("calibrate", [hypothesis.value], [priors], preset=preset, budget=budget, population=population,
+                       subjects=subjects, draws=draws, seed=seed)
+    summary = _run(request, out_dir, resume=resume, overwrite=overwrite, workers=workers, scheduler=scheduler)
+    _print_result(summary, out_dir)
+
+
+@app.command()
+def compare(
+    out_dir: OutDir,
+    preset: Preset = "sod1-g93a-b6sjl",
+    budget: Budget = 3000,
+    population: Population = None,
+    subjects: Subjects = 12,
+    draws: Draws = 30,
+    seed: Seed = 1,
+    workers: Workers = DEFAULT_WORKERS,
+    scheduler: Scheduler = None,
+    priors: Annotated[list[str] | None, typer.Option(help="HYPOTHESIS=FILE: replace the packaged priors of one hypothesis (repeatable).")] = None,
+    resume: Resume = False,
+    overwrite: Overwrite = False,
+) -> None:
+    """Posterior probabilities of dying_back, dying_forward and independent (ABC-SMC model selection)."""
+    from .config.schema import HYPOTHESES
+
+    files: dict[str, str] = {}
+    for entry in priors or []:
+        name, sep, path = entry.partition("=")
+        if not sep or name not in HYPOTHESES or not path:
+            raise _fail(f"--priors {entry!r}: expected HYPOTHESIS=FILE with HYPOTHESIS one of {', '.join(HYPOTHESES)}")
+        files[name] = path
+    request = _request("compare", list(HYPOTHESES), [files.get(h) for h in HYPOTHESES], preset=preset, budget=budget,
+                       population=population, subjects=subjects, draws=draws, seed=seed)
+    summary = _run(request, out_dir, resume=resume, overwrite=overwrite, workers=workers, scheduler=scheduler)
+    _print_result(summary, out_dir)
