@@ -81,6 +81,7 @@ def run_bench(*, quick: bool = False, workers: int | None = None,
     from .biology.interventions import builtin_catalogue, parse_treatment, with_treatments
     from .engine.context import build_context
     from .engine.fast.tables import build_params, initial_subject_state, state_bytes_per_subject
+    from .engine.observe import snapshot_days
     from .engine.reference import simulate_reference
     from .engine.runner import simulate_census
 
@@ -110,7 +111,8 @@ def run_bench(*, quick: bool = False, workers: int | None = None,
     scaling = {w: _timed(lambda w=w: simulate_census(scenario, subjects=n["scaling"], days=days, seed=2, workers=w,
                                                       block_size=n["block"]))[0] for w in (1, 2)}
     state = initial_subject_state(ctx, build_params(ctx), days)
-    census_bytes = (9 + 2 * 3) * ctx.layout.n_muscles * (days + 1) * 8
+    snapshot_bytes = len(snapshot_days(days)) * ctx.layout.n_units * (2 + 1)   # uint16 size + bool axon per unit
+    census_bytes = (9 + 2 * 3) * ctx.layout.n_muscles * (days + 1) * 8 + snapshot_bytes
     per_mouse = state_bytes_per_subject(state) + census_bytes
     peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     return {

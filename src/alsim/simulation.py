@@ -11,15 +11,17 @@ import xarray as xr
 from . import __version__
 from .biology.motor_units import build_layout
 from .config.schema import UNIT_TYPES, Scenario
-from .engine.runner import Census, simulate_census
+from .engine.runner import DEFAULT_BLOCK_SIZE, Census, simulate_census
 from .engine.streams import fresh_seed
 from .readouts import READOUTS, TYPED_READOUTS, clinical_endpoints, lab_readouts
 from .readouts.clinical import END_STAGE_DEFINITION, ONSET_DEFINITION
+from .readouts.emg.simulated import DEFAULT_MUNE_METHOD, EMG_DAY_DEFINITION, EMG_READOUTS, MUNE_METHODS, emg_readouts
 
 
 def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None, seed: int | None = None,
              workers: int = 1, progress: Callable[[int], None] | None = None,
-             backend: str = "numba", scheduler: str | None = None) -> xr.Dataset:
+             backend: str = "numba", scheduler: str | None = None,
+             mune_method: str = DEFAULT_MUNE_METHOD, electrophysiology: bool = True) -> xr.Dataset:
     """Simulate a cohort of ``subjects`` animals of ``scenario`` for ``days`` days.
 
     Main arguments: the scenario (see :func:`alsim.load_scenario`), the number of
@@ -29,10 +31,14 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
     (called with subject-days completed), ``backend`` (``"numba"``, compiled, or
     ``"numpy"``; same distribution, not the same bits: docs/performance.md) and
     ``scheduler`` (``"tcp://host:port"`` of a Dask cluster; default: a local one when
-    ``workers > 1``).
+    ``workers > 1``). Electrophysiology: ``mune_method`` (``"multipoint"``, default,
+    ``"incremental"`` or ``"scan"``: docs/electrophysiology.md) and ``electrophysiology``
+    (``False`` leaves out ``cmap_fraction``, ``mune``, ``munix``, ``musix``, which cost
+    a few ms per recording, more than the simulation; they run on the same workers).
 
     Returns an :class:`xarray.Dataset` with dims ``subject``, ``muscle``, ``day`` (age in
-    days) and ``unit_type``; readouts are NaN after each subject's end stage.
+    days), ``unit_type`` and ``emg_day`` (ages of the electrophysiology recordings: every
+    7th day and the last); readouts are NaN after each subject's end stage.
     """
     if subjects < 1:
         raise ValueError(f"subjects must be at least 1, got {subjects}")
@@ -40,13 +46,33 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
     seed = fresh_seed() if seed is None else int(seed)
-    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, workers=workers, progress=progress,
-                             backend=backend, scheduler=scheduler)
-    return results_dataset(scenario, census, seed=seed)
+
+    def run(address: str | None) -> xr.Dataset:
+        census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, workers=workers,
+                                 progress=progress, backend=backend, scheduler=address)
+        return results_dataset(scenario, census, seed=seed, backend=backend, mune_method=mune_method,
+                               electrophysiology=electrophysiology, workers=workers, scheduler=address)
+
+    if workers > 1 and scheduler is None and subjects > DEFAULT_BLOCK_SIZE:
+        from .parallel import local_scheduler
+
+        with local_scheduler(workers) as address:     # one cluster for the engine and the electrophysiology
+            return run(address)
+    return run(scheduler)
 
 
-def results_dataset(scenario: Scenario, census: Census, *, seed: int) -> xr.Dataset:
-    """Assemble the readouts of a census into the results Dataset (end-stage masking included)."""
+def results_dataset(scenario: Scenario, census: Census, *, seed: int, backend: str | None = None,
+                    mune_method: str = DEFAULT_MUNE_METHOD, electrophysiology: bool = True,
+                    workers: int = 1, scheduler: str | None = None) -> xr.Dataset:
+    """Assemble the readouts of a census into the results Dataset (end-stage masking included).
+
+    The electrophysiology readouts (dims subject, muscle, emg_day) need the census's unit
+    snapshots; they are left out when ``electrophysiology`` is false or the census has none.
+    They are computed in blocks of subjects on ``workers`` processes or on ``scheduler``
+    (:func:`alsim.parallel.run_tasks`); the result does not depend on either.
+    """
+    if mune_method not in MUNE_METHODS:
+        raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {mune_method!r}")
     layout = build_layout(scenario)
     muscles = list(layout.muscle_names)
     n_days = census.counts["force"].shape[-1]
@@ -66,6 +92,18 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int) -> xr.Data
     limb = np.where(after_end, np.nan, clinical["hindlimb_force_fraction"]).astype(np.float32)
     data_vars["hindlimb_force_fraction"] = (("subject", "day"), limb, {
         "units": "fraction of the subject's own day-0 force", "description": "Summed force of the hindlimb muscles."})
+    coords = {"subject": census.subject, "muscle": muscles, "day": day, "unit_type": list(UNIT_TYPES)}
+    emg_attrs = {}
+    if electrophysiology and census.unit_size is not None:
+        emg = emg_readouts(census, layout, seed=seed, mune_method=mune_method, until_day=clinical["end_stage_day"],
+                           workers=workers, scheduler=scheduler)
+        emg_day = np.asarray(census.snapshot_day)
+        after_end_emg = emg_day[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]
+        for r in EMG_READOUTS:
+            v = np.where(after_end_emg[:, None, :], np.nan, emg[r.name]).astype(np.float32)
+            data_vars[r.name] = (("subject", "muscle", "emg_day"), v, {"units": r.units, "description": r.description})
+        coords["emg_day"] = ("emg_day", emg_day, {"units": "days of age", "description": EMG_DAY_DEFINITION})
+        emg_attrs = {"mune_method": mune_method, "emg_day_coordinate": EMG_DAY_DEFINITION}
     data_vars["onset_day"] = ("subject", clinical["onset_day"], {"units": "days of age", "description": ONSET_DEFINITION})
     data_vars["end_stage_day"] = ("subject", clinical["end_stage_day"], {"units": "days of age", "description": END_STAGE_DEFINITION})
     data_vars["sex"] = ("subject", np.where(census.is_female, "F", "M").astype("U1"), {"description": "F or M"})
@@ -74,7 +112,7 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int) -> xr.Data
         "units": "dimensionless", "description": "the subject's disease-burden multiplier b (copy number, litter, sex)"})
     return xr.Dataset(
         data_vars,
-        coords={"subject": census.subject, "muscle": muscles, "day": day, "unit_type": list(UNIT_TYPES)},
+        coords=coords,
         attrs={
             "title": f"alsim results: {scenario.name}",
             "scenario_name": scenario.name,
@@ -84,10 +122,12 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int) -> xr.Data
             "species": scenario.species,
             "hypothesis": scenario.hypothesis.name,
             "seed": seed,
+            "backend": backend or "unrecorded",
             "alsim_version": __version__,
             "onset_definition": ONSET_DEFINITION,
             "end_stage_definition": END_STAGE_DEFINITION,
             "day_coordinate": "age in days since birth",
             "masking": "readouts are NaN after the subject's end stage (no measurements after the humane end point)",
+            **emg_attrs,
         },
     )

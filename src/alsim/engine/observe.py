@@ -19,6 +19,30 @@ CENSUS_FIELDS: tuple[str, ...] = (
 )
 TYPED_CENSUS_FIELDS: tuple[str, ...] = ("units_alive_by_type", "units_functional_by_type")
 
+SNAPSHOT_EVERY_DAYS = 7
+"""Per-unit snapshots (what the electrophysiology readouts need) are taken on every 7th day
+of age, and on the last day of the run (:func:`snapshot_days`)."""
+SNAPSHOT_SIZE_DTYPE = np.uint16
+"""Unit sizes in a snapshot: fibres per unit fit in 16 bits (a mouse unit has tens to hundreds)."""
+
+
+def snapshot_days(days: int, every: int = SNAPSHOT_EVERY_DAYS) -> np.ndarray:
+    """The ages (0 .. ``days``) of the per-unit snapshots: 0, 7, 14, ... and ``days``."""
+    return np.unique(np.r_[np.arange(0, days + 1, every), days]).astype(np.int64)
+
+
+def snapshot_slots(days: int) -> np.ndarray:
+    """(days + 1,) int64: the snapshot index of each day, -1 on days without one."""
+    slot = np.full(days + 1, -1, dtype=np.int64)
+    snap = snapshot_days(days)
+    slot[snap] = np.arange(len(snap))
+    return slot
+
+
+def snapshot_sizes(size: np.ndarray) -> np.ndarray:
+    """Unit sizes as stored in a snapshot (clipped to the dtype's range)."""
+    return np.minimum(size, np.iinfo(SNAPSHOT_SIZE_DTYPE).max).astype(SNAPSHOT_SIZE_DTYPE)
+
 
 @dataclass
 class Observation:

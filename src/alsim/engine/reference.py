@@ -28,6 +28,9 @@ from alsim.config.schema import Muscle, Scenario, UnitType
 DT = 1.0
 """Step length, days."""
 
+SNAPSHOT_EVERY_DAYS = 7
+"""Per-unit snapshots on every 7th day of age and the last (as the engines' census)."""
+
 ENDPLATE_READOUTS = ("endplates_innervated_fraction", "endplates_fully_innervated_fraction", "endplates_denervated_fraction")
 UNIT_READOUTS = ("motor_neurons_alive_fraction", "axons_intact_fraction", "motor_units_functional_fraction", "mean_motor_unit_size")
 MUSCLE_READOUTS = (*ENDPLATE_READOUTS, *UNIT_READOUTS, "force_fraction")
@@ -599,12 +602,20 @@ def simulate_reference(scenario: Scenario, *, subjects: int, days: int, seed: in
     Returns the *Readouts* of docs/model.md at ages 0..days, each of shape
     (subjects, n_muscles, days + 1) in the order of ``scenario.muscles``, unmasked; plus
     ``onset_day`` and ``end_stage_day`` (days, NaN if not reached), ``sex_is_female`` and
-    ``burden_multiplier`` (``b``), each of shape (subjects,).
+    ``burden_multiplier`` (``b``), each of shape (subjects,). The per-unit snapshots of the
+    engines' census: ``snapshot_day`` (every 7th day of age and the last), ``unit_size``
+    (subjects, snapshots, units; ``n_u`` at the start of the day, uint16) and
+    ``unit_axon_intact`` (same shape, bool), units muscle by muscle, S, FR, FF.
     """
     n_muscles = len(scenario.muscles)
     out = {name: np.full((subjects, n_muscles, days + 1), np.nan) for name in MUSCLE_READOUTS}
     out.update(onset_day=np.full(subjects, np.nan), end_stage_day=np.full(subjects, np.nan),
                sex_is_female=np.zeros(subjects, dtype=bool), burden_multiplier=np.zeros(subjects))
+    snapshots = sorted(set(range(0, days + 1, SNAPSHOT_EVERY_DAYS)) | {days})
+    n_units = sum(m.n_motor_units for m in scenario.muscles.values())
+    out.update(snapshot_day=np.array(snapshots, dtype=np.int64),
+               unit_size=np.zeros((subjects, len(snapshots), n_units), dtype=np.uint16),
+               unit_axon_intact=np.zeros((subjects, len(snapshots), n_units), dtype=bool))
     litter_size = scenario.variability.litter_size
     subject_rngs, litter_rngs = subject_streams(seed, subjects, -(-subjects // litter_size))
     z_litters = [float(rng.standard_normal()) for rng in litter_rngs]
@@ -617,6 +628,10 @@ def simulate_reference(scenario: Scenario, *, subjects: int, days: int, seed: in
                 forces[muscle.name].append(values.pop("force"))
                 for name, value in values.items():
                     out[name][i, j, age] = value
+            if age in snapshots:
+                units = [unit for muscle in subject.muscles for unit in muscle.units]
+                out["unit_size"][i, snapshots.index(age)] = [min(unit.size, 65535) for unit in units]
+                out["unit_axon_intact"][i, snapshots.index(age)] = [unit.axon_intact for unit in units]
             if age < days:
                 subject.step(age)
         for j, muscle in enumerate(subject.muscles):

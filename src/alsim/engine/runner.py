@@ -15,7 +15,8 @@ import numpy as np
 
 from ..config.schema import Scenario
 from .context import RunContext, build_context
-from .observe import CENSUS_FIELDS, TYPED_CENSUS_FIELDS, observe
+from .observe import (CENSUS_FIELDS, SNAPSHOT_SIZE_DTYPE, TYPED_CENSUS_FIELDS, observe, snapshot_days, snapshot_slots,
+                      snapshot_sizes)
 from .state import initial_state
 from .streams import subject_traits
 from .vectorised import draw_day, step
@@ -31,10 +32,17 @@ block's subjects one by one, so there the block is only the unit of work sent to
 
 @dataclass
 class Census:
-    """Daily raw counts for a set of subjects.
+    """Daily raw counts for a set of subjects, and sparse per-unit snapshots.
 
     ``counts[name]`` has shape (subjects, muscles, days + 1), or (subjects, muscles, 3,
-    days + 1) for the per-type fields.
+    days + 1) for the per-type fields. On the ages ``snapshot_day`` (every 7th day and
+    the last, :func:`~alsim.engine.observe.snapshot_days`) the start-of-day state of
+    every unit is kept: ``unit_size`` (subjects, snapshots, units), uint16, its
+    innervated fibres ``n_u`` (intact endplates with coverage >= 1 that it owns), and
+    ``unit_axon_intact`` (same shape), bool. Units are in layout order (muscle by
+    muscle, ``layout.unit_start``). The electrophysiology readouts are computed from
+    them (:mod:`alsim.readouts.emg.simulated`); they are ``None`` for a census built
+    without them.
     """
 
     subject: np.ndarray          # (N,) subject indices
@@ -42,15 +50,22 @@ class Census:
     litter: np.ndarray           # (N,) int
     burden_multiplier: np.ndarray  # (N,) float
     counts: dict[str, np.ndarray]
+    snapshot_day: np.ndarray | None = None       # (K,) ages of the per-unit snapshots
+    unit_size: np.ndarray | None = None          # (N, K, U) uint16
+    unit_axon_intact: np.ndarray | None = None   # (N, K, U) bool
 
     @staticmethod
     def concatenate(parts: list["Census"]) -> "Census":
+        has_units = all(p.unit_size is not None for p in parts)
         return Census(
             subject=np.concatenate([p.subject for p in parts]),
             is_female=np.concatenate([p.is_female for p in parts]),
             litter=np.concatenate([p.litter for p in parts]),
             burden_multiplier=np.concatenate([p.burden_multiplier for p in parts]),
             counts={k: np.concatenate([p.counts[k] for p in parts]) for k in parts[0].counts},
+            snapshot_day=parts[0].snapshot_day if has_units else None,
+            unit_size=np.concatenate([p.unit_size for p in parts]) if has_units else None,
+            unit_axon_intact=np.concatenate([p.unit_axon_intact for p in parts]) if has_units else None,
         )
 
 
@@ -74,16 +89,23 @@ def simulate_block(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
     layout = ctx.layout
     counts = {name: np.empty((len(subjects), layout.n_muscles, days + 1)) for name in CENSUS_FIELDS}
     counts.update({name: np.empty((len(subjects), layout.n_muscles, 3, days + 1)) for name in TYPED_CENSUS_FIELDS})
+    snap_day, slot = snapshot_days(days), snapshot_slots(days)
+    unit_size = np.zeros((len(subjects), len(snap_day), layout.n_units), dtype=SNAPSHOT_SIZE_DTYPE)
+    unit_axon = np.zeros((len(subjects), len(snap_day), layout.n_units), dtype=bool)
     for day in range(days + 1):
         obs = observe(state, ctx)
         for name, value in obs.census.items():
             counts[name][..., day] = value
+        if slot[day] >= 0:
+            unit_size[:, slot[day]] = snapshot_sizes(obs.unit_size)
+            unit_axon[:, slot[day]] = state.axon_intact
         if day == days:
             break
         step(state, obs, ctx, day, draw_day(generators, layout.n_units, layout.n_endplates), generators)
         if on_day is not None:
             on_day(len(subjects))
-    return Census(subject=np.asarray(subjects), is_female=female, litter=litter, burden_multiplier=burden, counts=counts)
+    return Census(subject=np.asarray(subjects), is_female=female, litter=litter, burden_multiplier=burden, counts=counts,
+                  snapshot_day=snap_day, unit_size=unit_size, unit_axon_intact=unit_axon)
 
 
 def blocks_of(subjects: int | np.ndarray, block_size: int = DEFAULT_BLOCK_SIZE) -> list[np.ndarray]:
@@ -133,20 +155,27 @@ def stream_census_to_zarr(scenario: Scenario, path, *, subjects: int | np.ndarra
     """Simulate a cohort too large for memory block by block, writing each block's census to a Zarr group.
 
     Arrays ``<field>`` (subjects, muscles, [types,] days + 1) in float32 (counts are exact,
-    force to 1e-7) chunked one block per chunk, and ``subject``, ``is_female``, ``litter``,
-    ``burden_multiplier``. Only the blocks in flight are held in memory.
+    force to 1e-7) chunked one block per chunk; the per-unit snapshots ``unit_size`` (uint16)
+    and ``unit_axon_intact`` (subjects, snapshots, units) with ``snapshot_day``; and
+    ``subject``, ``is_female``, ``litter``, ``burden_multiplier``. Only the blocks in
+    flight are held in memory.
     """
     import zarr
 
     from ..parallel import iter_tasks
 
     blocks = blocks_of(subjects, block_size)
-    n, n_m = sum(len(b) for b in blocks), build_context(scenario).layout.n_muscles
+    layout = build_context(scenario).layout
+    n, n_m, n_u = sum(len(b) for b in blocks), layout.n_muscles, layout.n_units
+    snap_day = snapshot_days(days)
     group = zarr.open_group(str(path), mode="w", zarr_format=2)
     for name in CENSUS_FIELDS:
         group.create_array(name, shape=(n, n_m, days + 1), chunks=(block_size, n_m, days + 1), dtype="f4")
     for name in TYPED_CENSUS_FIELDS:
         group.create_array(name, shape=(n, n_m, 3, days + 1), chunks=(block_size, n_m, 3, days + 1), dtype="f4")
+    for name, dtype in (("unit_size", "u2"), ("unit_axon_intact", "bool")):
+        group.create_array(name, shape=(n, len(snap_day), n_u), chunks=(block_size, len(snap_day), n_u), dtype=dtype)
+    group.create_array("snapshot_day", shape=(len(snap_day),), dtype="i8")[:] = snap_day
     traits = {"subject": "i8", "is_female": "bool", "litter": "i8", "burden_multiplier": "f8"}
     for name, dtype in traits.items():
         group.create_array(name, shape=(n,), chunks=(block_size,), dtype=dtype)
@@ -157,6 +186,8 @@ def stream_census_to_zarr(scenario: Scenario, path, *, subjects: int | np.ndarra
         rows = slice(int(starts[index]), int(starts[index + 1]))
         for name, values in part.counts.items():
             group[name][rows] = values.astype(np.float32)
+        group["unit_size"][rows] = part.unit_size
+        group["unit_axon_intact"][rows] = part.unit_axon_intact
         for name in traits:
             group[name][rows] = getattr(part, name)
         if progress is not None:

@@ -11,10 +11,22 @@ import numpy as np
 
 SUBJECT_STREAM = 0
 LITTER_STREAM = 1
+EMG_STREAM = 2
+"""Electrophysiology readouts (alsim.readouts.emg.simulated). Keys 3-5 belong to the trials
+(allocation, subsampling, bootstrap: alsim.trials)."""
 
 
 def subject_generator(seed: int, subject: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(SUBJECT_STREAM, subject))))
+
+
+def emg_generator(seed: int, subject: int, *key: int) -> np.random.Generator:
+    """A subject's electrophysiology stream, apart from its simulation stream, so that the
+    readouts never change the simulated course. ``key`` names one recording (e.g. muscle
+    and age): each recording has its own stream, so its noise does not depend on which
+    other recordings were made, on the block size or on the number of workers."""
+    spawn_key = (EMG_STREAM, int(subject), *(int(k) for k in key))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=spawn_key)))
 
 
 def litter_generator(seed: int, litter: int) -> np.random.Generator:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..context import RunContext
-from ..observe import CENSUS_FIELDS, TYPED_CENSUS_FIELDS
+from ..observe import CENSUS_FIELDS, SNAPSHOT_SIZE_DTYPE, TYPED_CENSUS_FIELDS, snapshot_days, snapshot_slots
 from ..streams import subject_traits
 from .kernel import simulate_subject
 from .tables import build_params, factor_tables, initial_subject_state
@@ -34,13 +34,17 @@ def simulate_block_numba(ctx: RunContext, seed: int, subjects: np.ndarray, days:
     n_m = ctx.layout.n_muscles
     census = np.zeros((len(subjects), days + 1, len(CENSUS_FIELDS), n_m))
     typed = np.zeros((len(subjects), days + 1, len(TYPED_CENSUS_FIELDS), n_m, 3))
+    snap_day, slot = snapshot_days(days), snapshot_slots(days)
+    unit_size = np.zeros((len(subjects), len(snap_day), ctx.layout.n_units), dtype=SNAPSHOT_SIZE_DTYPE)
+    unit_axon = np.zeros((len(subjects), len(snap_day), ctx.layout.n_units), dtype=np.bool_)
     for i, g in enumerate(generators):
         state = initial_subject_state(ctx, params, days)
         simulate_subject(g, params, state, burden_by_day(ctx, burden[i], days), muscle_factors, cortex_factors,
-                         census[i], typed[i])
+                         census[i], typed[i], slot, unit_size[i], unit_axon[i])
         if on_day is not None:
             on_day(days)
     counts = {name: np.ascontiguousarray(np.moveaxis(census[:, :, k], 1, -1)) for k, name in enumerate(CENSUS_FIELDS)}
     counts.update({name: np.ascontiguousarray(np.moveaxis(typed[:, :, k], 1, -1))
                    for k, name in enumerate(TYPED_CENSUS_FIELDS)})
-    return Census(subject=subjects, is_female=female, litter=litter, burden_multiplier=burden, counts=counts)
+    return Census(subject=subjects, is_female=female, litter=litter, burden_multiplier=burden, counts=counts,
+                  snapshot_day=snap_day, unit_size=unit_size, unit_axon_intact=unit_axon)

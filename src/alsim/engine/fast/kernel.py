@@ -65,16 +65,29 @@ def step_day(gen, p, s, day, burden, all_muscle_factors, cortex_factors, cen):
 
 
 @njit(cache=True)
-def simulate_subject(gen, p, s, burden, muscle_factors, cortex_factors, census, typed):
+def snapshot_units(s, unit_size, unit_axon):
+    """Keep every unit's size ``n_u`` (clipped to uint16) and axon state in one snapshot row."""
+    size, axon = s.size, s.axon
+    for u in range(size.shape[0]):
+        unit_size[u] = min(size[u], 65535)
+        unit_axon[u] = axon[u]
+
+
+@njit(cache=True)
+def simulate_subject(gen, p, s, burden, muscle_factors, cortex_factors, census, typed, slot, unit_size, unit_axon):
     """Run one subject for ``census.shape[0] - 1`` days from state ``s``.
 
     ``burden`` (days,) is D(t); the factor tables are (days, targets, M) and (days, 2);
     the census is written day-major to ``census`` (days + 1, fields, M) and ``typed`` (days + 1, 2, M, 3).
+    On days with ``slot[day] >= 0`` the start-of-day unit sizes and axon states go to row
+    ``slot[day]`` of ``unit_size`` and ``unit_axon`` (snapshots, U).
     """
     days = census.shape[0] - 1
     for day in range(days + 1):
         cen = census[day]
         census_units_and_pools(p, s, cen, typed[day])
+        if slot[day] >= 0:
+            snapshot_units(s, unit_size[slot[day]], unit_axon[slot[day]])
         if day == days:
             census_active_all(p, s, cen)
             break

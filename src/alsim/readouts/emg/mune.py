@@ -101,8 +101,10 @@ def multipoint_mune(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Gen
             continue
         seen[first] = True
         samples.extend(amps[first] + noise_uV * rng.standard_normal(units_per_site))
-        if len(samples) >= n_sites * units_per_site:
-            break
+        if len(samples) >= n_sites * units_per_site or (units_per_site == 1 and seen.all()):
+            break                          # enough samples, or no unit left to find (small pools)
+    if not samples:                        # every point rejected: no estimate
+        return MuneResult(float("nan"), float("nan"), cmap(pool, vc).amplitude_mV * 1000.0, np.empty(0), 0)
     mean = float(np.mean(samples))
     amp = cmap(pool, vc).amplitude_mV * 1000.0
     return MuneResult(amp / mean, mean, amp, np.asarray(samples), int(seen.sum()))

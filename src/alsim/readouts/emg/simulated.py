@@ -1,0 +1,238 @@
+"""Electrophysiology of a simulated run: CMAP, MUNE, MUNIX and MUSIX of each muscle's own units.
+
+The engines keep, on the census snapshot days (every 7th day of age and the last,
+:func:`alsim.engine.observe.snapshot_days`), each unit's innervated fibres ``n_u`` and
+whether its axon is intact. On each of those days a muscle's *recordable pool* is its
+functional units (axon intact, ``n_u >= 1``), each with ``n_u`` fibres of normal
+cross-section. What the engine does not model is drawn once per subject from its own
+electrophysiology stream (:func:`alsim.engine.streams.emg_generator`) and kept for
+life: each unit's depth below the electrode (all its fibres at its territory centre),
+its axon's stimulation threshold (log-uniform) and its latency. So a unit's SMUP scales
+with its size, shrinks with depth, and grows when the unit adopts fibres by sprouting.
+
+Each recording (subject, muscle, age) then runs the estimators of
+:mod:`alsim.readouts.emg` with noise from its own stream (keys: muscle index, age, and
+0 for MUNE, 1 for MUNIX), so the readouts are the same bits whatever the block size,
+the workers, the MUNE method (for MUNIX) or the other recordings. The electrode gain
+of each muscle (``VolumeConductor.sfap_uV``) is fixed per scenario so that a healthy
+muscle of the layout's baseline sizes gives ``RecordingSetup.cmap_mV``; subjects then
+differ around it. All setup values are assumed (docs/electrophysiology.md).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import ndtri
+
+from ...biology.motor_units import Layout
+from ...engine.streams import emg_generator
+from ..lab import Readout
+from .mune import incremental_mune, multipoint_mune
+from .munix import munix
+from .pool import MotorUnitPool
+from .potentials import VolumeConductor, calibrate, cmap
+from .scan import cmap_scan, scan_fit_mune
+
+MUNE_METHODS: tuple[str, ...] = ("multipoint", "incremental", "scan")
+DEFAULT_MUNE_METHOD = "multipoint"
+"""Multiple point stimulation: in the model it is unbiased within its sampling error when unit
+excitability does not go with unit size (as here), cheap, and close to the incremental
+method in SOD1-G93A mice (docs/electrophysiology.md, *Which MUNE method*)."""
+MUNE_STREAM, MUNIX_STREAM = 0, 1
+EMG_DAY_DEFINITION = ("age in days of the electrophysiology recordings: every 7th day of age and the last day "
+                      "(the engine's per-unit snapshot days)")
+
+EMG_READOUTS: tuple[Readout, ...] = (
+    Readout("cmap_fraction", "fraction of the subject's own day-0 CMAP",
+            "Negative-peak amplitude of the supramaximal compound muscle action potential (sum of the SMUPs of the "
+            "functional units, with phase cancellation)."),
+    Readout("mune", "motor units (estimated)",
+            "Motor unit number estimate by the method in the Dataset attribute mune_method: CMAP amplitude / mean "
+            "sampled SMUP (multipoint, incremental) or a CMAP-scan model fit (scan); carries the method's bias."),
+    Readout("munix", "index (not a count)",
+            "MUNIX (Nandedkar 2004): the ideal-case motor unit count at surface interference area 20 mV ms, "
+            "from simulated voluntary contractions at 10 force levels."),
+    Readout("musix", "µV", "MUSIX: CMAP negative-peak amplitude / MUNIX (motor unit size index)."),
+)
+
+
+@dataclass(frozen=True)
+class RecordingSetup:
+    """How a muscle is recorded. Mouse defaults, all **assumed** (docs/electrophysiology.md).
+
+    cmap_mV: day-0 CMAP of a healthy muscle with the layout's baseline unit sizes (sets the gain).
+    depth_mm: unit territory centres, uniform between these depths below the electrode.
+    threshold_mA: axon thresholds, log-uniform in this range (unrelated to unit size).
+    latency_ms, latency_sd_ms: latency of the SMUP negative peak, normal across units.
+    relative_spread: shock-to-shock threshold sd / threshold.
+    noise_uV: baseline noise of each response.
+    conductor: the volume conductor (its ``sfap_uV`` is replaced by the calibrated gain).
+    """
+
+    cmap_mV: float = 20.0
+    depth_mm: tuple[float, float] = (0.5, 2.5)
+    threshold_mA: tuple[float, float] = (1.0, 3.0)
+    latency_ms: float = 1.5
+    latency_sd_ms: float = 0.1
+    relative_spread: float = 0.015
+    noise_uV: float = 5.0
+    conductor: VolumeConductor = field(default_factory=lambda: VolumeConductor(phase_ms=0.5, window_ms=10.0))
+
+
+MOUSE = RecordingSetup()
+
+
+@dataclass(frozen=True)
+class UnitProperties:
+    """What the engine does not model, per unit (layout order), fixed for a subject's life."""
+
+    depth_mm: np.ndarray       # (U,) territory centre below the electrode
+    threshold_mA: np.ndarray   # (U,) mean stimulation threshold
+    latency_ms: np.ndarray     # (U,) latency of the SMUP negative peak
+
+
+def unit_properties(seed: int, subject: int, n_units: int, setup: RecordingSetup = MOUSE) -> UnitProperties:
+    """The first draws of the subject's electrophysiology stream: depth, threshold, latency of every unit."""
+    g = emg_generator(seed, subject)
+    lo, hi = setup.threshold_mA
+    depth = g.uniform(setup.depth_mm[0], setup.depth_mm[1], n_units)
+    threshold = lo * (hi / lo) ** g.random(n_units)
+    latency = setup.latency_ms + setup.latency_sd_ms * g.standard_normal(n_units)
+    return UnitProperties(depth, threshold, latency)
+
+
+def recordable_pool(size: np.ndarray, axon_intact: np.ndarray, props: UnitProperties, units: slice,
+                    setup: RecordingSetup = MOUSE) -> MotorUnitPool:
+    """The functional units among ``units`` (axon intact, >= 1 fibre), each with its ``size`` fibres."""
+    n = np.asarray(size[units], dtype=np.int64)
+    keep = np.asarray(axon_intact[units], dtype=bool) & (n >= 1)
+    fibres = n[keep]
+    ptr = np.concatenate([[0], np.cumsum(fibres)])
+    return MotorUnitPool(ptr, np.ones(int(ptr[-1])), np.repeat(props.depth_mm[units][keep], fibres),
+                         props.threshold_mA[units][keep], props.latency_ms[units][keep], setup.relative_spread)
+
+
+def muscle_conductors(layout: Layout, setup: RecordingSetup = MOUSE) -> list[VolumeConductor]:
+    """Per muscle, the conductor whose gain gives ``setup.cmap_mV`` for a typical healthy muscle.
+
+    The typical muscle: the layout's baseline sizes, depths and latencies at evenly spaced
+    quantiles of their distributions (no random draw, so the gain is a property of the scenario).
+    """
+    out = []
+    for m in range(layout.n_muscles):
+        sizes = layout.unit_baseline_size[layout.unit_start[m]:layout.unit_start[m + 1]].astype(np.int64)
+        q = (np.arange(len(sizes)) + 0.5) / len(sizes)
+        d0, d1 = setup.depth_mm
+        typical = MotorUnitPool(np.concatenate([[0], np.cumsum(sizes)]), np.ones(int(sizes.sum())),
+                                np.repeat(d0 + (d1 - d0) * q, sizes), np.ones(len(sizes)),
+                                setup.latency_ms + setup.latency_sd_ms * ndtri(q), setup.relative_spread)
+        out.append(calibrate(typical, setup.conductor, setup.cmap_mV))
+    return out
+
+
+def estimate_mune(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Generator, method: str,
+                  setup: RecordingSetup = MOUSE) -> float:
+    """MUNE of ``pool`` by ``method`` (one of :data:`MUNE_METHODS`); NaN when the method gets no estimate."""
+    if pool.n_units == 0:
+        return 0.0
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if method == "multipoint":
+                value = multipoint_mune(pool, vc, rng, noise_uV=setup.noise_uV).mune
+            elif method == "incremental":
+                value = incremental_mune(pool, vc, rng, noise_uV=setup.noise_uV).mune
+            elif method == "scan":
+                scan = cmap_scan(pool, vc, rng, noise_uV=setup.noise_uV)
+                value = scan_fit_mune(scan, relative_spread=setup.relative_spread, noise_uV=setup.noise_uV).mune
+            else:
+                raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {method!r}")
+    except (IndexError, FloatingPointError, ZeroDivisionError):
+        return float("nan")                # e.g. no increment above the noise criterion
+    return float(value) if np.isfinite(value) else float("nan")
+
+
+def estimate_munix(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Generator) -> tuple[float, float]:
+    """(MUNIX, MUSIX µV) of ``pool``; (0, NaN) without units, NaN when the regression fails."""
+    if pool.n_units == 0:
+        return 0.0, float("nan")
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = munix(pool, vc, rng)
+    except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError):
+        return float("nan"), float("nan")
+    if not (np.isfinite(r.munix) and r.munix > 0):
+        return float("nan"), float("nan")
+    return float(r.munix), float(r.musix_uV)
+
+
+def subject_recordings(seed: int, subject: int, unit_size: np.ndarray, unit_axon_intact: np.ndarray,
+                       snapshot_day: np.ndarray, layout: Layout, conductors: list[VolumeConductor],
+                       method: str = DEFAULT_MUNE_METHOD, until_day: float = np.inf,
+                       setup: RecordingSetup = MOUSE) -> dict[str, np.ndarray]:
+    """One subject's recordings, each (muscles, snapshots); ages after ``until_day`` are skipped (NaN).
+
+    ``unit_size`` and ``unit_axon_intact`` are the subject's (snapshots, U) census snapshots.
+    Keys: ``cmap_mV``, ``mune``, ``munix``, ``musix``.
+    """
+    n_m, n_k = layout.n_muscles, len(snapshot_day)
+    out = {name: np.full((n_m, n_k), np.nan) for name in ("cmap_mV", "mune", "munix", "musix")}
+    props = unit_properties(seed, subject, layout.n_units, setup)
+    for m in range(n_m):
+        units = slice(int(layout.unit_start[m]), int(layout.unit_start[m + 1]))
+        vc = conductors[m]
+        for k, day in enumerate(snapshot_day):
+            if day > until_day and k > 0:
+                break
+            pool = recordable_pool(unit_size[k], unit_axon_intact[k], props, units, setup)
+            out["cmap_mV"][m, k] = cmap(pool, vc).amplitude_mV if pool.n_units else 0.0
+            mune_rng, munix_rng = (emg_generator(seed, subject, m, day, key) for key in (MUNE_STREAM, MUNIX_STREAM))
+            out["mune"][m, k] = estimate_mune(pool, vc, mune_rng, method, setup)
+            out["munix"][m, k], out["musix"][m, k] = estimate_munix(pool, vc, munix_rng)
+    return out
+
+
+def _recordings_of_block(seed: int, subjects: np.ndarray, unit_size: np.ndarray, unit_axon_intact: np.ndarray,
+                         snapshot_day: np.ndarray, layout: Layout, conductors: list[VolumeConductor], method: str,
+                         until_day: np.ndarray, setup: RecordingSetup) -> list[dict[str, np.ndarray]]:
+    """:func:`subject_recordings` of a block of subjects (one task of :func:`emg_readouts`)."""
+    return [subject_recordings(seed, int(subjects[i]), unit_size[i], unit_axon_intact[i], snapshot_day, layout,
+                               conductors, method, float(until_day[i]), setup) for i in range(len(subjects))]
+
+
+def emg_readouts(census, layout: Layout, *, seed: int, mune_method: str = DEFAULT_MUNE_METHOD,
+                 until_day: np.ndarray | None = None, setup: RecordingSetup = MOUSE, workers: int = 1,
+                 scheduler: str | None = None, block_size: int = 16) -> dict[str, np.ndarray]:
+    """The :data:`EMG_READOUTS` of a census with unit snapshots, each (subject, muscle, snapshot).
+
+    ``until_day`` (subject,) skips recordings after each subject's last day of interest
+    (its end stage: those are masked anyway); NaN or None means all. ``cmap_fraction`` is
+    relative to the subject's own day-0 CMAP (the first snapshot is age 0). Subjects go
+    in blocks of ``block_size`` to :func:`alsim.parallel.run_tasks` (``workers``,
+    ``scheduler``); every recording has its own stream, so neither changes a bit.
+    """
+    from ...parallel import run_tasks
+
+    if mune_method not in MUNE_METHODS:
+        raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {mune_method!r}")
+    if census.unit_size is None:
+        raise ValueError("this census has no unit snapshots (unit_size); simulate it with alsim's engines")
+    n = len(census.subject)
+    until = np.full(n, np.inf) if until_day is None else np.nan_to_num(np.asarray(until_day, float), nan=np.inf)
+    conductors = muscle_conductors(layout, setup)
+    blocks = [slice(start, start + block_size) for start in range(0, n, block_size)]
+    tasks = [(seed, np.asarray(census.subject[b]), census.unit_size[b], census.unit_axon_intact[b], census.snapshot_day,
+              layout, conductors, mune_method, until[b], setup) for b in blocks]
+    workers = workers if len(tasks) > 1 else 1          # no cluster for a single block
+    per_subject = [r for part in run_tasks(_recordings_of_block, tasks, workers=workers, scheduler=scheduler)
+                   for r in part]
+    stacked = {name: np.stack([r[name] for r in per_subject]) for name in per_subject[0]}
+    base = stacked["cmap_mV"][..., :1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(base > 0, stacked["cmap_mV"] / np.where(base > 0, base, 1.0), np.nan)
+    return {"cmap_fraction": fraction, "mune": stacked["mune"], "munix": stacked["munix"], "musix": stacked["musix"]}
+
