@@ -158,7 +158,7 @@ def test_same_seed_same_posterior_and_resume_continues_bit_for_bit(tmp_path):
     priors = _priors(tmp_path, "dying_back", "rates.terminal_retraction_per_stress")
     base = tiny_scenario("dying_back")
     stats = _observed(base, priors, {"disease.burden_scale_days": 25.0, "rates.terminal_retraction_per_stress": 0.02}, 3)
-    settings = AbcSettings(budget=150, population=20, subjects=6, days=DAYS, seed=4)
+    settings = AbcSettings(budget=200, population=20, subjects=6, days=DAYS, seed=4)
     whole = run_abc(base, [priors], stats, settings, tmp_path / "whole.db", resume=False)
     run_abc(base, [priors], stats, settings, tmp_path / "cut.db", resume=False, stop_after_generations=1)
     resumed = run_abc(base, [priors], stats, settings, tmp_path / "cut.db", resume=True)

@@ -42,7 +42,8 @@ def test_run_writes_results_summary_and_report(small_toml, tmp_path):
     out = tmp_path / "run"
     code = main(["run", str(small_toml), "--subjects", "6", "--seed", "7", "--days", "150", "--out", str(out)])
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "results.zarr", "sources.json", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["provenance.json", "report.html", "results.zarr", "sources.json",
+                                                     "summary.json"]
     ds = read_results(out)
     for name in ("endplates_innervated_fraction", "endplates_fully_innervated_fraction", "endplates_denervated_fraction",
                  "motor_neurons_alive_fraction", "axons_intact_fraction", "motor_units_functional_fraction",
@@ -52,7 +53,10 @@ def test_run_writes_results_summary_and_report(small_toml, tmp_path):
     assert ds.onset_day.dims == ("subject",) and ds.end_stage_day.dims == ("subject",)
     assert ds.attrs["seed"] == 7 and ds.attrs["alsim_version"] and "scenario_json" in ds.attrs
     assert json.loads(ds.attrs["scenario_json"])["name"] == "small"
-    assert ds.sizes == {"subject": 6, "muscle": 4, "day": 151, "unit_type": 3}
+    assert ds.sizes == {"subject": 6, "muscle": 4, "day": 151, "unit_type": 3, "emg_day": 23}
+    for name in ("cmap_fraction", "mune", "munix", "musix"):          # every 7th day and day 150
+        assert ds[name].dims == ("subject", "muscle", "emg_day") and ds[name].attrs["units"]
+    assert ds.attrs["mune_method"] == "multipoint"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 7 and summary["subjects"] == 6
     html = (out / "report.html").read_text()
@@ -121,7 +125,9 @@ def test_malformed_toml_exit_2(tmp_path, capsys):
 
 
 def test_failed_write_leaves_nothing(small_toml, tmp_path, monkeypatch):
-    """A crash while writing leaves neither a result folder nor a temporary one."""
+    """A crash while writing leaves neither a result folder nor a temporary one; the catalogue says it failed."""
+    from alsim.store import Catalogue
+
     import alsim.store.results as results
 
     def broken(*args, **kwargs):
@@ -131,7 +137,8 @@ def test_failed_write_leaves_nothing(small_toml, tmp_path, monkeypatch):
     out = tmp_path / "crash"
     with pytest.raises(OSError):
         main(["run", str(small_toml), "--subjects", "1", "--days", "5", "--out", str(out)])
-    assert list(tmp_path.iterdir()) == [small_toml]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alsim-catalogue.sqlite", small_toml.name]
+    assert [e.status for e in Catalogue(tmp_path).entries()] == ["failed"]
 
 
 def test_stored_scenario_and_seed_rebuild_the_run(small_toml, tmp_path):

@@ -102,6 +102,36 @@ def test_unknown_key_in_file_is_rejected(tmp_path):
         load_scenario(f)
 
 
+@pytest.mark.parametrize("override", [
+    "rates.sprouting=nan", "rates.sprouting=inf", "rates.sprouting=-inf", "muscles.soleus.axon_length_mm=1e400",
+    "horizon_days=inf", "muscles.soleus.n_fibres=1e300", "variability.litter_size=nan",
+    "disease.burden_scale_days=1e-300", "disease.burden_scale_days=0.5",   # overflowed D(t) in the engine (fuzzing)
+])
+def test_non_finite_and_absurd_values_are_refused(override):
+    with pytest.raises(ScenarioError, match=override.split("=")[0].replace(".", r"\.")):
+        load_scenario("sod1-g93a-b6sjl", [override])
+
+
+@pytest.mark.parametrize("content, fragment", [
+    (b"\xff\xfe[rates]\n", "not UTF-8 text"),
+    (b"a = " + b"[" * 5000 + b"]" * 5000 + b"\n", "malformed TOML"),
+    (b'extends = "a\\u0000b"\n', "extends unknown preset or file"),
+])
+def test_unreadable_scenario_files_raise_scenario_error(tmp_path, content, fragment):
+    """Found by tests/test_fuzz.py: these raised UnicodeDecodeError, RecursionError or ValueError."""
+    f = tmp_path / "hostile.toml"
+    f.write_bytes(content)
+    with pytest.raises(ScenarioError, match=fragment):
+        load_scenario(f)
+
+
+@pytest.mark.parametrize("spec", ["a\x00b", "a\x00b.toml", "x" * 5000, "x" * 300 + ".toml"])
+def test_impossible_file_names_raise_scenario_error(spec):
+    """A NUL byte or a name too long for the file system: ScenarioError, not ValueError or OSError."""
+    with pytest.raises(ScenarioError):
+        load_scenario(spec)
+
+
 def test_resolved_scenario_round_trips_through_toml(tmp_path):
     scenario, _ = load_scenario("sod1-g93a-b6sjl", ["rates.sprouting=0.25"])
     f = tmp_path / "resolved.toml"

@@ -119,3 +119,27 @@ def test_parse_arm_joins_treatments():
     arm = parse_arm("riluzole@30+musk_agonist@60:0.5", builtin_catalogue())
     assert [t.treatment.name for t in arm.treatments] == ["riluzole", "musk_agonist"]
     assert parse_arm("placebo", builtin_catalogue()).treatments == ()
+
+
+@pytest.mark.parametrize("line, fragment", [
+    ("per_arm = nan", "per_arm must be a whole number from 2 to 100000"),
+    ("per_arm = 2.5", "per_arm must be a whole number"),
+    ("replicates = inf", "replicates must be a whole number"),
+    ("seed = -1", "seed must be a whole number from 0 up"),
+    ("days = true", "days must be a whole number"),
+    ("alpha = nan", "alpha must be a number between 0 and 1"),
+    ("alpha = 1.0", "alpha must be a number between 0 and 1"),
+    ('count_readout = 3', "count_readout must be a string"),
+    ('set = "rates.sprouting=1"', "set must be a list of strings"),
+])
+def test_design_file_values_are_checked(tmp_path, line, fragment):
+    """A design file's numbers were passed through int()/float(): NaN alpha ran, -1 seed crashed."""
+    from alsim.config import ScenarioError
+    from alsim.trials.design import read_design_file
+
+    path = tmp_path / "design.toml"
+    path.write_text(f'scenario = "sod1-g93a-b6sjl"\narms = ["control", "riluzole"]\n{line}\n')
+    with pytest.raises(ScenarioError, match=fragment):
+        read_design_file(path)
+    path.write_text('scenario = "sod1-g93a-b6sjl"\narms = ["control", "riluzole"]\nper_arm = 4\nalpha = 0.01\n')
+    assert read_design_file(path)["alpha"] == 0.01

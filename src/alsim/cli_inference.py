@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .cli import HypothesisName, _fail, app, err, out
+from .cli import HypothesisName, _fail, _recorded, app, err, out
 
 DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
 
@@ -56,14 +56,20 @@ def _progress():
 
 
 def _run(request, out_dir: Path, *, resume: bool, overwrite: bool, workers: int, scheduler: str | None) -> dict:
-    from .config import ScenarioError
+    from dataclasses import asdict
+
+    from .config import ScenarioError, load_scenario
     from .inference.calibration import run_calibration
     from .store.results import OutputExistsError
 
     try:
-        with _progress() as hooks:
+        # The catalogue row is added by hooks.on_start, once run_calibration has checked its input.
+        with _progress() as hooks, _recorded(request.command, out_dir, request=asdict(request), seed=request.seed,
+                                             scenario=load_scenario(request.preset)[0], start=False,
+                                             inputs=[request.preset, *request.priors_files]) as record:
+            hooks.on_start, hooks.on_finish = record.start, record.write
             return run_calibration(request, out_dir, resume=resume, overwrite=overwrite, workers=workers,
-                                   scheduler=scheduler, hooks=hooks)
+                                   scheduler=scheduler, hooks=hooks, run_id=record.run_id)
     except (ScenarioError, OutputExistsError) as exc:
         raise _fail(str(exc)) from None
     except ValueError as exc:

@@ -38,6 +38,16 @@ def _read_toml_text(text: str, origin: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{origin}: malformed TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(f"{origin}: malformed TOML: arrays or tables nested too deeply") from None
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for names no file can have (a NUL byte, too long)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _preset_tree(name: str) -> dict[str, Any]:
@@ -86,6 +96,10 @@ def _resolve_file(path: Path, depth: int = 0) -> tuple[dict[str, Any], dict[str,
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"cannot read scenario file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"scenario file {path}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
+    except ValueError as exc:   # a NUL byte in the name
+        raise ScenarioError(f"cannot read scenario file {path!r}: {exc}") from None
     tree = _read_toml_text(text, str(path))
     return _resolve_tree(tree, origin=str(path), base_dir=path.parent, depth=depth)
 
@@ -103,7 +117,7 @@ def _resolve_tree(tree: dict[str, Any], *, origin: str, base_dir: Path | None, d
         raise ScenarioError(f"{origin}: 'extends' must be a preset name or a file path, got {parent!r}")
     if parent in preset_names():
         base_values, base_sources = _resolve_tree(_preset_tree(parent), origin=f"preset {parent}", base_dir=None, depth=depth + 1)
-    elif base_dir is not None and (base_dir / parent).is_file():
+    elif base_dir is not None and _is_file(base_dir / parent):
         base_values, base_sources = _resolve_file(base_dir / parent, depth + 1)
     else:
         raise ScenarioError(f"{origin}: extends unknown preset or file '{parent}'; presets: {', '.join(preset_names())}")
@@ -175,7 +189,7 @@ def load_scenario(spec: str | Path, overrides: list[str] | tuple[str, ...] = ())
     spec_text = str(spec)
     if spec_text in preset_names():
         values, sources = _resolve_tree(_preset_tree(spec_text), origin=f"preset {spec_text}", base_dir=None, depth=0)
-    elif spec_text.endswith(".toml") or Path(spec_text).is_file():
+    elif spec_text.endswith(".toml") or _is_file(Path(spec_text)):
         values, sources = _resolve_file(Path(spec_text))
     else:
         raise ScenarioError(f"unknown preset '{spec_text}' (and no such TOML file); allowed presets: {', '.join(preset_names())}")

@@ -64,7 +64,9 @@ class Disease(_Strict):
     """The toxic burden of the mutant protein, D(t) = b (t / scale) ** exponent."""
 
     burden_multiplier: float = _rate("Burden of the genotype (0 for wild type; 1 for the reference transgenic line).")
-    burden_scale_days: float = Field(gt=0.0, allow_inf_nan=False, description="Age (days) at which a typical subject's burden reaches 1.")
+    # At least a day: D(t) = b (t / scale) ** exponent overflows a float for tiny scales
+    # (1e-300 crashed the engine), and a burden that reaches 1 within hours of birth means nothing.
+    burden_scale_days: float = Field(ge=1.0, le=1_000_000.0, allow_inf_nan=False, description="Age (days) at which a typical subject's burden reaches 1.")
     burden_exponent: float = Field(ge=0.0, le=20.0, allow_inf_nan=False, description="How steeply the burden grows with age (dimensionless).")
 
 

@@ -76,12 +76,17 @@ def in_progress_folder(out: Path) -> Path:
 
 @dataclass
 class Hooks:
-    """Progress callbacks: a generation starts (t, tasks), a task ends, a predictive cohort ends."""
+    """Callbacks: a generation starts (t, tasks), a task ends, a predictive cohort ends;
+    ``on_start(folder)`` once the input is checked and the in-progress folder is ready,
+    ``on_finish(folder)`` when that folder is complete, just before it is renamed into
+    place (``alsim`` writes provenance.json there)."""
 
     on_generation: Callable[[int, int], None] | None = None
     on_task_done: Callable[[], None] | None = None
     on_predictive_start: Callable[[int], None] | None = None
     on_draw: Callable[[], None] | None = None
+    on_start: Callable[[Path], None] | None = None
+    on_finish: Callable[[Path], None] | None = None
 
 
 def _prepare_folder(out: Path, request: CalibrationRequest, resume: bool, overwrite: bool) -> Path:
@@ -144,8 +149,12 @@ def _export_posterior(history, prior_sets, folder: Path) -> Posterior:
 
 def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resume: bool = False,
                     overwrite: bool = False, workers: int = 1, scheduler: str | None = None,
-                    hooks: Hooks | None = None, stop_after_generations: int | None = None) -> dict:
+                    hooks: Hooks | None = None, stop_after_generations: int | None = None,
+                    run_id: str | None = None) -> dict:
     """Run a calibration or comparison into ``out``; returns ``summary.json``'s content.
+
+    ``run_id`` names the run in its summary and calibrated presets (default: made from
+    the command, start time and seed).
 
     ``stop_after_generations`` leaves the run in progress after that many generations
     (to test ``resume``); the function then returns ``{"status": "interrupted"}``.
@@ -161,6 +170,8 @@ def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resu
         raise ScenarioError(f"--preset {request.preset}: the training data have no rows for strain {base.strain}")
     prior_sets = [load_priors(h, f) for h, f in zip(request.hypotheses, request.priors_files)]
     work = _prepare_folder(out, request, resume, overwrite)
+    if hooks.on_start is not None:
+        hooks.on_start(work)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     run_record = {"request": asdict(request), "status": "running", "started": started, "alsim_version": __version__,
                   "training_data_sha256": training_data_sha256()}
@@ -175,9 +186,12 @@ def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resu
     if stop_after_generations is not None and history.total_nr_simulations < request.budget:
         return {"status": "interrupted", "generations": history.max_t + 1, "folder": str(work)}
 
+    if history.max_t < 0:
+        raise ScenarioError(f"--budget {request.budget}: not one generation of {request.population} particles was "
+                            f"accepted within it; continue with --resume and a larger --budget, or lower --population")
     posterior = _export_posterior(history, prior_sets, work)
     probabilities = model_probabilities(history, list(request.hypotheses))
-    run_id = f"{request.command}-{started.replace(':', '').replace('-', '')[:15]}-seed{request.seed}"
+    run_id = run_id or f"{request.command}-{started.replace(':', '').replace('-', '')[:15]}-seed{request.seed}"
     provenance = (f"alsim {request.command} run {run_id} (alsim {__version__}; {history.total_nr_simulations} "
                   f"simulations; fitted to {len(statistics)} {base.strain} training statistics, data sha256 "
                   f"{run_record['training_data_sha256'][:12]})")
@@ -224,6 +238,8 @@ def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resu
 
     write_calibration_report(work)
     _write_json(work / RUN_FILE, {**run_record, "status": "complete", "finished": summary["finished"]})
+    if hooks.on_finish is not None:
+        hooks.on_finish(work)
     if out.exists():
         shutil.rmtree(out)
     os.replace(work, out)

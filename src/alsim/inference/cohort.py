@@ -49,7 +49,7 @@ def simulate_with_posterior(scenario: Scenario, folder: str | Path, *, subjects:
         member = scenario_with(scenario, values, hypothesis)
         census = simulate_census(member, subjects=ids, days=days, seed=seed, workers=workers, scheduler=scheduler,
                                  backend=backend, progress=progress)
-        ds = results_dataset(member, census, seed=seed)
+        ds = results_dataset(member, census, seed=seed, backend=backend)
         ds["posterior_particle"] = ("subject", np.full(len(ids), int(particle)), {
             "description": f"row (within hypothesis {hypothesis}) of {Path(folder) / 'posterior.csv'} this subject ran with"})
         ds["parameter_value"] = (("subject", "parameter"), np.tile(np.array(list(values.values()))[None, :], (len(ids), 1)),

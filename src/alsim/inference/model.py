@@ -91,7 +91,8 @@ class CohortModel:
 
     def simulate_statistics(self, natural: dict[str, float], seed: int, *, noisy: bool | None = None) -> dict[str, float]:
         """Statistics of one simulated cohort at ``natural`` parameter values."""
-        ds = simulate(self.scenario(natural), subjects=self.subjects, days=self.days, seed=seed, backend=self.backend)
+        ds = simulate(self.scenario(natural), subjects=self.subjects, days=self.days, seed=seed, backend=self.backend,
+                      electrophysiology=False)
         values = compute_all(ds, self.statistics)
         if self.noisy if noisy is None else noisy:
             noise = np.random.default_rng([seed, 1]).normal(0.0, [s.error_sd for s in self.statistics])

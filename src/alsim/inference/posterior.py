@@ -21,7 +21,7 @@ from ..config.loading import ScenarioError, load_scenario, scenario_to_toml
 from ..config.schema import Scenario
 from .model import scenario_with
 
-__all__ = ["Posterior", "POSTERIOR_FILE", "weighted_quantile", "training_data_sha256", "write_posterior"]
+__all__ = ["Posterior", "POSTERIOR_FILE", "packaged_posteriors", "weighted_quantile", "training_data_sha256", "write_posterior"]
 
 POSTERIOR_FILE = "posterior.csv"
 
@@ -46,6 +46,14 @@ def training_data_sha256() -> str:
     return digest.hexdigest()
 
 
+def packaged_posteriors() -> list[str]:
+    """Names of the posteriors shipped with alsim (``alsim/inference/posteriors/NAME/``)."""
+    root = resources.files("alsim.inference").joinpath("posteriors")
+    if not root.is_dir():
+        return []
+    return sorted(e.name for e in root.iterdir() if e.is_dir() and e.joinpath(POSTERIOR_FILE).is_file())
+
+
 def write_posterior(path: Path, samples: dict[str, tuple[pd.DataFrame, np.ndarray]]) -> pd.DataFrame:
     """Write ``{hypothesis: (natural-unit parameter frame, weights)}`` as one CSV."""
     frames = []
@@ -68,7 +76,10 @@ class Posterior:
 
     @classmethod
     def read(cls, folder: str | Path) -> "Posterior":
+        """Read ``folder/posterior.csv``; ``folder`` may also name a packaged posterior (see :func:`packaged_posteriors`)."""
         folder = Path(folder)
+        if not folder.exists() and str(folder) in packaged_posteriors():
+            folder = Path(str(resources.files("alsim.inference").joinpath("posteriors", str(folder))))
         path = folder / POSTERIOR_FILE
         if not path.is_file():
             raise ScenarioError(f"--posterior {folder}: no {POSTERIOR_FILE} there (write one with alsim calibrate --out)")

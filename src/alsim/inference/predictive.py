@@ -66,7 +66,8 @@ def predictive_checks(base: Scenario, posterior: Posterior, statistics: list[Sta
         per_draw = {name: [] for name in band_arrays}
         for d, values in enumerate(parameter_sets):
             cohort_seed = int(rng.integers(0, 2**31 - 1))
-            ds = simulate(scenario_with(base, values, hypothesis), subjects=subjects, days=days, seed=cohort_seed)
+            ds = simulate(scenario_with(base, values, hypothesis), subjects=subjects, days=days, seed=cohort_seed,
+                          electrophysiology=False)
             day = ds.day.values
             stats = compute_all(ds, statistics)
             clean[d] = [stats[s.key] for s in statistics]

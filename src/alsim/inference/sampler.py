@@ -1,11 +1,19 @@
 """A pyabc sampler whose results do not depend on the number of workers.
 
-pyabc's own parallel samplers draw random seeds from the operating system (or accept
-particles in the order workers finish), so two runs with the same seed differ. Here
-each generation is split into ``n`` tasks; task ``i`` of generation ``t`` seeds NumPy's
-global generator from ``(seed, t + 1, i)`` and simulates until it has one accepted
-particle, and the tasks' samples are joined in task order. Whatever runs the tasks (this
-process, a ``LocalCluster``, a remote Dask cluster), the population is the same bits.
+pyabc's own parallel samplers draw random seeds from the operating system, or accept
+particles in the order workers finish, so two runs with the same seed differ. Here
+simulation ``j`` of generation ``t`` seeds NumPy's global generator from
+``(seed, t + 1, j)`` and proposes, simulates and accepts or rejects one particle. The
+generation's population is the first ``n`` accepted particles in index order, exactly
+what a one-at-a-time sampler would keep. Simulations are sent out in batches sized from
+the acceptance rate so far; a batch may run past the ``n``-th acceptance, and those extra
+simulations are discarded (counted in :attr:`SeededMapSampler.discarded`). Whatever runs
+the batches (this process, a ``LocalCluster``, a remote Dask cluster, any batch size),
+the population is the same bits.
+
+The budget is exact: a generation may evaluate at most :attr:`simulation_cap` indices;
+if it has not accepted ``n`` particles by then it is marked failed and pyabc does not
+store it.
 
 Workers must run one task at a time per process (``threads_per_worker=1``), because
 pyabc and the model use NumPy's global generator.
@@ -13,6 +21,7 @@ pyabc and the model use NumPy's global generator.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 
@@ -20,27 +29,20 @@ import cloudpickle
 import numpy as np
 from pyabc.sampler import Sampler
 
-__all__ = ["SeededMapSampler", "task_seed"]
+__all__ = ["SeededMapSampler", "simulation_seed", "serial_map"]
 
 
-def task_seed(seed: int, generation: int, task: int) -> np.ndarray:
-    """The 32-bit words that seed task ``task`` of generation ``generation``."""
-    return np.random.SeedSequence([int(seed), int(generation) + 1, int(task)]).generate_state(4)
+def simulation_seed(seed: int, generation: int, index: int) -> np.ndarray:
+    """The 32-bit words that seed simulation ``index`` of generation ``generation``."""
+    return np.random.SeedSequence([int(seed), int(generation) + 1, int(index)]).generate_state(4)
 
 
-def _run_task(payload: bytes, words: np.ndarray):
-    """Simulate particles until one is accepted; returns (sample, number of simulations)."""
-    simulate_one, sample_factory = cloudpickle.loads(payload)
+def _simulate_one(payload: bytes, words: np.ndarray):
+    """Propose, simulate and accept or reject one particle under the given seed."""
+    simulate_one = cloudpickle.loads(payload)
     np.random.seed(words)
     random.seed(int(words[0]))
-    sample = sample_factory()
-    simulations = 0
-    while True:
-        particle = simulate_one()
-        simulations += 1
-        sample.append(particle)
-        if particle.accepted:
-            return sample, simulations
+    return simulate_one()
 
 
 #: ``map_(function, list_of_argument_tuples, on_done) -> results in order``; ``on_done`` is
@@ -61,23 +63,46 @@ class SeededMapSampler(Sampler):
     """Deterministic parallel sampling: see the module docstring."""
 
     def __init__(self, seed: int, map_: Mapper = serial_map, on_task_done: Callable[[], None] | None = None,
-                 on_generation: Callable[[int, int], None] | None = None):
+                 on_generation: Callable[[int, int], None] | None = None, min_batch: int = 1):
         super().__init__()
         self.seed = int(seed)
         self.map_ = map_
         self.on_task_done = on_task_done
         self.on_generation = on_generation
+        #: Smallest batch sent out (the number of workers is a good choice).
+        self.min_batch = max(1, int(min_batch))
+        #: Simulations the next generation may evaluate (set by the caller from the budget).
+        self.simulation_cap: float = np.inf
+        #: Simulations run past a generation's last accepted particle, over this sampler's life.
+        self.discarded = 0
+
+    def _batch_size(self, n: int, accepted: int, evaluated: int, cap: float) -> int:
+        rate = (accepted + 1) / (evaluated + 1)  # optimistic start: the first batch is n
+        wanted = math.ceil((n - accepted) / rate)
+        return int(max(1, min(max(wanted, self.min_batch), cap - evaluated)))
 
     def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
         if self.on_generation is not None:
             self.on_generation(t, n)
-        payload = cloudpickle.dumps((simulate_one, self.sample_factory))
-        arguments = [(payload, task_seed(self.seed, t, i)) for i in range(n)]
-        results = self.map_(_run_task, arguments, self.on_task_done)
+        payload = cloudpickle.dumps(simulate_one)
+        cap = min(max_eval, self.simulation_cap)
         sample = self._create_empty_sample()
-        evaluations = 0
-        for part, count in results:
-            sample += part
-            evaluations += count
-        self.nr_evaluations_ = evaluations
+        accepted = evaluated = 0
+        while accepted < n and evaluated < cap:
+            batch = self._batch_size(n, accepted, evaluated, cap)
+            arguments = [(payload, simulation_seed(self.seed, t, evaluated + i)) for i in range(batch)]
+            particles = self.map_(_simulate_one, arguments, None)
+            for particle in particles:
+                if accepted == n:
+                    self.discarded += 1
+                    continue
+                sample.append(particle)
+                evaluated += 1
+                if particle.accepted:
+                    accepted += 1
+                    if self.on_task_done is not None:
+                        self.on_task_done()
+        self.nr_evaluations_ = evaluated
+        if accepted < n:
+            sample.ok = False
         return sample

@@ -32,8 +32,8 @@ DATABASE = "calibration.db"
 
 @dataclass(frozen=True)
 class AbcSettings:
-    """How much to simulate: ``budget`` simulations in all (a new generation is started
-    only while fewer have been spent), ``population`` particles per generation,
+    """How much to simulate: ``budget`` simulations in all (a generation that cannot finish
+    within what is left is abandoned, not stored), ``population`` particles per generation,
     ``subjects`` animals per simulated cohort over ``days`` days."""
 
     budget: int
@@ -53,8 +53,8 @@ def _dask_mapper(client):
     import distributed
 
     def map_(function, arguments, on_done):
-        payload = client.scatter(arguments[0][0], broadcast=True)
-        futures = [client.submit(function, payload, words, pure=False) for _, words in arguments]
+        payload = client.scatter(arguments[0][0], broadcast=True, hash=False)
+        futures = [client.submit(function, payload, *rest, pure=False) for _, *rest in arguments]
         for _ in distributed.as_completed(futures):
             if on_done is not None:
                 on_done()
@@ -69,14 +69,14 @@ def _mapper(workers: int, scheduler: str | None):
     from .sampler import serial_map
 
     if workers <= 1 and scheduler is None:
-        yield serial_map
+        yield serial_map, 1
         return
     with dask_client(workers=workers, scheduler=scheduler) as client:
         threads = {w["nthreads"] for w in client.scheduler_info().get("workers", {}).values()}
         if threads - {1}:
             raise ValueError(f"--scheduler {scheduler}: every Dask worker must run one thread (dask worker --nthreads 1); "
                              f"found workers with {sorted(threads)} threads")
-        yield _dask_mapper(client)
+        yield _dask_mapper(client), max(1, len(client.scheduler_info().get("workers", {})))
 
 
 def _quiet_pyabc() -> None:
@@ -88,21 +88,19 @@ def _quiet_pyabc() -> None:
 
 
 def build_abc(base: Scenario, prior_sets: list[PriorSet], statistics: list[Statistic], settings: AbcSettings,
-              map_, on_task_done=None, on_generation=None):
+              map_, on_task_done=None, on_generation=None, min_batch: int = 1):
     import pyabc
 
     from .sampler import SeededMapSampler
 
     models = [CohortModel(base, priors, statistics, subjects=settings.subjects, days=settings.days)
               for priors in prior_sets]
-    for model, priors in zip(models, prior_sets):
-        model.name = priors.hypothesis
     return pyabc.ABCSMC(
         [pyabc.FunctionModel(m, name=p.hypothesis) for m, p in zip(models, prior_sets)],
         [p.pyabc_distribution() for p in prior_sets],
         pyabc.AdaptivePNormDistance(p=2),
         population_size=settings.population,
-        sampler=SeededMapSampler(settings.seed, map_, on_task_done, on_generation),
+        sampler=SeededMapSampler(settings.seed, map_, on_task_done, on_generation, min_batch=min_batch),
     )
 
 
@@ -119,8 +117,8 @@ def run_abc(base: Scenario, prior_sets: list[PriorSet], statistics: list[Statist
     _quiet_pyabc()
     observed = {s.key: float(s.observed) for s in statistics}
     url = f"sqlite:///{Path(database).resolve()}"
-    with _mapper(workers, scheduler) as map_:
-        abc = build_abc(base, prior_sets, statistics, settings, map_, on_task_done, on_generation)
+    with _mapper(workers, scheduler) as (map_, n_workers):
+        abc = build_abc(base, prior_sets, statistics, settings, map_, on_task_done, on_generation, n_workers)
         if resume:
             history = abc.load(url, 1)
         else:
@@ -131,9 +129,10 @@ def run_abc(base: Scenario, prior_sets: list[PriorSet], statistics: list[Statist
                 break
             before = history.max_t
             abc._initial_population = None  # pyabc caches it per object: calibrate on the last stored population
+            abc.sampler.simulation_cap = settings.budget - history.total_nr_simulations
             abc.run(max_nr_populations=1, min_acceptance_rate=settings.min_acceptance_rate)
             new_generations += 1
-            if history.max_t == before:  # acceptance rate fell below the minimum: no new population
+            if history.max_t == before:  # the budget ran out within the generation: not stored
                 break
             if len(history.alive_models(history.max_t)) == 0:
                 break

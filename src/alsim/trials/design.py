@@ -100,15 +100,44 @@ DESIGN_KEYS = {"scenario", "arms", "per_arm", "replicates", "seed", "days", "alp
                "count_muscle", "set", "hypothesis", "treatments"}
 
 
+#: Whole numbers of a design file and their ranges (those of the command-line options).
+_DESIGN_INTS = {"per_arm": (2, 100_000), "replicates": (0, 100_000), "seed": (0, None), "days": (1, 36_500),
+                "count_day": (0, 36_500)}
+_DESIGN_STRINGS = {"scenario", "count_readout", "count_muscle", "hypothesis"}
+_DESIGN_LISTS = {"arms", "set", "treatments"}
+
+
 def read_design_file(path: Path) -> dict:
-    """The raw settings of a TOML design file (validated when the design is built)."""
+    """The settings of a TOML design file, each of the right type and range (ScenarioError
+    names the key); arms, scenario and readouts are checked when the design is built."""
     try:
         tree = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as err:
         raise ScenarioError(f"design file {path}: cannot read ({err.strerror})") from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"design file {path}: not valid TOML ({err})") from None
+    except (ValueError, RecursionError) as err:   # not UTF-8; nested too deeply
+        raise ScenarioError(f"design file {path}: not a readable TOML file ({type(err).__name__})") from None
     unknown = sorted(set(tree) - DESIGN_KEYS)
     if unknown:
         raise ScenarioError(f"design file {path}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(DESIGN_KEYS))}")
+    for key, value in tree.items():
+        problem = _design_value_problem(key, value)
+        if problem:
+            raise ScenarioError(f"design file {path}: {key} {problem}, got {value!r}")
     return tree
+
+
+def _design_value_problem(key: str, value) -> str | None:
+    if key in _DESIGN_INTS:
+        low, high = _DESIGN_INTS[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < low or (high is not None and value > high):
+            return f"must be a whole number from {low}" + (f" to {high}" if high is not None else " up")
+    elif key == "alpha":   # NaN would make every test 'not significant' without a word
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value < 1:
+            return "must be a number between 0 and 1 (exclusive)"
+    elif key in _DESIGN_STRINGS and not isinstance(value, str):
+        return "must be a string"
+    elif key in _DESIGN_LISTS and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        return "must be a list of strings"
+    return None

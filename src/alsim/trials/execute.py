@@ -20,7 +20,7 @@ import xarray as xr
 
 from ..biology.motor_units import build_layout
 from ..config.schema import Scenario
-from ..engine.runner import simulate_census
+from ..engine.runner import DEFAULT_BACKEND, simulate_census
 from ..engine.streams import subject_traits
 from ..readouts import clinical_endpoints, lab_readouts
 from .allocation import allocate_per_arm
@@ -73,7 +73,7 @@ def simulate_arm(scenario: Scenario, subjects: np.ndarray, days: int, seed: int,
     if keep_dataset:
         from ..simulation import results_dataset
 
-        dataset = results_dataset(scenario, census, seed=seed)
+        dataset = results_dataset(scenario, census, seed=seed, backend=DEFAULT_BACKEND)
     return ArmRun(subjects=np.asarray(subjects), outcome=outcome, dataset=dataset)
 
 
