@@ -22,6 +22,23 @@ def _strict_numerics():
         yield
 
 
+def write_small_preset(path, *, name: str = "small", extra: list[str] | None = None):
+    """Write a TOML scenario that `extends` the B6SJL preset with the small muscles; return its path.
+
+    ``extra`` holds top-level lines such as ``"horizon_days = 150"``.
+    """
+    lines = ['extends = "sod1-g93a-b6sjl"', f'name = "{name}"', *(extra or [])]
+    sections: dict[str, list[str]] = {}
+    for item in SMALL_MUSCLES:
+        dotted, value = item.split("=")
+        section, key = dotted.rsplit(".", 1)
+        sections.setdefault(section, []).append(f"{key} = {value}")
+    for section, keys in sections.items():
+        lines += [f"[{section}]", *keys]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def small_scenario(preset: str = "sod1-g93a-b6sjl", extra: list[str] | None = None):
     scenario, _ = alsim.load_scenario(preset, SMALL_MUSCLES + list(extra or []))
     return scenario

@@ -149,38 +149,38 @@ def _observed(base, priors, truth: dict, seed: int) -> list[Statistic]:
     return [Statistic(s.key, s.label, values[s.key], s.error_sd, "", s.unit, s.kind, s.spec, "", "") for s in TINY_STATISTICS]
 
 
-def _posterior(history, index: int, priors) -> tuple[pd.DataFrame, np.ndarray]:
-    frame, weights = history.get_distribution(m=index, t=history.max_t)
-    return frame, weights
-
-
-def test_same_seed_same_posterior_and_resume_continues_bit_for_bit(tmp_path):
+def _back_data(tmp_path):
+    """Dying-back priors, the tiny scenario, and statistics simulated at known values."""
     priors = _priors(tmp_path, "dying_back", "rates.terminal_retraction_per_stress")
     base = tiny_scenario("dying_back")
     stats = _observed(base, priors, {"disease.burden_scale_days": 25.0, "rates.terminal_retraction_per_stress": 0.02}, 3)
+    return priors, base, stats
+
+
+def _same_particles(first, second) -> None:
+    a, wa = first.get_distribution(m=0, t=first.max_t)
+    b, wb = second.get_distribution(m=0, t=second.max_t)
+    pd.testing.assert_frame_equal(a, b)
+    np.testing.assert_array_equal(wa, wb)
+
+
+def test_same_seed_same_posterior_and_resume_continues_bit_for_bit(tmp_path):
+    priors, base, stats = _back_data(tmp_path)
     settings = AbcSettings(budget=200, population=20, subjects=6, days=DAYS, seed=4)
     whole = run_abc(base, [priors], stats, settings, tmp_path / "whole.db", resume=False)
     run_abc(base, [priors], stats, settings, tmp_path / "cut.db", resume=False, stop_after_generations=1)
     resumed = run_abc(base, [priors], stats, settings, tmp_path / "cut.db", resume=True)
     assert whole.max_t >= 2 and resumed.max_t == whole.max_t
-    a, wa = _posterior(whole, 0, priors)
-    b, wb = _posterior(resumed, 0, priors)
-    pd.testing.assert_frame_equal(a, b)
-    np.testing.assert_array_equal(wa, wb)
+    _same_particles(whole, resumed)
 
 
 def test_posterior_does_not_depend_on_workers(tmp_path):
     """The same seed on a LocalCluster of 2 workers gives the same particles as in-process."""
-    priors = _priors(tmp_path, "dying_back", "rates.terminal_retraction_per_stress")
-    base = tiny_scenario("dying_back")
-    stats = _observed(base, priors, {"disease.burden_scale_days": 25.0, "rates.terminal_retraction_per_stress": 0.02}, 3)
+    priors, base, stats = _back_data(tmp_path)
     settings = AbcSettings(budget=60, population=20, subjects=6, days=DAYS, seed=9)
     serial = run_abc(base, [priors], stats, settings, tmp_path / "serial.db", resume=False)
     cluster = run_abc(base, [priors], stats, settings, tmp_path / "cluster.db", resume=False, workers=2)
-    a, wa = _posterior(serial, 0, priors)
-    b, wb = _posterior(cluster, 0, priors)
-    pd.testing.assert_frame_equal(a, b)
-    np.testing.assert_array_equal(wa, wb)
+    _same_particles(serial, cluster)
     assert serial.total_nr_simulations == cluster.total_nr_simulations
 
 
@@ -196,7 +196,7 @@ def _coverage(tmp_path, datasets: int, level: float = 0.9) -> tuple[int, int]:
         stats = _observed(base, priors, truth, 1000 + d)
         settings = AbcSettings(budget=300, population=40, subjects=8, days=DAYS, seed=d)
         history = run_abc(base, [priors], stats, settings, tmp_path / f"coverage-{d}.db", resume=False)
-        frame, weights = _posterior(history, 0, priors)
+        frame, weights = history.get_distribution(m=0, t=history.max_t)
         for p in priors.priors:
             low, high = weighted_quantile(frame[p.path].to_numpy(), weights, [(1 - level) / 2, (1 + level) / 2])
             covered += int(low <= coordinates[p.path] <= high)

@@ -12,23 +12,15 @@ import pytest
 from alsim.cli import main
 from alsim.store import read_results
 
-from .conftest import SMALL_MUSCLES
+from .conftest import write_small_preset
 
 GOLDEN = Path(__file__).parent / "golden" / "run_small_summary.json"
 
 
 @pytest.fixture
 def small_toml(tmp_path):
-    lines = ['extends = "sod1-g93a-b6sjl"', 'name = "small"']
-    sections: dict[str, list[str]] = {}
-    for item in SMALL_MUSCLES:
-        path, value = item.split("=")
-        section, key = path.rsplit(".", 1)
-        sections.setdefault(section, []).append(f"{key} = {value}")
-    for section, keys in sections.items():
-        lines += [f"[{section}]", *keys]
     f = tmp_path / "small.toml"
-    f.write_text("\n".join(lines) + "\n")
+    write_small_preset(f)
     return f
 
 

@@ -13,6 +13,8 @@ from alsim.cli import main
 from alsim.config import load_scenario
 from alsim.store import read_results
 
+from .conftest import write_small_preset
+
 
 TINY = ["--budget", "24", "--population", "8", "--subjects", "3", "--draws", "2", "--workers", "1", "--seed", "3"]
 
@@ -22,17 +24,7 @@ def compared(tmp_path_factory):
     """One small `alsim compare` run shared by the tests below."""
     folder = tmp_path_factory.mktemp("compare")
     preset = folder / "small.toml"
-    from .conftest import SMALL_MUSCLES
-
-    lines = ['extends = "sod1-g93a-b6sjl"', 'name = "small"', "horizon_days = 150"]
-    sections: dict[str, list[str]] = {}
-    for item in SMALL_MUSCLES:
-        path, value = item.split("=")
-        section, key = path.rsplit(".", 1)
-        sections.setdefault(section, []).append(f"{key} = {value}")
-    for section, keys in sections.items():
-        lines += [f"[{section}]", *keys]
-    preset.write_text("\n".join(lines) + "\n")
+    write_small_preset(preset, extra=["horizon_days = 150"])
     out = folder / "out"
     assert main(["compare", "--preset", str(preset), *TINY, "--out", str(out)]) == 0
     return preset, out

@@ -33,7 +33,7 @@ from alsim.cli import main
 from alsim.config import ScenarioError, load_scenario
 from alsim.config.loading import _leaf_paths
 
-from .conftest import SMALL_MUSCLES
+from .conftest import SMALL_MUSCLES, write_small_preset
 
 TRIED: Counter = Counter()   # inputs tried per kind, printed by test_fuzz_count
 VALID: Counter = Counter()   # of which valid (exit 0)
@@ -48,16 +48,8 @@ FUZZ = settings(max_examples=int(HUNT or 100), deadline=None, derandomize=not HU
 @pytest.fixture(scope="module")
 def small_preset(tmp_path_factory):
     """The B6SJL preset with small muscles, as a TOML file that `extends` it."""
-    lines = ['extends = "sod1-g93a-b6sjl"', 'name = "small"']
-    sections: dict[str, list[str]] = {}
-    for item in SMALL_MUSCLES:
-        path, value = item.split("=")
-        section, key = path.rsplit(".", 1)
-        sections.setdefault(section, []).append(f"{key} = {value}")
-    for section, keys in sections.items():
-        lines += [f"[{section}]", *keys]
     path = tmp_path_factory.mktemp("fuzz") / "small.toml"
-    path.write_text("\n".join(lines) + "\n")
+    write_small_preset(path)
     return path
 
 

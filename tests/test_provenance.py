@@ -15,7 +15,7 @@ from alsim.cli import main
 from alsim.store import Catalogue, read_provenance, read_results, rerun_argv
 from alsim.store.catalogue import RunEntry, new_run_id
 
-from .conftest import SMALL_MUSCLES
+from .conftest import write_small_preset
 from .test_cli import small_toml  # noqa: F401  (fixture)
 
 
@@ -93,16 +93,8 @@ def test_window_reruns_bit_for_bit(small_toml, tmp_path, capsys):
 @pytest.fixture
 def preset_150(tmp_path):
     """Small muscles and a 150-day horizon, as in tests/test_cli_calibration.py."""
-    lines = ['extends = "sod1-g93a-b6sjl"', 'name = "small"', "horizon_days = 150"]
-    sections: dict[str, list[str]] = {}
-    for item in SMALL_MUSCLES:
-        path, value = item.split("=")
-        section, key = path.rsplit(".", 1)
-        sections.setdefault(section, []).append(f"{key} = {value}")
-    for section, keys in sections.items():
-        lines += [f"[{section}]", *keys]
     path = tmp_path / "small150.toml"
-    path.write_text("\n".join(lines) + "\n")
+    write_small_preset(path, extra=["horizon_days = 150"])
     return path
 
 

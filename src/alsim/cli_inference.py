@@ -103,6 +103,10 @@ def _print_result(summary: dict, out_dir: Path) -> None:
         table.add_row(h, f"{p:.3f}", f"{summary['monte_carlo_se'][h]:.3f}",
                       f"{cover['covered']}/{cover['fitted']}" if cover else "no particles")
     out.print(table)
+    for h, ess in summary.get("posterior_effective_sample_size", {}).items():
+        if ess < 10:
+            err.print(f"warning: the {h} posterior rests on an effective {ess:.1f} particles; its medians and "
+                      f"intervals are rough (raise --budget or --population)", highlight=False, markup=False)
     out.print(f"wrote {out_dir}/posterior.csv, compare.json, predictive.json, report.html", highlight=False)
 
 

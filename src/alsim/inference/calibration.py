@@ -228,6 +228,7 @@ def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resu
         "priors": {p.hypothesis: {"origin": p.origin, "parameters": [asdict(x) for x in p.priors]} for p in prior_sets},
         "generations": _generations(history), "n_simulations": int(history.total_nr_simulations),
         "posterior": {h: posterior.summary(h) for h in posterior.hypotheses},
+        "posterior_effective_sample_size": {h: posterior.effective_sample_size(h) for h in posterior.hypotheses},
         "model_probabilities": compare["model_probabilities"], "monte_carlo_se": compare["monte_carlo_se"],
         "predictive_coverage_95": coverage, "abc_seconds": abc_seconds, "predictive_seconds": predictive_seconds,
         "workers": workers, "scheduler": scheduler,

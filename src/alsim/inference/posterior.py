@@ -118,6 +118,12 @@ class Posterior:
         picks = rng.choice(len(params), size=n, p=weights)
         return [{k: float(v) for k, v in params.iloc[int(i)].items()} for i in picks]
 
+    def effective_sample_size(self, hypothesis: str) -> float:
+        """Kish's effective sample size 1 / sum(w^2) of the hypothesis's normalised weights:
+        below ~10 the medians and intervals rest on a handful of particles."""
+        _, weights = self.of(hypothesis)
+        return float(1.0 / np.sum(weights ** 2))
+
     def medians(self, hypothesis: str) -> dict[str, float]:
         return {k: v["median"] for k, v in self.summary(hypothesis).items()}
 
@@ -137,4 +143,6 @@ def calibrated_preset(base_spec: str, posterior: Posterior, hypothesis: str, pro
     text = scenario_to_toml(scenario.model_copy(update={"name": f"{base.name}-calibrated-{hypothesis}".replace("_", "-"),
                                                        "description": f"{base.description}; calibrated ({hypothesis})"}),
                             sources)
+    if not scenario.treatments:  # the default; a preset lists only parameters with sources
+        text = "\n".join(line for line in text.splitlines() if line != "treatments = []") + "\n"
     return scenario, text

@@ -137,6 +137,11 @@ def _marginals(params: list[str], particles: dict, priors: dict, summary: dict, 
     post = summary.get("posterior", {})
     medians = {h: {p: _n(v.get("median")) for p, v in post.get(h, {}).items()} for h in post}
     parts = ['<h2 id="marginals">Posterior marginals</h2>']
+    ess = summary.get("posterior_effective_sample_size") or {}
+    if ess:
+        text = "; ".join(f"{h}: {value:.1f}" for h, value in ess.items())
+        parts.append(f'<p>Effective number of particles (Kish, 1/&Sigma;w&sup2;) per hypothesis: {_e(text)}. '
+                     "Below about 10, medians and intervals rest on a handful of particles.</p>")
     drawn = [p for p in params if any(p in frame for frame in particles.values())]
     if drawn:
         parts.append(_img(rp.marginals_figure(drawn, particles, priors, medians, colours, units),
