@@ -139,10 +139,6 @@ def run_abc(base: Scenario, prior_sets: list[PriorSet], statistics: list[Statist
     return history
 
 
-def budget_spent(history) -> bool:
-    return history.n_populations > 0
-
-
 def model_probabilities(history, hypotheses: list[str]) -> dict[str, dict[str, float]]:
     """Posterior model probability of each hypothesis in the last generation, with the Monte
     Carlo SE sqrt(p (1 - p) / ESS) of a weighted proportion (ESS of the whole population)."""
