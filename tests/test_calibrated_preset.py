@@ -14,7 +14,7 @@ from scipy import stats
 
 import alsim
 from alsim.inference.observations import FLOOR_DAYS, HINDLIMB
-from alsim.inference.summaries import _crossing_days
+from alsim.inference.summaries import crossing_days
 
 N = 40
 PUBLISHED_END_STAGE = (123.9, 10.3, 162)  # Solomon 2011 PLoS ONE 6:e20582, CS4: mean, SD, n
@@ -53,7 +53,7 @@ def _per_animal_days(ds, var: str, threshold: float, unit_type: str | None = Non
     spec = {"var": var, "muscles": list(HINDLIMB), "threshold": threshold}
     if unit_type:
         spec["unit_type"] = unit_type
-    return _crossing_days(ds, spec)
+    return crossing_days(ds, spec)
 
 
 def _sign_test_p(successes: int, trials: int) -> float:

@@ -95,17 +95,17 @@ def test_weighted_quantile_matches_repetition():
 @pytest.mark.parametrize("hypothesis", ["dying_back", "dying_forward", "independent"])
 def test_packaged_priors_fit_the_presets(hypothesis):
     priors = load_priors(hypothesis)
-    assert all(p.reason for p in priors.priors)
+    assert all(p.source for p in priors.priors)
     check_paths(tiny_scenario(), priors)
 
 
 @pytest.mark.parametrize("body, message", [
-    ('[parameters."rates.sprouting"]\nlow = 1.0\nhigh = 0.5\nreason = "x"', "low < high"),
-    ('[parameters."rates.sprouting"]\nlow = 0.1\nhigh = 0.5', "needs a reason"),
-    ('[parameters."rates.sprouting"]\nlow = 0.0\nhigh = 0.5\nscale = "log"\nreason = "x"', "low > 0"),
-    ('[parameters."rates.sprouting"]\nlow = 0.1\nhigh = 0.5\nshape = 2\nreason = "x"', "unknown key"),
-    ('[parameters."rates.sprouting"]\nlow = 0.1\nhigh = nan\nreason = "x"', "finite"),
-    ('hypothesis = "dying_forward"\n[parameters."rates.sprouting"]\nlow = 0.1\nhigh = 0.5\nreason = "x"', "not 'dying_back'"),
+    ('[parameters."rates.sprouting"]\nlow = 1.0\nhigh = 0.5\nsource = "x"', "low < high"),
+    ('[parameters."rates.sprouting"]\nlow = 0.1\nhigh = 0.5', "needs a source"),
+    ('[parameters."rates.sprouting"]\nlow = 0.0\nhigh = 0.5\nscale = "log"\nsource = "x"', "low > 0"),
+    ('[parameters."rates.sprouting"]\nlow = 0.1\nhigh = 0.5\nshape = 2\nsource = "x"', "unknown key"),
+    ('[parameters."rates.sprouting"]\nlow = 0.1\nhigh = nan\nsource = "x"', "finite"),
+    ('hypothesis = "dying_forward"\n[parameters."rates.sprouting"]\nlow = 0.1\nhigh = 0.5\nsource = "x"', "not 'dying_back'"),
 ])
 def test_bad_priors_name_the_problem(tmp_path, body, message):
     path = tmp_path / "priors.toml"
@@ -116,7 +116,7 @@ def test_bad_priors_name_the_problem(tmp_path, body, message):
 
 def test_a_prior_on_a_missing_field_is_named(tmp_path):
     path = tmp_path / "priors.toml"
-    path.write_text('[parameters."rates.not_a_rate"]\nlow = 0.1\nhigh = 0.5\nreason = "x"')
+    path.write_text('[parameters."rates.not_a_rate"]\nlow = 0.1\nhigh = 0.5\nsource = "x"')
     with pytest.raises(ScenarioError, match="rates.not_a_rate"):
         check_paths(tiny_scenario(), load_priors("dying_back", path))
 
@@ -137,8 +137,8 @@ TINY_STATISTICS = [
 def _priors(tmp_path, hypothesis: str, pathway: str):
     path = tmp_path / f"{hypothesis}.toml"
     path.write_text(f'hypothesis = "{hypothesis}"\n'
-                    '[parameters."disease.burden_scale_days"]\nlow = 15.0\nhigh = 40.0\nreason = "test"\n'
-                    f'[parameters."{pathway}"]\nlow = 0.002\nhigh = 0.1\nscale = "log"\nreason = "test"\n')
+                    '[parameters."disease.burden_scale_days"]\nlow = 15.0\nhigh = 40.0\nsource = "assumed: test"\n'
+                    f'[parameters."{pathway}"]\nlow = 0.002\nhigh = 0.1\nscale = "log"\nsource = "assumed: test"\n')
     return load_priors(hypothesis, path)
 
 

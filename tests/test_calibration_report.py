@@ -22,16 +22,16 @@ BAND_VARS = ("endplates_innervated_fraction", "endplates_fully_innervated_fracti
 PROBABILITIES = {"dying_back": 0.6125, "dying_forward": 0.3875, "independent": 0.0}
 SE = {"dying_back": 0.0871, "dying_forward": 0.0653, "independent": 0.0}
 PRIORS = {
-    "disease.burden_scale_days": {"low": 40.0, "high": 130.0, "log": False, "reason": "age at burden 1"},
-    "unit_types.FF.vulnerability": {"low": 0.2, "high": 5.0, "log": True, "reason": "relative vulnerability"},
-    "rates.axon_dieback": {"low": 0.005, "high": 0.5, "log": True, "reason": "hazard (/day) of axon dieback"},
+    "disease.burden_scale_days": {"low": 40.0, "high": 130.0, "log": False, "source": "age at burden 1"},
+    "unit_types.FF.vulnerability": {"low": 0.2, "high": 5.0, "log": True, "source": "relative vulnerability"},
+    "rates.axon_dieback": {"low": 0.005, "high": 0.5, "log": True, "source": "hazard (/day) of axon dieback"},
 }
 OWN = {"dying_back": {"rates.terminal_retraction_per_stress": {"low": 0.002, "high": 0.2, "log": True,
-                                                               "reason": "hazard (/day per unit stress)"}},
+                                                               "source": "hazard (/day per unit stress)"}},
        "dying_forward": {"rates.soma_stress_death": {"low": 0.001, "high": 0.1, "log": True,
-                                                     "reason": "hazard (/day per unit stress)"}},
+                                                     "source": "hazard (/day per unit stress)"}},
        "independent": {"hypothesis.independent_back_weight": {"low": 0.0, "high": 1.0, "log": False,
-                                                              "reason": "weight of dying back"}}}
+                                                              "source": "weight of dying back"}}}
 DENERVATED_STAT = {  # matches the Fischer 2004 gastrocnemius point of the training data
     "key": "b6sjl_gastrocnemius_denervatedfraction_p47_fischer2004", "label": "denervated fraction, gastrocnemius, P47",
     "observed": 0.4, "error_sd": 0.2236, "error_basis": "assumed", "unit": "fraction", "kind": "readout_at_day",

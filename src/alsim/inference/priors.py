@@ -3,7 +3,8 @@
 A priors file (TOML; the packaged ones are in ``alsim/inference/priors/``) names its
 ``hypothesis``, may ``extend`` another file, and gives for each parameter (a dotted path
 into the scenario, as for ``alsim run --set``) a uniform range ``low``-``high``, an
-optional ``scale = "log"`` (uniform on log10 of the value) and the ``reason`` for the range.
+optional ``scale = "log"`` (uniform on log10 of the value) and the ``source`` of the range
+(a citation, or ``assumed:`` and the reason), as every value of a preset has.
 
 The inference library sees each parameter in its *sampling coordinate*: the value itself,
 or log10 of it for log-scaled parameters. Posterior files hold natural units.
@@ -31,7 +32,7 @@ class Prior:
     low: float
     high: float
     log: bool
-    reason: str
+    source: str
 
     @property
     def coordinate_bounds(self) -> tuple[float, float]:
@@ -87,10 +88,10 @@ def packaged_priors_text(hypothesis: str) -> str:
 def _parse_prior(source: str, path: str, entry: object) -> Prior:
     where = f"priors file {source}: parameters.\"{path}\""
     if not isinstance(entry, dict):
-        raise ScenarioError(f"{where} must be a table with low, high and reason")
-    unknown = set(entry) - {"low", "high", "scale", "reason"}
+        raise ScenarioError(f"{where} must be a table with low, high and source")
+    unknown = set(entry) - {"low", "high", "scale", "source"}
     if unknown:
-        raise ScenarioError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: low, high, scale, reason")
+        raise ScenarioError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: low, high, scale, source")
     try:
         low, high = float(entry["low"]), float(entry["high"])
     except (KeyError, TypeError, ValueError):
@@ -102,10 +103,10 @@ def _parse_prior(source: str, path: str, entry: object) -> Prior:
         raise ScenarioError(f"{where}: scale must be 'linear' or 'log', got {scale!r}")
     if scale == "log" and low <= 0:
         raise ScenarioError(f"{where}: a log-scaled prior needs low > 0, got {low:g}")
-    reason = str(entry.get("reason", "")).strip()
-    if not reason:
-        raise ScenarioError(f"{where}: every prior needs a reason")
-    return Prior(path, low, high, scale == "log", reason)
+    source = str(entry.get("source", "")).strip()
+    if not source:
+        raise ScenarioError(f"{where}: every prior needs a source (a citation, or 'assumed: reason')")
+    return Prior(path, low, high, scale == "log", source)
 
 
 def _collect(source: str, text: str, base_dir: Path | None, depth: int = 0) -> tuple[str | None, dict[str, Prior]]:

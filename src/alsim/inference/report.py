@@ -161,8 +161,8 @@ def _marginals(params: list[str], particles: dict, priors: dict, summary: dict, 
             prior = f"{_fmt(p.get('low'), 4)} - {_fmt(p.get('high'), 4)} ({scale})" if p else "-"
             interval = f"{_fmt(s.get('low'), 4)} - {_fmt(s.get('high'), 4)}" if s else "-"
             median = _fmt(s.get("median"), 4) if s else "no particles"
-            rows.append([_e(path), _e(units.get(path, "")), _e(h), median, interval, prior, _e(p.get("reason", ""))])
-    parts.append(_table(["parameter", "unit", "hypothesis", "median", "95 % interval", "prior range", "reason of prior"],
+            rows.append([_e(path), _e(units.get(path, "")), _e(h), median, interval, prior, _e(p.get("source", ""))])
+    parts.append(_table(["parameter", "unit", "hypothesis", "median", "95 % interval", "prior range", "source of prior"],
                         rows, numeric=(3, 4)))
     return "".join(parts)
 
@@ -304,7 +304,7 @@ def render_calibration_report(folder: str | Path, *, dpi: int = 90) -> str:
     priors = _priors(summary)
     params = list(dict.fromkeys([p for h in priors for p in priors[h]] + [
         c for f in particles.values() for c in f.columns if c not in ("hypothesis", "weight")]))
-    reasons = {p: [priors[h][p].get("reason", "") for h in priors if p in priors[h]] for p in params}
+    reasons = {p: [priors[h][p].get("source", "") for h in priors if p in priors[h]] for p in params}
     units = {p: rp.param_unit(p, reasons[p]) for p in params}
     strain = str(summary.get("strain") or compare.get("strain") or "")
     command = summary.get("request", {}).get("command", "calibration")

@@ -37,7 +37,7 @@ BAND_QUANTILES = (0.025, 0.5, 0.975)
 
 
 def param_unit(path: str, reasons: Sequence[str] = ()) -> str:
-    """A unit for a calibrated parameter: from ``(/day ...)`` in its prior's reason, else its name."""
+    """A unit for a calibrated parameter: from ``(/day ...)`` in its prior's source, else its name."""
     for reason in reasons:
         found = re.search(r"\((/day[^)]*)\)", reason or "")
         if found:

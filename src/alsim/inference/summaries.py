@@ -16,7 +16,7 @@ import xarray as xr
 
 from .observations import Statistic
 
-__all__ = ["compute", "compute_all"]
+__all__ = ["compute", "compute_all", "crossing_days"]
 
 
 def _subjects(ds: xr.Dataset, spec: dict) -> xr.Dataset:
@@ -49,7 +49,7 @@ def _muscle_mean(ds: xr.Dataset, spec: dict) -> xr.DataArray:
     return 1.0 - mean if spec.get("complement") else mean
 
 
-def _crossing_days(ds: xr.Dataset, spec: dict) -> np.ndarray:
+def crossing_days(ds: xr.Dataset, spec: dict) -> np.ndarray:
     """Per subject: first day the muscle mean falls below the threshold; end stage or the
     last day where it never does."""
     series = _muscle_mean(ds, spec).values
@@ -78,9 +78,9 @@ def compute(ds: xr.Dataset, statistic: Statistic) -> float:
         end = _censored(cohort.end_stage_day.values, last_day).astype(int)
         return float(np.nanmean(filled[np.arange(filled.shape[0]), np.minimum(end, last_day)]))
     if kind == "crossing_day":
-        return float(np.median(_crossing_days(ds, spec)))
+        return float(np.median(crossing_days(ds, spec)))
     if kind == "crossing_lag":
-        return float(np.median(_crossing_days(ds, spec["later"])) - np.median(_crossing_days(ds, spec["earlier"])))
+        return float(np.median(crossing_days(ds, spec["later"])) - np.median(crossing_days(ds, spec["earlier"])))
     return float("nan")
 
 
