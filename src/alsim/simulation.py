@@ -73,6 +73,9 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int, backend: s
     """
     if mune_method not in MUNE_METHODS:
         raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {mune_method!r}")
+    if scenario.species == "human":
+        return _human_results(scenario, census, seed=seed, backend=backend, mune_method=mune_method,
+                              electrophysiology=electrophysiology, workers=workers, scheduler=scheduler)
     layout = build_layout(scenario)
     muscles = list(layout.muscle_names)
     n_days = census.counts["force"].shape[-1]
@@ -106,15 +109,32 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int, backend: s
         emg_attrs = {"mune_method": mune_method, "emg_day_coordinate": EMG_DAY_DEFINITION}
     data_vars["onset_day"] = ("subject", clinical["onset_day"], {"units": "days of age", "description": ONSET_DEFINITION})
     data_vars["end_stage_day"] = ("subject", clinical["end_stage_day"], {"units": "days of age", "description": END_STAGE_DEFINITION})
-    data_vars["sex"] = ("subject", np.where(census.is_female, "F", "M").astype("U1"), {"description": "F or M"})
-    data_vars["litter"] = ("subject", census.litter, {"description": "litter index (littermates share a litter effect)"})
-    data_vars["burden_multiplier"] = ("subject", census.burden_multiplier, {
-        "units": "dimensionless", "description": "the subject's disease-burden multiplier b (copy number, litter, sex)"})
+    data_vars.update(_subject_traits(census))
     return xr.Dataset(
         data_vars,
         coords=coords,
         attrs={
-            "title": f"alsim results: {scenario.name}",
+            **_common_attrs(scenario, seed, backend),
+            "onset_definition": ONSET_DEFINITION,
+            "end_stage_definition": END_STAGE_DEFINITION,
+            "day_coordinate": "age in days since birth",
+            "masking": "readouts are NaN after the subject's end stage (no measurements after the humane end point)",
+            **emg_attrs,
+        },
+    )
+
+
+def _subject_traits(census: Census) -> dict:
+    return {
+        "sex": ("subject", np.where(census.is_female, "F", "M").astype("U1"), {"description": "F or M"}),
+        "litter": ("subject", census.litter, {"description": "litter index (littermates share a litter effect)"}),
+        "burden_multiplier": ("subject", census.burden_multiplier, {
+            "units": "dimensionless", "description": "the subject's disease-burden multiplier b (copy number, litter, sex)"}),
+    }
+
+
+def _common_attrs(scenario: Scenario, seed: int, backend: str | None) -> dict:
+    return {"title": f"alsim results: {scenario.name}",
             "scenario_name": scenario.name,
             "scenario_json": json.dumps(scenario.model_dump(mode="json")),  # key order matters: muscles are laid out in it
             "strain": scenario.strain,
@@ -123,11 +143,15 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int, backend: s
             "hypothesis": scenario.hypothesis.name,
             "seed": seed,
             "backend": backend or "unrecorded",
-            "alsim_version": __version__,
-            "onset_definition": ONSET_DEFINITION,
-            "end_stage_definition": END_STAGE_DEFINITION,
-            "day_coordinate": "age in days since birth",
-            "masking": "readouts are NaN after the subject's end stage (no measurements after the humane end point)",
-            **emg_attrs,
-        },
-    )
+            "alsim_version": __version__}
+
+
+def _human_results(scenario: Scenario, census: Census, *, seed: int, backend: str | None, mune_method: str,
+                   electrophysiology: bool, workers: int, scheduler: str | None) -> xr.Dataset:
+    """A human run's Dataset: time in days from each subject's symptom onset (alsim.simulation_human)."""
+    from .simulation_human import human_data_vars
+
+    data_vars, coords, attrs = human_data_vars(scenario, census, seed=seed, mune_method=mune_method,
+                                               electrophysiology=electrophysiology, workers=workers, scheduler=scheduler)
+    data_vars.update(_subject_traits(census))
+    return xr.Dataset(data_vars, coords=coords, attrs={**_common_attrs(scenario, seed, backend), **attrs})

@@ -210,7 +210,7 @@ def scenario_to_toml(scenario: Scenario, sources: dict[str, str] | None = None) 
     sources = sources or {}
 
     def emit(tree: dict[str, Any], prefix: str) -> None:
-        scalars = {k: v for k, v in tree.items() if not isinstance(v, dict)}
+        scalars = {k: v for k, v in tree.items() if not isinstance(v, dict) and v is not None}   # None: an absent optional section
         tables = {k: v for k, v in tree.items() if isinstance(v, dict)}
         if scalars:
             if prefix:

@@ -11,11 +11,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .human import HumanClinical, Region, Spread
 from .treatments import AppliedTreatment
 
 UNIT_TYPES: tuple[str, ...] = ("S", "FR", "FF")
 HYPOTHESES: tuple[str, ...] = ("dying_back", "dying_forward", "independent")
-REGIONS: tuple[str, ...] = ("hindlimb", "respiratory", "forelimb", "bulbar")
 
 Rate = float
 
@@ -42,7 +42,8 @@ class UnitType(_Strict):
 class Muscle(_Strict):
     """One muscle: its motor-unit pool and fibres."""
 
-    region: Literal["hindlimb", "respiratory", "forelimb", "bulbar"] = Field(description="Body region; hindlimb muscles make the hindlimb force used for onset and end stage.")
+    region: Region = Field(description="Body region; in mice, hindlimb muscles make the hindlimb force used for onset and end "
+                                       "stage; in people the regions are bulbar, cervical, respiratory, thoracic and lumbar.")
     n_motor_units: int = Field(ge=1, le=100_000, description="Number of motor units (motor neurons) supplying the muscle.")
     n_fibres: int = Field(ge=1, le=10_000_000, description="Number of muscle fibres, one endplate each.")
     fraction_S: float = Field(ge=0.0, le=1.0, allow_inf_nan=False, description="Fraction of motor units of type S.")
@@ -184,6 +185,8 @@ class Scenario(_Strict):
     neuromuscular: Neuromuscular
     clinical: Clinical
     treatments: tuple[AppliedTreatment, ...] = Field(default=(), description="Treatments given to every subject (see alsim.biology.interventions).")
+    spread: Spread | None = Field(default=None, description="Focal onset and spread between regions (human presets); none: every muscle carries the burden from day 0.")
+    human: HumanClinical | None = Field(default=None, description="Clinical readouts of the human disease (ALSFRS-R, FVC, diagnosis); required for species 'human'.")
 
     @model_validator(mode="after")
     def _all_unit_types(self) -> "Scenario":
@@ -199,6 +202,32 @@ class Scenario(_Strict):
             if unknown:
                 raise ValueError(f"treatment {applied.treatment.name} reaches muscle(s) {', '.join(unknown)} "
                                  f"that the scenario does not have; allowed: {', '.join(self.muscles)}")
+        return self
+
+    @model_validator(mode="after")
+    def _human_sections(self) -> "Scenario":
+        if self.species == "human" and (self.human is None or self.spread is None):
+            raise ValueError("a human scenario needs the sections [spread] and [human] (see the human-sals-limb preset)")
+        regions = {m.region for m in self.muscles.values()}
+        if self.spread is not None:
+            for onset, row in self.spread.median_delay_days.items():
+                lacking = sorted(r for r in regions if r != onset and r not in row)
+                if lacking:
+                    raise ValueError(f"spread.median_delay_days.{onset} lacks the region(s) {', '.join(lacking)}; "
+                                     f"give a delay for every region with muscles ({', '.join(sorted(regions))})")
+        if self.human is not None:
+            named = {**{f"human.fvc_muscle_weights": tuple(self.human.fvc_muscle_weights)},
+                     **{f"human.functional_rating.items.{k}": v for k, v in self.human.functional_rating.items.items()}}
+            for field, muscles in named.items():
+                unknown = [m for m in muscles if m not in self.muscles]
+                if unknown or not muscles:
+                    raise ValueError(f"{field} names muscle(s) {', '.join(unknown) or '(none)'}; "
+                                     f"allowed: {', '.join(self.muscles)}")
+            for field in ("onset_regions", "diagnostic_regions"):
+                absent = [r for r in getattr(self.human, field) if r not in regions]
+                if absent:
+                    raise ValueError(f"human.{field} names region(s) {', '.join(absent)} with no muscle; "
+                                     f"regions with muscles: {', '.join(sorted(regions))}")
         return self
 
     @property

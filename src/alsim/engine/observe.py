@@ -22,6 +22,8 @@ TYPED_CENSUS_FIELDS: tuple[str, ...] = ("units_alive_by_type", "units_functional
 SNAPSHOT_EVERY_DAYS = 7
 """Per-unit snapshots (what the electrophysiology readouts need) are taken on every 7th day
 of age, and on the last day of the run (:func:`snapshot_days`)."""
+SNAPSHOT_EVERY_DAYS_HUMAN = 28
+"""In people the course takes years: a snapshot every 4 weeks (clinics record every few months)."""
 SNAPSHOT_SIZE_DTYPE = np.uint16
 """Unit sizes in a snapshot: fibres per unit fit in 16 bits (a mouse unit has tens to hundreds)."""
 
@@ -31,10 +33,15 @@ def snapshot_days(days: int, every: int = SNAPSHOT_EVERY_DAYS) -> np.ndarray:
     return np.unique(np.r_[np.arange(0, days + 1, every), days]).astype(np.int64)
 
 
-def snapshot_slots(days: int) -> np.ndarray:
+def snapshot_interval(scenario) -> int:
+    """Days between per-unit snapshots: 7 in mice, 28 in people."""
+    return SNAPSHOT_EVERY_DAYS_HUMAN if scenario.species == "human" else SNAPSHOT_EVERY_DAYS
+
+
+def snapshot_slots(days: int, every: int = SNAPSHOT_EVERY_DAYS) -> np.ndarray:
     """(days + 1,) int64: the snapshot index of each day, -1 on days without one."""
     slot = np.full(days + 1, -1, dtype=np.int64)
-    snap = snapshot_days(days)
+    snap = snapshot_days(days, every)
     slot[snap] = np.arange(len(snap))
     return slot
 

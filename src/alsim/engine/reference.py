@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from alsim.biology.spread import SubjectSpread, muscle_delays, subject_spread
 from alsim.config.schema import Muscle, Scenario, UnitType
 
 DT = 1.0
@@ -30,6 +31,8 @@ DT = 1.0
 
 SNAPSHOT_EVERY_DAYS = 7
 """Per-unit snapshots on every 7th day of age and the last (as the engines' census)."""
+SNAPSHOT_EVERY_DAYS_HUMAN = 28
+"""In human scenarios every 28th day."""
 
 ENDPLATE_READOUTS = ("endplates_innervated_fraction", "endplates_fully_innervated_fraction", "endplates_denervated_fraction")
 UNIT_READOUTS = ("motor_neurons_alive_fraction", "axons_intact_fraction", "motor_units_functional_fraction", "mean_motor_unit_size")
@@ -166,7 +169,9 @@ class Day(NamedTuple):
     """Subject-wide quantities of one day, from the start-of-day state."""
 
     burden: float
-    """``D(t)``, dimensionless."""
+    """``D(t)``, dimensionless: the cortex's burden (the onset region's, under spread)."""
+    muscle_burden: dict[str, float]
+    """``D(t - delay_m)`` of each muscle (docs/human.md, *Spread*); ``D(t)`` without spread."""
     cortical_drive: float
     """``C = umn * hyperexcitability_gain * D(t) * F_cortical_drive``: excitotoxic drive from the cortex."""
     factors: dict[tuple[str, str | None], float]
@@ -248,7 +253,7 @@ class ReferenceUnit:
         """Unit rule 3: stress production ``P_u`` relaxing with time constant ``tau`` (days)."""
         rates = scenario.rates
         nbar0 = self.muscle.params.n_fibres / self.muscle.params.n_motor_units
-        production = day.burden * self.params.vulnerability * self.params.activity * (self.size / nbar0) ** rates.stress_size_exponent
+        production = day.muscle_burden[self.muscle.name] * self.params.vulnerability * self.params.activity * (self.size / nbar0) ** rates.stress_size_exponent
         production *= day.factor("stress_production", self.muscle.name)
         tau = rates.stress_time_constant_days
         decay = math.exp(-DT / tau)
@@ -389,7 +394,7 @@ class ReferenceEndplate:
         if self.tsc == REACTIVE and self.coverage == FULL:
             hazards[QUIESCENT] = params.quiescence
         if self.tsc != LOST and self.coverage == DENERVATED:
-            hazards[LOST] = params.loss_per_burden * day.burden * day.factor("tsc_loss", muscle)
+            hazards[LOST] = params.loss_per_burden * day.muscle_burden[muscle] * day.factor("tsc_loss", muscle)
         return draw_competing(rng, hazards) or self.tsc
 
     def next_stability(self, scenario: Scenario, day: Day, muscle: str) -> float:
@@ -506,10 +511,12 @@ def _fraction(count: float, total: int) -> float:
 class ReferenceSubject:
     """One animal: its burden ``b``, sex, upper motor neurons (``umn``) and muscles."""
 
-    def __init__(self, scenario: Scenario, rng: np.random.Generator, z_litter: float) -> None:
+    def __init__(self, scenario: Scenario, rng: np.random.Generator, z_litter: float,
+                 spread: SubjectSpread | None = None) -> None:
         self.scenario = scenario
         self.rng = rng
         self.is_female, self.burden_multiplier = draw_burden(scenario, rng, z_litter)
+        self.muscle_delay = dict(zip(scenario.muscles, muscle_delays(scenario, spread)))
         self.umn = 1.0
         self.muscles = [ReferenceMuscle(name, params, scenario) for name, params in scenario.muscles.items()]
         self.derive()
@@ -526,7 +533,9 @@ class ReferenceSubject:
         factors = {(target, muscle): treatment_factor(scenario, target, muscle, age)
                    for target in targets for muscle in [None, *scenario.muscles]}
         drive = self.umn * scenario.upper_motor_neuron.hyperexcitability_gain * burden
-        return Day(burden, drive * factors.get(("cortical_drive", None), 1.0), factors)
+        muscle_burden = {m: disease_burden(self.burden_multiplier, max(age - delay, 0.0), scenario) if delay else burden
+                         for m, delay in self.muscle_delay.items()}
+        return Day(burden, muscle_burden, drive * factors.get(("cortical_drive", None), 1.0), factors)
 
     def step(self, age: int) -> None:
         """Advance from age ``age`` to ``age + 1``: plan everything on the start-of-day state, then commit."""
@@ -611,7 +620,8 @@ def simulate_reference(scenario: Scenario, *, subjects: int, days: int, seed: in
     out = {name: np.full((subjects, n_muscles, days + 1), np.nan) for name in MUSCLE_READOUTS}
     out.update(onset_day=np.full(subjects, np.nan), end_stage_day=np.full(subjects, np.nan),
                sex_is_female=np.zeros(subjects, dtype=bool), burden_multiplier=np.zeros(subjects))
-    snapshots = sorted(set(range(0, days + 1, SNAPSHOT_EVERY_DAYS)) | {days})
+    every = SNAPSHOT_EVERY_DAYS_HUMAN if scenario.species == "human" else SNAPSHOT_EVERY_DAYS
+    snapshots = sorted(set(range(0, days + 1, every)) | {days})
     n_units = sum(m.n_motor_units for m in scenario.muscles.values())
     out.update(snapshot_day=np.array(snapshots, dtype=np.int64),
                unit_size=np.zeros((subjects, len(snapshots), n_units), dtype=np.uint16),
@@ -620,7 +630,7 @@ def simulate_reference(scenario: Scenario, *, subjects: int, days: int, seed: in
     subject_rngs, litter_rngs = subject_streams(seed, subjects, -(-subjects // litter_size))
     z_litters = [float(rng.standard_normal()) for rng in litter_rngs]
     for i, rng in enumerate(subject_rngs):
-        subject = ReferenceSubject(scenario, rng, z_litters[i // litter_size])
+        subject = ReferenceSubject(scenario, rng, z_litters[i // litter_size], subject_spread(scenario, seed, i))
         forces = {m.name: [] for m in subject.muscles}
         for age in range(days + 1):
             for j, muscle in enumerate(subject.muscles):

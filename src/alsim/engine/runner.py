@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..biology.spread import muscle_delays, subject_spread
 from ..config.schema import Scenario
 from .context import RunContext, build_context
-from .observe import (CENSUS_FIELDS, SNAPSHOT_SIZE_DTYPE, TYPED_CENSUS_FIELDS, observe, snapshot_days, snapshot_slots,
-                      snapshot_sizes)
+from .observe import (CENSUS_FIELDS, SNAPSHOT_SIZE_DTYPE, TYPED_CENSUS_FIELDS, observe, snapshot_days,
+                      snapshot_interval, snapshot_slots, snapshot_sizes)
 from .state import initial_state
 from .streams import subject_traits
 from .vectorised import draw_day, step
@@ -85,11 +86,13 @@ def simulate_block(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
     if backend != "numpy":
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     generators, female, litter, burden = subject_traits(ctx.scenario, seed, subjects)
-    state = initial_state(ctx.layout, burden)
+    delays = np.array([muscle_delays(ctx.scenario, subject_spread(ctx.scenario, seed, int(i))) for i in subjects])
+    state = initial_state(ctx.layout, burden, delays.reshape(len(subjects), ctx.layout.n_muscles))
     layout = ctx.layout
     counts = {name: np.empty((len(subjects), layout.n_muscles, days + 1)) for name in CENSUS_FIELDS}
     counts.update({name: np.empty((len(subjects), layout.n_muscles, 3, days + 1)) for name in TYPED_CENSUS_FIELDS})
-    snap_day, slot = snapshot_days(days), snapshot_slots(days)
+    every = snapshot_interval(ctx.scenario)
+    snap_day, slot = snapshot_days(days, every), snapshot_slots(days, every)
     unit_size = np.zeros((len(subjects), len(snap_day), layout.n_units), dtype=SNAPSHOT_SIZE_DTYPE)
     unit_axon = np.zeros((len(subjects), len(snap_day), layout.n_units), dtype=bool)
     for day in range(days + 1):
@@ -167,7 +170,7 @@ def stream_census_to_zarr(scenario: Scenario, path, *, subjects: int | np.ndarra
     blocks = blocks_of(subjects, block_size)
     layout = build_context(scenario).layout
     n, n_m, n_u = sum(len(b) for b in blocks), layout.n_muscles, layout.n_units
-    snap_day = snapshot_days(days)
+    snap_day = snapshot_days(days, snapshot_interval(scenario))
     group = zarr.open_group(str(path), mode="w", zarr_format=2)
     for name in CENSUS_FIELDS:
         group.create_array(name, shape=(n, n_m, days + 1), chunks=(block_size, n_m, days + 1), dtype="f4")

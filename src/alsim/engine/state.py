@@ -21,6 +21,7 @@ class BlockState:
     """Everything that changes during a run, for one block of subjects."""
 
     burden_multiplier: np.ndarray  # (B,) float64, b
+    muscle_delay: np.ndarray       # (B, M) float64, days before each muscle carries the burden (spread)
     umn_alive: np.ndarray          # (B,) float64, fraction of upper motor neurons alive
     expression: np.ndarray         # (B, M) float64, S_m: denervation-induced expression, 0-1
     soma_alive: np.ndarray         # (B, U) bool
@@ -37,13 +38,16 @@ class BlockState:
     fibre_type: np.ndarray         # (B, E) int8, 0=S 1=FR 2=FF
 
 
-def initial_state(layout: Layout, burden_multiplier: np.ndarray) -> BlockState:
-    """Healthy adult state: every endplate fully innervated by its structural unit."""
+def initial_state(layout: Layout, burden_multiplier: np.ndarray, muscle_delay: np.ndarray | None = None) -> BlockState:
+    """Healthy adult state: every endplate fully innervated by its structural unit.
+
+    ``muscle_delay`` (B, M): days before each muscle carries the burden (default none)."""
     n = len(burden_multiplier)
     units = (n, layout.n_units)
     endplates = (n, layout.n_endplates)
     return BlockState(
         burden_multiplier=np.asarray(burden_multiplier, dtype=np.float64).copy(),
+        muscle_delay=np.zeros((n, layout.n_muscles)) if muscle_delay is None else np.asarray(muscle_delay, dtype=np.float64),
         umn_alive=np.ones(n),
         expression=np.zeros((n, layout.n_muscles)),
         soma_alive=np.ones(units, dtype=bool),

@@ -87,12 +87,23 @@ def _expand(factors: DayFactors, target: str, index_to_muscle: np.ndarray) -> np
     return 1.0 if per_muscle is None else per_muscle[index_to_muscle]
 
 
+def _regional_burden(state: BlockState, ctx: RunContext, age_days: int, burden: np.ndarray):
+    """D(t - delay_m) per unit (B, U) and per endplate (B, E); (B, 1) when no muscle is delayed."""
+    if not state.muscle_delay.any():
+        return burden[:, None], burden[:, None]
+    d = ctx.scenario.disease
+    shifted = np.maximum(float(age_days) - state.muscle_delay, 0.0)
+    per_muscle = state.burden_multiplier[:, None] * (shifted / d.burden_scale_days) ** d.burden_exponent
+    return per_muscle[:, ctx.layout.unit_muscle], per_muscle[:, ctx.layout.endplate_muscle]
+
+
 def step(state: BlockState, obs: Observation, ctx: RunContext, age_days: int, draws: DayDraws,
          generators: list[np.random.Generator]) -> None:
     """Advance ``state`` by one day in place."""
     s, layout = ctx.scenario, ctx.layout
     rates = s.rates
-    burden = disease_burden(state.burden_multiplier, float(age_days), s)          # (B,)
+    burden = disease_burden(state.burden_multiplier, float(age_days), s)          # (B,) the cortex's D(t)
+    unit_burden, endplate_burden = _regional_burden(state, ctx, age_days, burden)
     factors = day_factors(s, age_days)
 
     def per_unit(target: str):
@@ -155,7 +166,7 @@ def step(state: BlockState, obs: Observation, ctx: RunContext, age_days: int, dr
     h_switch = np.where(tsc == QUIESCENT, s.terminal_schwann_cells.activation * (coverage < 2),
                         np.where(tsc == REACTIVE, s.terminal_schwann_cells.quiescence * (coverage == 2), 0.0))
     h_lost = np.where((tsc != LOST) & (coverage == 0),
-                      s.terminal_schwann_cells.loss_per_burden * burden[:, None] * per_endplate("tsc_loss"), 0.0)
+                      s.terminal_schwann_cells.loss_per_burden * endplate_burden * per_endplate("tsc_loss"), 0.0)
     h_switch = np.where(state.intact, h_switch, 0.0)
     h_lost = np.where(state.intact, h_lost, 0.0)
     switch, lost = _competing(draws.endplates[:, 1], h_switch, h_lost)
@@ -165,7 +176,7 @@ def step(state: BlockState, obs: Observation, ctx: RunContext, age_days: int, dr
     convert = terminal & (state.fibre_type != owner_type) & (draws.endplates[:, 2] < hz.probability(rates.fibre_type_conversion))
 
     # ---------------- apply: continuous updates from start-of-day values
-    production = hz.stress_production(burden[:, None], ctx.unit_vulnerability, ctx.unit_activity, size,
+    production = hz.stress_production(unit_burden, ctx.unit_vulnerability, ctx.unit_activity, size,
                                       ctx.unit_mean_baseline_size, rates.stress_size_exponent) * per_unit("stress_production")
     decline = rates.transport_decline_per_stress * ctx.unit_length_factor * state.stress * per_unit("transport_decline")
     state.transport = hz.update_transport(state.transport, decline, rates.transport_recovery)

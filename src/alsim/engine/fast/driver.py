@@ -7,16 +7,22 @@ from collections.abc import Callable
 import numpy as np
 
 from ..context import RunContext
-from ..observe import CENSUS_FIELDS, SNAPSHOT_SIZE_DTYPE, TYPED_CENSUS_FIELDS, snapshot_days, snapshot_slots
+from ..observe import (CENSUS_FIELDS, SNAPSHOT_SIZE_DTYPE, TYPED_CENSUS_FIELDS, snapshot_days, snapshot_interval,
+                       snapshot_slots)
+from ...biology.spread import muscle_delays, regional_burden, subject_spread
 from ..streams import subject_traits
 from .kernel import simulate_subject
 from .tables import build_params, factor_tables, initial_subject_state
 
 
-def burden_by_day(ctx: RunContext, b: float, days: int) -> np.ndarray:
-    """D(t) for t = 0 .. days-1 (docs/model.md, *Disease burden*), as the NumPy engine computes it."""
+def burden_by_day(ctx: RunContext, b: float, days: int, delays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(days, M) D(t - delay_m) of each muscle and (days,) the cortex's D(t), for t = 0 .. days-1
+    (docs/model.md, *Disease burden*; docs/human.md, *Spread*), as the NumPy engine computes them."""
     d = ctx.scenario.disease
-    return b * (np.arange(days, dtype=np.float64) / d.burden_scale_days) ** d.burden_exponent
+    cortex = b * (np.arange(days, dtype=np.float64) / d.burden_scale_days) ** d.burden_exponent
+    if not delays.any():
+        return np.ascontiguousarray(np.repeat(cortex[:, None], len(delays), axis=1)), cortex
+    return regional_burden(b, np.arange(days, dtype=np.float64), delays, ctx.scenario), cortex
 
 
 def simulate_block_numba(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
@@ -34,12 +40,14 @@ def simulate_block_numba(ctx: RunContext, seed: int, subjects: np.ndarray, days:
     n_m = ctx.layout.n_muscles
     census = np.zeros((len(subjects), days + 1, len(CENSUS_FIELDS), n_m))
     typed = np.zeros((len(subjects), days + 1, len(TYPED_CENSUS_FIELDS), n_m, 3))
-    snap_day, slot = snapshot_days(days), snapshot_slots(days)
+    every = snapshot_interval(ctx.scenario)
+    snap_day, slot = snapshot_days(days, every), snapshot_slots(days, every)
     unit_size = np.zeros((len(subjects), len(snap_day), ctx.layout.n_units), dtype=SNAPSHOT_SIZE_DTYPE)
     unit_axon = np.zeros((len(subjects), len(snap_day), ctx.layout.n_units), dtype=np.bool_)
     for i, g in enumerate(generators):
         state = initial_subject_state(ctx, params, days)
-        simulate_subject(g, params, state, burden_by_day(ctx, burden[i], days), muscle_factors, cortex_factors,
+        delays = muscle_delays(ctx.scenario, subject_spread(ctx.scenario, seed, int(subjects[i])))
+        simulate_subject(g, params, state, *burden_by_day(ctx, burden[i], days, delays), muscle_factors, cortex_factors,
                          census[i], typed[i], slot, unit_size[i], unit_axon[i])
         if on_day is not None:
             on_day(days)

@@ -103,7 +103,7 @@ def _schwann_cell(gen, tsc_now, coverage, h_activation, h_quiescence, h_loss):
 def active_pass(gen, p, s, n_old, burden, mf, retraction, cen):
     """Census and endplate rules 1-6 for the first ``n_old`` active endplates; returns the sprout requests.
 
-    ``retraction`` (3, M) holds the per-muscle parts of the retraction hazard
+    ``burden`` (M,) is the day's D(t - delay_m) of each muscle. ``retraction`` (3, M) holds the per-muscle parts of the retraction hazard
     (see :func:`~alsim.engine.fast.units.retraction_by_muscle`).
     """
     endplate_muscle, unit_type, guidance = p.endplate_muscle, p.unit_type, p.guidance
@@ -113,7 +113,7 @@ def active_pass(gen, p, s, n_old, burden, mf, retraction, cen):
     h_stress, h_expand, expression, requests = s.h_stress, s.h_expand, s.expression, s.requests
     wallerian, conversion, floor = p.wallerian_terminal, p.conversion, p.csa_floor
     sprouting, sprouting_gain, disassembly = p.sprouting, p.sprouting_gain, p.disassembly
-    activation, quiescence, tsc_loss = p.tsc_activation, p.tsc_quiescence, p.tsc_loss * burden
+    activation, quiescence, tsc_loss = p.tsc_activation, p.tsc_quiescence, p.tsc_loss
     regrow, atrophy = math.exp(-p.regrowth), math.exp(-p.atrophy)
     agrin_partial, agrin_full = math.exp(-p.agrin * 0.5), math.exp(-p.agrin)
     achr_decay = p.achr_decay
@@ -147,7 +147,7 @@ def active_pass(gen, p, s, n_old, burden, mf, retraction, cen):
                     n_requests += 1
                 elif event == SECOND:
                     intact[e] = False
-            tsc[e] = _schwann_cell(gen, tsc[e], c, activation, quiescence, tsc_loss * mf[F_TSC_LOSS, m])
+            tsc[e] = _schwann_cell(gen, tsc[e], c, activation, quiescence, tsc_loss * burden[m] * mf[F_TSC_LOSS, m])
         if c >= 1:                         # rules 4-6: AChR stability, cross-section, days denervated
             achr[e] = 1.0 - (1.0 - a_e) * (agrin_full if c == 2 else agrin_partial)
             csa[e] = 1.0 + (csa_e - 1.0) * regrow

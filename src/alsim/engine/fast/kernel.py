@@ -45,13 +45,14 @@ def _relax_subject(p, s, cen, day, burden, cortex):
 
 
 @njit(cache=True)
-def step_day(gen, p, s, day, burden, all_muscle_factors, cortex_factors, cen):
+def step_day(gen, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_factors, cen):
     """Advance subject state ``s`` over day ``day``, adding the active endplates to ``cen``.
 
+    ``burden`` (M,) is each muscle's D(t - delay_m), ``cortex_burden`` the cortex's D(t).
     ``all_muscle_factors`` is the whole run's table (days, targets, M): orphans look ahead in it.
     """
     muscle_factors = all_muscle_factors[day]
-    drive = s.umn[0] * p.umn_gain * burden * cortex_factors[F_CORTICAL_DRIVE]
+    drive = s.umn[0] * p.umn_gain * cortex_burden * cortex_factors[F_CORTICAL_DRIVE]
     retraction = np.empty((3, s.expression.shape[0]))
     retraction_by_muscle(p, s, muscle_factors, retraction)
     unit_phase(gen, p, s, burden, drive, muscle_factors)
@@ -60,7 +61,7 @@ def step_day(gen, p, s, day, burden, all_muscle_factors, cortex_factors, cen):
     n_requests = active_pass(gen, p, s, n_old, burden, muscle_factors, retraction, cen)
     grant_sprouts(gen, p, s, n_requests)
     apply_unit_deaths(p, s, day)
-    _relax_subject(p, s, cen, day, burden, cortex_factors)
+    _relax_subject(p, s, cen, day, cortex_burden, cortex_factors)
     sort_active(gen, p, s, day, all_muscle_factors)
 
 
@@ -74,10 +75,10 @@ def snapshot_units(s, unit_size, unit_axon):
 
 
 @njit(cache=True)
-def simulate_subject(gen, p, s, burden, muscle_factors, cortex_factors, census, typed, slot, unit_size, unit_axon):
+def simulate_subject(gen, p, s, burden, cortex_burden, muscle_factors, cortex_factors, census, typed, slot, unit_size, unit_axon):
     """Run one subject for ``census.shape[0] - 1`` days from state ``s``.
 
-    ``burden`` (days,) is D(t); the factor tables are (days, targets, M) and (days, 2);
+    ``burden`` (days, M) is each muscle's D(t - delay_m) and ``cortex_burden`` (days,) D(t); the factor tables are (days, targets, M) and (days, 2);
     the census is written day-major to ``census`` (days + 1, fields, M) and ``typed`` (days + 1, 2, M, 3).
     On days with ``slot[day] >= 0`` the start-of-day unit sizes and axon states go to row
     ``slot[day]`` of ``unit_size`` and ``unit_axon`` (snapshots, U).
@@ -91,4 +92,4 @@ def simulate_subject(gen, p, s, burden, muscle_factors, cortex_factors, census, 
         if day == days:
             census_active_all(p, s, cen)
             break
-        step_day(gen, p, s, day, burden[day], muscle_factors, cortex_factors[day], cen)
+        step_day(gen, p, s, day, burden[day], cortex_burden[day], muscle_factors, cortex_factors[day], cen)

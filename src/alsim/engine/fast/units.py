@@ -25,7 +25,8 @@ def unit_phase(gen, p, s, burden, cortical_drive, mf):
     Deaths are only decided here (``s.die_soma``, ``s.die_axon``) and applied after the
     endplates have been stepped; what the endplates need from their owner (stress- and
     transport-dependent hazards) and the sprouting donors' weights are kept in scratch.
-    Stress ``M`` and transport ``T`` are then advanced (exact over one day).
+    Stress ``M`` and transport ``T`` are then advanced (exact over one day). ``burden``
+    (M,) is the day's D(t - delay_m) of each muscle (docs/human.md, *Spread*).
     """
     unit_muscle, n0, max_size, vulnerability, activity = p.unit_muscle, p.n0, p.max_size, p.vulnerability, p.activity
     mean_size, competence, length_factor = p.mean_baseline_size, p.competence, p.length_factor
@@ -61,7 +62,7 @@ def unit_phase(gen, p, s, burden, cortical_drive, mf):
         capacity[u] = room
         weight[u] = competence[u] * t_u * room
         # rules 3 and 4: metabolic stress and axonal transport
-        production = (burden * vulnerability[u] * activity[u] * (n / mean_size[u]) ** exponent
+        production = (burden[m] * vulnerability[u] * activity[u] * (n / mean_size[u]) ** exponent
                       * mf[F_STRESS_PRODUCTION, m])
         decline = transport_decline * length_factor[u] * m_u * mf[F_TRANSPORT_DECLINE, m]
         total = decline + recovery

@@ -83,6 +83,15 @@ class RecordingSetup:
 
 
 MOUSE = RecordingSetup()
+HUMAN = RecordingSetup(cmap_mV=11.5, depth_mm=(2.0, 12.0), threshold_mA=(5.0, 15.0), latency_ms=3.5, latency_sd_ms=0.3,
+                       conductor=VolumeConductor(phase_ms=1.5, window_ms=30.0))
+"""Human hand-muscle recordings, **assumed**: CMAP 11.5 mV (APB, MUNIX x MUSIX of Cao et al. 2020,
+potentials.LITERATURE), distal latency 3.5 ms, deeper and wider units and slower SMUP phases than in mice."""
+
+
+def recording_setup(species: str) -> RecordingSetup:
+    """The recording setup of a species (``"mouse"`` or ``"human"``)."""
+    return HUMAN if species == "human" else MOUSE
 
 
 @dataclass(frozen=True)

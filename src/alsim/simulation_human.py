@@ -1,0 +1,109 @@
+"""The results Dataset of a human scenario: every course counted in days from symptom onset.
+
+A person's course is read the way a clinic reads it: from the day symptoms begin. The
+engine simulates the pre-symptomatic years from day 0 (a point chosen before any motor
+unit is lost, not birth); each subject's series are then moved onto a common ``day``
+coordinate that counts from its own symptom onset (negative before it). Subjects who do
+not reach onset within the run keep their events (NaN) but no time courses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .biology.motor_units import build_layout
+from .biology.spread import scenario_regions, subject_spread
+from .config.human import ALSFRS_R_ITEMS
+from .config.schema import UNIT_TYPES, Scenario
+from .engine.observe import snapshot_interval
+from .engine.runner import Census
+from .readouts import READOUTS, TYPED_READOUTS, emg_readouts, lab_readouts
+from .readouts.emg.simulated import EMG_READOUTS, recording_setup
+from .readouts.human import (DIAGNOSIS_DEFINITION, END_STAGE_DEFINITION_HUMAN, ONSET_DEFINITION_HUMAN,
+                             VENTILATION_DEFINITION, align_to_onset, human_clinical, onset_grid)
+
+DAY_FROM_ONSET = "days from the subject's symptom onset (negative before it)"
+
+
+def _event(values: np.ndarray, onset: np.ndarray) -> np.ndarray:
+    """Simulation days of an event -> days from onset (NaN where either is missing)."""
+    return values - onset
+
+
+def _emg_grid(snapshot_day: np.ndarray, onset: np.ndarray, every: int) -> np.ndarray:
+    reached = onset[np.isfinite(onset)]
+    if reached.size == 0:
+        return np.arange(0, dtype=np.int64)
+    lo = int(np.floor((snapshot_day[0] - reached.max()) / every))
+    hi = int(np.ceil((snapshot_day[-1] - reached.min()) / every))
+    return np.arange(lo, hi + 1, dtype=np.int64) * every
+
+
+def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method: str, electrophysiology: bool,
+                    workers: int = 1, scheduler: str | None = None) -> tuple[dict, dict, dict]:
+    """(data_vars, coords, attrs) of a human run; :func:`alsim.simulation.results_dataset` assembles them."""
+    layout = build_layout(scenario)
+    muscles = list(layout.muscle_names)
+    n_days = census.counts["force"].shape[-1]
+    sim_day = np.arange(n_days)
+    clinical = human_clinical(scenario, census.counts["force"], muscles)
+    onset = clinical["onset_day"]
+    grid = onset_grid(onset, n_days)
+    after_end = sim_day[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]
+
+    def aligned(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        expand = mask.reshape(mask.shape[:1] + (1,) * (values.ndim - 2) + mask.shape[1:])
+        return align_to_onset(np.where(expand, np.nan, values), onset, grid, sim_day)
+
+    values = lab_readouts(census, np.diff(layout.unit_start), layout.units_per_type, np.diff(layout.endplate_start))
+    data_vars = {}
+    for r in READOUTS:
+        data_vars[r.name] = (("subject", "muscle", "day"), aligned(values[r.name], after_end),
+                             {"units": r.units, "description": r.description})
+    for r in TYPED_READOUTS:
+        data_vars[r.name] = (("subject", "muscle", "unit_type", "day"), aligned(values[r.name], after_end),
+                             {"units": r.units, "description": r.description})
+    data_vars["region_function"] = (("subject", "region", "day"), aligned(clinical["region_function"], after_end), {
+        "units": "fraction of the subject's own day-0 force", "description": "Mean force fraction of the region's muscles."})
+    data_vars["alsfrs_r"] = (("subject", "day"), aligned(clinical["alsfrs_r"], after_end), {
+        "units": "points (0-48)", "description": "ALSFRS-R-like total: twelve items scored 0-4 from the force of their muscles."})
+    data_vars["alsfrs_r_items"] = (("subject", "item", "day"), aligned(clinical["alsfrs_r_items"], after_end), {
+        "units": "points (0-4)", "description": "ALSFRS-R items (Cedarbaum et al. 1999 J Neurol Sci 169:13)."})
+    data_vars["fvc_fraction"] = (("subject", "day"), aligned(clinical["fvc_fraction"], after_end), {
+        "units": "fraction of predicted", "description": "Forced vital capacity: weighted force fraction of the respiratory muscles."})
+    coords = {"subject": census.subject, "muscle": muscles, "day": ("day", grid, {"units": "days", "description": DAY_FROM_ONSET}),
+              "unit_type": list(UNIT_TYPES), "region": clinical["regions"], "item": list(ALSFRS_R_ITEMS)}
+    attrs = {}
+    if electrophysiology and census.unit_size is not None:
+        emg = emg_readouts(census, layout, seed=seed, mune_method=mune_method, until_day=clinical["end_stage_day"],
+                           setup=recording_setup("human"), workers=workers, scheduler=scheduler)
+        snap = np.asarray(census.snapshot_day)
+        every = snapshot_interval(scenario)
+        emg_grid = _emg_grid(snap, onset, every)
+        after_end_emg = snap[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]
+        for r in EMG_READOUTS:
+            v = align_to_onset(np.where(after_end_emg[:, None, :], np.nan, emg[r.name]), onset, emg_grid, snap)
+            data_vars[r.name] = (("subject", "muscle", "emg_day"), v, {"units": r.units, "description": r.description})
+        coords["emg_day"] = ("emg_day", emg_grid, {"units": "days", "description": (
+            f"days from symptom onset of the recordings: one every {every} days of the simulation, each placed at "
+            f"the nearest multiple of {every} days from the subject's onset (within {every // 2} days)")})
+        attrs = {"mune_method": mune_method}
+    spreads = [subject_spread(scenario, seed, int(i)) for i in census.subject]
+    regions = scenario_regions(scenario)
+    events = {
+        "onset_sim_day": (onset, "days since the start of the simulation", ONSET_DEFINITION_HUMAN),
+        "diagnosis_day": (_event(clinical["diagnosis_day"], onset), "days from onset", DIAGNOSIS_DEFINITION),
+        "ventilation_day": (_event(clinical["ventilation_day"], onset), "days from onset", VENTILATION_DEFINITION),
+        "end_stage_day": (_event(clinical["end_stage_day"], onset), "days from onset", END_STAGE_DEFINITION_HUMAN),
+    }
+    for name, (v, units, description) in events.items():
+        data_vars[name] = ("subject", v.astype(np.float64), {"units": units, "description": description})
+    data_vars["onset_region"] = ("subject", np.array([s.onset_region for s in spreads], dtype="U16"), {
+        "description": "region where the disease burden starts (scenario spread)"})
+    data_vars["spread_delay_days"] = (("subject", "region"), np.array([[s.delay_days[r] for r in regions] for s in spreads]), {
+        "units": "days", "description": "delay after which each region carries the burden (0 in the onset region)"})
+    attrs.update({"onset_definition": ONSET_DEFINITION_HUMAN, "end_stage_definition": END_STAGE_DEFINITION_HUMAN,
+                  "day_coordinate": DAY_FROM_ONSET,
+                  "subjects_without_onset": int(np.sum(~np.isfinite(onset))),
+                  "masking": "readouts are NaN after the subject's end stage (death or permanent ventilation)"})
+    return data_vars, coords, attrs
