@@ -14,6 +14,9 @@ MUSCLES = ("genioglossus", "abductor_pollicis_brevis", "first_dorsal_interosseou
            "biceps_brachii", "diaphragm", "external_intercostal", "tibialis_anterior")
 
 
+LIMB = load_scenario("human-sals-limb")[0]
+
+
 def small_human(**sets: object) -> alsim.Scenario:
     """The limb preset with 30 units of 10 fibres per muscle: the same rules, a fraction of the cost."""
     overrides = [f"muscles.{m}.n_motor_units=30" for m in MUSCLES] + [f"muscles.{m}.n_fibres=300" for m in MUSCLES]
@@ -160,10 +163,9 @@ def test_weakness_comes_after_a_large_share_of_units_is_lost(cohort):
     loss_at_onset = []
     for i in range(cohort.sizes["subject"]):
         person = cohort.isel(subject=i)
-        weakest = person.region_function.sel(day=0).argmin().item()
+        weakest = int(np.argmin(person.region_function.sel(day=0).values))
         region = person.region.values[weakest]
-        muscles = [m for m in person.muscle.values
-                   if alsim.load_scenario("human-sals-limb")[0].muscles[str(m)].region == region]
+        muscles = [m for m in person.muscle.values if LIMB.muscles[str(m)].region == region]
         loss_at_onset.append(1 - float(person.motor_units_functional_fraction.sel(day=0, muscle=muscles).mean()))
     assert np.median(loss_at_onset) > 1 / 3
     year_before = cohort.sel(day=-365)
