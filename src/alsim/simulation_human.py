@@ -91,7 +91,8 @@ def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_metho
     spreads = [subject_spread(scenario, seed, int(i)) for i in census.subject]
     regions = scenario_regions(scenario)
     events = {
-        "onset_sim_day": (onset, "days since the start of the simulation", ONSET_DEFINITION_HUMAN),
+        "onset_sim_day": (onset, "days (simulation day; day 0: the disease starts in the onset region)",
+                          ONSET_DEFINITION_HUMAN),
         "diagnosis_day": (_event(clinical["diagnosis_day"], onset), "days from onset", DIAGNOSIS_DEFINITION),
         "ventilation_day": (_event(clinical["ventilation_day"], onset), "days from onset", VENTILATION_DEFINITION),
         "end_stage_day": (_event(clinical["end_stage_day"], onset), "days from onset", END_STAGE_DEFINITION_HUMAN),

@@ -74,12 +74,14 @@ def human_clinical(scenario: Scenario, force: np.ndarray, muscle_names: list[str
     items = np.stack([item_score(mean_of_muscles(fraction, muscle_names, rating.items[item]),
                                  rating.full_score_force_fraction, rating.zero_score_force_fraction)
                       for item in ALSFRS_R_ITEMS], axis=1)
+    end_stage = first_day_below(fvc, human.end_stage_fvc_fraction)
+    alive = lambda day: np.where(day <= np.nan_to_num(end_stage, nan=np.inf), day, np.nan)  # noqa: E731
     return {
         "regions": regions, "region_function": region_function, "alsfrs_r_items": items,
         "alsfrs_r": items.sum(axis=1), "fvc_fraction": fvc,
-        "onset_day": onset, "diagnosis_day": diagnosis,
+        "onset_day": alive(onset), "diagnosis_day": alive(diagnosis),   # none after death
         "ventilation_day": first_day_below(fvc, human.ventilation_fvc_fraction),
-        "end_stage_day": first_day_below(fvc, human.end_stage_fvc_fraction),
+        "end_stage_day": end_stage,
     }
 
 

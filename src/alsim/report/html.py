@@ -342,8 +342,17 @@ def write_report(results: Mapping[str, xr.Dataset] | xr.Dataset, path: str | os.
     :func:`alsim.data.load_training` (pass ``[]`` for none); ``notes`` are listed under
     the title. The report holds: run metadata and an onset / end-stage summary per label,
     the onset / end-stage figure, per muscle the grid of time courses and the by-type
-    panel, and a table of training rows against the simulated median.
+    panel, and a table of training rows against the simulated median. A single human
+    result (attrs ``species == "human"``) gets the human report instead
+    (:func:`alsim.report.human.write_human_report`; ``training`` is then not used).
     """
+    datasets = list(as_results(results).values())
+    if any(ds.attrs.get("species") == "human" for ds in datasets):
+        if len(datasets) != 1:
+            raise ValueError("a human result is reported on its own: pass a single Dataset")
+        from .human import write_human_report
+
+        return write_human_report(datasets[0], path, title=title, notes=notes, dpi=dpi)
     return write_html(path, render_report(results, title=title, training=training, notes=notes, dpi=dpi))
 
 

@@ -109,7 +109,9 @@ def readout(var: str, ds: xr.Dataset | None = None) -> Readout:
 
 def as_results(results: Mapping[str, xr.Dataset] | xr.Dataset) -> dict[str, xr.Dataset]:
     """A mapping ``label -> Dataset``; a single Dataset is labelled by its hypothesis."""
-    if isinstance(results, Mapping):
+    import xarray as xr
+
+    if isinstance(results, Mapping) and not isinstance(results, xr.Dataset):  # a Dataset is a Mapping too
         out = {str(k): v for k, v in results.items()}
     else:
         ds = results
