@@ -117,7 +117,8 @@ def test_malformed_toml_exit_2(tmp_path, capsys):
 
 
 def test_failed_write_leaves_nothing(small_toml, tmp_path, monkeypatch):
-    """A crash while writing leaves neither a result folder nor a temporary one; the catalogue says it failed."""
+    """A crash while writing leaves neither a result folder nor a temporary one, only the hidden work
+    folder with the completed block (for --resume); the catalogue says it failed."""
     from alsim.store import Catalogue
 
     import alsim.store.results as results
@@ -129,7 +130,8 @@ def test_failed_write_leaves_nothing(small_toml, tmp_path, monkeypatch):
     out = tmp_path / "crash"
     with pytest.raises(OSError):
         main(["run", str(small_toml), "--subjects", "1", "--days", "5", "--out", str(out)])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["alsim-catalogue.sqlite", small_toml.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".crash.inprogress", "alsim-catalogue.sqlite", small_toml.name]
+    assert sorted(p.name for p in (tmp_path / ".crash.inprogress").iterdir()) == ["blocks", "run.json"]
     assert [e.status for e in Catalogue(tmp_path).entries()] == ["failed"]
 
 

@@ -97,7 +97,7 @@ def _api(preset: Path | str, overrides: list[str]) -> bool:
 # ------------------------------------------------------------------ strategies
 
 _small, _ = load_scenario("sod1-g93a-b6sjl", SMALL_MUSCLES)
-LEAF_PATHS = _leaf_paths(_small.model_dump(mode="json"))
+LEAF_PATHS = _leaf_paths(_small.model_dump(mode="json", exclude_none=True))
 TABLE_PATHS = sorted({p.rsplit(".", 1)[0] for p in LEAF_PATHS if "." in p})
 NO_SURROGATES = st.characters(blacklist_categories=("Cs",))
 
@@ -234,7 +234,7 @@ def scenario_trees(draw):
             path, value = item.split("=")
             _set_path(tree, path.split("."), int(value))
     else:
-        tree = _small.model_dump(mode="json")
+        tree = _small.model_dump(mode="json", exclude_none=True)     # no TOML null: absent optional sections
         for table in draw(st.lists(st.sampled_from(sorted(k for k, v in tree.items() if isinstance(v, dict))), max_size=2)):
             tree.pop(table, None)
     for _ in range(draw(st.integers(0, 3))):

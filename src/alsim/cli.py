@@ -7,6 +7,7 @@ writes nothing.
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from contextvars import ContextVar
 from enum import Enum
 from pathlib import Path
@@ -38,6 +39,35 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+@contextmanager
+def _faults(out_dir: Path, work=None):
+    """A full disk, an unwritable folder or a block that kills its workers, inside the
+    ``with``: one clear message and exit code 2 (:func:`alsim.store.disk_faults`).
+    ``work``: the command's work folder (a WorkFolder or its path), if it has one."""
+    from .store import StoreFault, disk_faults
+
+    try:
+        with disk_faults(out_dir, getattr(work, "path", work)):
+            yield
+    except StoreFault as exc:
+        raise _fail(str(exc)) from None
+
+
+def _open_work(opener, out_dir: Path):
+    """``opener()``, which opens a command's work folder, with its refusals (existing
+    output, interrupted run, wrong ``--resume``) and disk faults as clear messages."""
+    from .store import OutputExistsError, ResumeError
+
+    with _faults(out_dir):
+        try:
+            return opener()
+        except (OutputExistsError, ResumeError) as exc:
+            raise _fail(str(exc)) from None
+
+
+Resume = Annotated[bool, typer.Option(help="Continue an interrupted run of the same command from its completed blocks (kept in .NAME.inprogress beside --out).")]
+
+
 def _recorded(command: str, out_dir: Path, **record):
     """Catalogue row and provenance.json of this command (:func:`alsim.store.recorded_run`)."""
     from .inference.posterior import training_data_sha256
@@ -65,17 +95,22 @@ class MuneMethod(str, Enum):
 
 
 def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | None, workers: int, label: str,
-                            backend: str = "numba", scheduler: str | None = None, mune_method: str = "multipoint"):
+                            backend: str = "numba", scheduler: str | None = None, mune_method: str = "multipoint",
+                            work=None):
+    """``alsim.simulate`` with a progress bar; block by block, saved in ``work``, when one is given."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .simulation import simulate
+    from .store.resumable import simulate_resumable
 
     with Progress(TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
         task = bar.add_task(label, total=subjects * days)
-        return simulate(scenario, subjects=subjects, days=days, seed=seed, workers=workers,
-                        progress=lambda n: bar.advance(task, n), backend=backend, scheduler=scheduler,
-                        mune_method=mune_method)
+        options = dict(subjects=subjects, days=days, workers=workers, progress=lambda n: bar.advance(task, n),
+                       backend=backend, scheduler=scheduler, mune_method=mune_method)
+        if work is not None:
+            return simulate_resumable(scenario, work, **options)
+        return simulate(scenario, seed=seed, **options)
 
 
 def _simulate_posterior_cohort(scenario, folder: Path, *, subjects: int, days: int, seed: int | None, workers: int,
@@ -115,9 +150,11 @@ def run(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address tcp://host:port (default: a local cluster when --workers > 1).")] = None,
     posterior: Annotated[Path | None, typer.Option(help="Folder of an `alsim calibrate`/`compare` run, or the name of a packaged posterior (sod1-g93a-b6sjl): draw each subject's calibrated parameters from its posterior (of the scenario's hypothesis).")] = None,
     mune_method: Annotated[MuneMethod, typer.Option(help="How the `mune` readout estimates motor units: multipoint, incremental (overestimates by alternation) or scan (slow; overestimates small mouse pools). docs/electrophysiology.md")] = MuneMethod.multipoint,
+    resume: Resume = False,
 ) -> None:
     """Simulate a cohort and write results.zarr, summary.json and report.html."""
     from .config import ScenarioError, load_scenario
+    from .store.resumable import open_run_work
 
     overrides = list(set_ or [])
     if hypothesis is not None:
@@ -128,18 +165,21 @@ def run(
         posterior_file = _posterior_file(posterior, resolved.hypothesis.name)
     except ScenarioError as exc:
         raise _fail(str(exc)) from None
-    if out_dir.exists() and not overwrite:
-        raise _fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
-    with _recorded("run", out_dir, scenario=resolved, seed=seed,
-                   inputs=[scenario, *(treatments_file or []), posterior_file]) as record:
+    days = days or resolved.horizon_days
+    work = _open_work(lambda: open_run_work(out_dir, resolved, subjects=subjects, days=days, backend=backend.value,
+                                            mune_method=mune_method.value, seed=seed, resume=resume,
+                                            overwrite=overwrite, posterior=posterior is not None), out_dir)
+    seed = seed if work is None else work.seed
+    with _faults(out_dir, work), _recorded("run", out_dir, scenario=resolved, seed=seed,
+                                           inputs=[scenario, *(treatments_file or []), posterior_file]) as record:
         try:
             if posterior is not None:
-                ds = _simulate_posterior_cohort(resolved, posterior, subjects=subjects, days=days or resolved.horizon_days,
+                ds = _simulate_posterior_cohort(resolved, posterior, subjects=subjects, days=days,
                                                 seed=seed, workers=workers, backend=backend.value, scheduler=scheduler)
             else:
-                ds = _simulate_with_progress(resolved, subjects=subjects, days=days or resolved.horizon_days, seed=seed,
+                ds = _simulate_with_progress(resolved, subjects=subjects, days=days, seed=seed,
                                              workers=workers, label=resolved.name, backend=backend.value,
-                                             scheduler=scheduler, mune_method=mune_method.value)
+                                             scheduler=scheduler, mune_method=mune_method.value, work=work)
         except ScenarioError as exc:
             raise _fail(str(exc)) from None
         except ValueError as exc:
@@ -148,7 +188,10 @@ def run(
             raise _fail(str(exc)) from None
         record.seed = int(ds.attrs["seed"])
         folder = _write_run(out_dir, {resolved.hypothesis.name: ds}, resolved_sources=sources, overwrite=overwrite,
-                            title=f"alsim run: {resolved.name} ({resolved.hypothesis.name})", record=record)
+                            title=f"alsim run: {resolved.name} ({resolved.hypothesis.name})", record=record,
+                            scratch=None if work is None else work.path)
+        if work is not None:
+            work.remove()
     _print_summary(ds)
     out.print(f"wrote {folder}/results.zarr, summary.json and report.html", highlight=False, markup=False)
 
@@ -212,7 +255,7 @@ def demo(
     scenarios, sources = {}, {}
     for name in ("dying_back", "dying_forward"):
         scenarios[name], sources = load_scenario("sod1-g93a-b6sjl", [f"hypothesis.name={name}"])
-    with _recorded("demo", out_dir, scenario=scenarios, seed=seed) as record:
+    with _faults(out_dir), _recorded("demo", out_dir, scenario=scenarios, seed=seed) as record:
         results = {name: _simulate_with_progress(scenario, subjects=subjects, days=scenario.horizon_days, seed=seed,
                                                  workers=workers, label=name) for name, scenario in scenarios.items()}
         folder = _write_run(out_dir, results, resolved_sources=sources, overwrite=overwrite, record=record,
@@ -223,14 +266,14 @@ def demo(
 
 
 def _write_run(out_dir: Path, results: dict, *, resolved_sources: dict[str, str], overwrite: bool, title: str,
-               record) -> Path:
+               record, scratch: Path | None = None) -> Path:
     import json
 
     from .data import load_training
     from .report import write_report
     from .store import atomic_output_dir, summarise, write_results, write_summary
 
-    with atomic_output_dir(out_dir, overwrite=overwrite) as tmp:
+    with atomic_output_dir(out_dir, overwrite=overwrite, scratch=scratch) as tmp:
         if len(results) == 1:
             ds = next(iter(results.values()))
             write_results(ds, tmp)
@@ -252,15 +295,18 @@ def _print_summary(ds) -> None:
     s = summarise(ds)
     table = Table(title=escape(f"{s['scenario']}, {s['hypothesis']}: {s['subjects']} subjects, seed {s['seed']}"),
                   min_width=60)
+    human = "onset_sim_day" in s
     table.add_column("endpoint")
-    table.add_column("median day")
+    table.add_column("median, days from onset" if human else "median day")
     table.add_column("IQR")
     table.add_column("reached")
-    for key in ("onset_day", "end_stage_day"):
+    keys = ("onset_sim_day", "diagnosis_day", "ventilation_day", "end_stage_day") if human else ("onset_day", "end_stage_day")
+    for key in keys:
         d = s[key]
         iqr = "-" if d["q25"] is None else f"{d['q25']:.0f}-{d['q75']:.0f}"
         median = "-" if d["median"] is None else f"{d['median']:.1f}"
-        table.add_row(key.removesuffix("_day").replace("_", " "), median, iqr, f"{d['n_reached']}/{s['subjects']}")
+        label = "onset (simulation day)" if key == "onset_sim_day" else key.removesuffix("_day").replace("_", " ")
+        table.add_row(label, median, iqr, f"{d['n_reached']}/{s['subjects']}")
     out.print(table)
 
 

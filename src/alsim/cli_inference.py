@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .cli import HypothesisName, _fail, _recorded, app, err, out
+from .cli import HypothesisName, _fail, _faults, _recorded, app, err, out
 
 DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
 
@@ -59,14 +59,15 @@ def _run(request, out_dir: Path, *, resume: bool, overwrite: bool, workers: int,
     from dataclasses import asdict
 
     from .config import ScenarioError, load_scenario
-    from .inference.calibration import run_calibration
+    from .inference.calibration import in_progress_folder, run_calibration
     from .store.results import OutputExistsError
 
     try:
         # The catalogue row is added by hooks.on_start, once run_calibration has checked its input.
-        with _progress() as hooks, _recorded(request.command, out_dir, request=asdict(request), seed=request.seed,
-                                             scenario=load_scenario(request.preset)[0], start=False,
-                                             inputs=[request.preset, *request.priors_files]) as record:
+        with _faults(out_dir, in_progress_folder(out_dir)), _progress() as hooks, \
+                _recorded(request.command, out_dir, request=asdict(request), seed=request.seed,
+                          scenario=load_scenario(request.preset)[0], start=False,
+                          inputs=[request.preset, *request.priors_files]) as record:
             hooks.on_start, hooks.on_finish = record.start, record.write
             return run_calibration(request, out_dir, resume=resume, overwrite=overwrite, workers=workers,
                                    scheduler=scheduler, hooks=hooks, run_id=record.run_id)
@@ -88,6 +89,9 @@ def _request(command: str, hypotheses: list[str], priors: list[str | None], *, p
         base, _ = load_scenario(preset)
     except ScenarioError as exc:
         raise _fail(f"--preset: {exc}") from None
+    if base.species != "mouse":
+        raise _fail(f"--preset: calibration takes mouse presets (its statistics are the mouse training rows); "
+                    f"'{preset}' is {base.species} (docs/human.md says how the human presets were set)")
     return CalibrationRequest(command=command, hypotheses=tuple(hypotheses), preset=preset, budget=budget,
                               population=population or default_population_size(budget, len(hypotheses)),
                               subjects=subjects, days=base.horizon_days, seed=seed, draws=draws,

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .cli import HypothesisName, _fail, _recorded, app, err, out
+from .cli import HypothesisName, Resume, _fail, _faults, _open_work, _recorded, app, err, out
 
 
 def _load_trial_settings(scenario: str | None, design_file: Path | None, cli: dict) -> dict:
@@ -38,6 +38,9 @@ def _build_design(settings: dict, default_replicates: int = 0):
     if settings.get("hypothesis"):
         overrides.append(f"hypothesis.name={settings['hypothesis']}")
     base, _ = load_scenario(str(settings["scenario"]), overrides)
+    if base.species != "mouse":
+        raise ScenarioError(f"scenario: trials and windows take mouse scenarios (onset and end stage as days of age); "
+                            f"'{base.name}' is {base.species} (run it with alsim run; docs/human.md)")
     catalogue = load_catalogue([Path(p) for p in settings.get("treatments", [])])
     arms = settings.get("arms") or []
     if not isinstance(arms, list) or not all(isinstance(a, str) for a in arms):
@@ -51,8 +54,21 @@ def _build_design(settings: dict, default_replicates: int = 0):
         count_muscle=settings.get("count_muscle"))
 
 
-def _run_design(design, *, workers: int, scheduler: str | None, label: str):
-    """Simulate replicate 0 (reported) and 1..R (power), with a progress bar."""
+def _start_work(command: str, out_dir: Path, design, seed: int | None, *, resume: bool, overwrite: bool):
+    """The command's work folder (new, or continued with ``resume``) and the design with its seed."""
+    from dataclasses import replace
+
+    from .store import open_work_folder
+    from .trials.execute import design_identity
+
+    work = _open_work(lambda: open_work_folder(out_dir, design_identity(design, command), seed=seed, resume=resume,
+                                               overwrite=overwrite), out_dir)
+    return work, replace(design, seed=work.seed)
+
+
+def _run_design(design, *, workers: int, scheduler: str | None, label: str, work=None):
+    """Simulate replicate 0 (reported) and 1..R (power), with a progress bar; each arm of
+    each replicate is saved in ``work`` as it is done, and loaded from there if it was."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .trials.execute import run_replicates
@@ -62,17 +78,17 @@ def _run_design(design, *, workers: int, scheduler: str | None, label: str):
                   TimeRemainingColumn(), console=err, transient=True) as bar:
         task = bar.add_task(label, total=total)
         return run_replicates(design, list(range(design.replicates + 1)), workers=workers, scheduler=scheduler,
-                              progress=lambda n: bar.advance(task, n))
+                              progress=lambda n: bar.advance(task, n), checkpoint=work)
 
 
 def _write_trial(out_dir: Path, summary: dict, runs: dict, design, *, overwrite: bool, title: str, name: str,
-                 record, extra_html: str = "") -> None:
+                 record, work, extra_html: str = "") -> None:
     import json
 
     from .store import atomic_output_dir, write_results
     from .trials.report import write_trial_report
 
-    with atomic_output_dir(out_dir, overwrite=overwrite) as tmp:
+    with atomic_output_dir(out_dir, overwrite=overwrite, scratch=work.path) as tmp:
         summary["results"] = {}
         for i, label in enumerate(design.labels):
             folder = f"arms/arm-{i}"
@@ -82,6 +98,7 @@ def _write_trial(out_dir: Path, summary: dict, runs: dict, design, *, overwrite:
         (tmp / name).write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
         record.write(tmp)
         write_trial_report(tmp / "report.html", summary, runs[0], design.muscle_for_count, title=title, extra_html=extra_html)
+    work.remove()
 
 
 def _print_trial(summary: dict) -> None:
@@ -121,6 +138,7 @@ def trial(
     workers: Annotated[int, typer.Option(min=1, max=1024, help="Dask workers on this machine (results do not depend on it).")] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler, tcp://host:port.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+    resume: Resume = False,
 ) -> None:
     """An in-silico trial: randomised, sex-balanced, litter-aware arms; KM, log-rank, Cox; power with --replicates."""
     from .config import ScenarioError
@@ -134,13 +152,12 @@ def trial(
         built = _build_design(settings)
     except ScenarioError as exc:
         raise _fail(str(exc)) from None
-    if out_dir.exists() and not overwrite:
-        raise _fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
-    with _recorded("trial", out_dir, scenario=built.scenario, seed=built.seed,
-                   inputs=[design, settings["scenario"], *settings.get("treatments", [])]) as record:
-        runs = _run_design(built, workers=workers, scheduler=scheduler, label=f"trial {built.scenario.name}")
+    work, built = _start_work("trial", out_dir, built, settings.get("seed"), resume=resume, overwrite=overwrite)
+    with _faults(out_dir, work), _recorded("trial", out_dir, scenario=built.scenario, seed=built.seed,
+                                           inputs=[design, settings["scenario"], *settings.get("treatments", [])]) as record:
+        runs = _run_design(built, workers=workers, scheduler=scheduler, label=f"trial {built.scenario.name}", work=work)
         summary = summarise_trial(built, runs)
-        _write_trial(out_dir, summary, runs, built, overwrite=overwrite, name="trial.json", record=record,
+        _write_trial(out_dir, summary, runs, built, overwrite=overwrite, name="trial.json", record=record, work=work,
                      title=f"alsim trial: {built.scenario.name} ({built.scenario.hypothesis.name})")
     _print_trial(summary)
     out.print(f"wrote {out_dir}/trial.json and report.html", highlight=False, markup=False)
@@ -165,6 +182,7 @@ def window(
     workers: Annotated[int, typer.Option(min=1, max=1024, help="Dask workers on this machine.")] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler, tcp://host:port.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+    resume: Resume = False,
 ) -> None:
     """The same treatment started at different ages: its effect against start day."""
     from .config import ScenarioError
@@ -186,13 +204,12 @@ def window(
         built = _build_design(settings)
     except ScenarioError as exc:
         raise _fail(str(exc)) from None
-    if out_dir.exists() and not overwrite:
-        raise _fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
-    with _recorded("window", out_dir, scenario=built.scenario, seed=built.seed,
-                   inputs=[scenario, *(treatments_file or [])]) as record:
-        runs = _run_design(built, workers=workers, scheduler=scheduler, label=f"window {treat}")
+    work, built = _start_work("window", out_dir, built, seed, resume=resume, overwrite=overwrite)
+    with _faults(out_dir, work), _recorded("window", out_dir, scenario=built.scenario, seed=built.seed,
+                                           inputs=[scenario, *(treatments_file or [])]) as record:
+        runs = _run_design(built, workers=workers, scheduler=scheduler, label=f"window {treat}", work=work)
         summary = window_summary(summarise_trial(built, runs), starts, labels)
-        _write_trial(out_dir, summary, runs, built, overwrite=overwrite, name="window.json", record=record,
+        _write_trial(out_dir, summary, runs, built, overwrite=overwrite, name="window.json", record=record, work=work,
                      extra_html=window_section(summary),
                      title=f"alsim window: {treat} in {built.scenario.name} ({built.scenario.hypothesis.name})")
     _print_trial(summary)

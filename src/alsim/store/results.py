@@ -33,13 +33,22 @@ class OutputExistsError(FileExistsError):
 
 
 @contextlib.contextmanager
-def atomic_output_dir(target: str | os.PathLike, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder; on success it replaces ``target``, on failure it is removed."""
+def atomic_output_dir(target: str | os.PathLike, *, overwrite: bool = False,
+                      scratch: str | os.PathLike | None = None) -> Iterator[Path]:
+    """Yield a temporary folder; on success it replaces ``target``, on failure it is removed.
+
+    The temporary folder is ``.NAME.partial-*`` beside ``target``, or ``final-*`` in
+    ``scratch`` (a command's work folder, on the same file system, which ``--resume``
+    clears of a result that was being written when the command was killed).
+    """
     target = Path(target)
     if target.exists() and not overwrite:
         raise OutputExistsError(f"output folder {target} already exists; choose another --out or pass --overwrite")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    if scratch is None:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="final-", dir=scratch))
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)
@@ -113,12 +122,14 @@ def summarise(ds: xr.Dataset) -> dict:
     """
     muscles = {}
     for m in ds.muscle.values:
-        half_denervated = first_true((ds.endplates_denervated_fraction.sel(muscle=m) >= 0.5).values)
-        half_mn = first_true((ds.motor_neurons_alive_fraction.sel(muscle=m) <= 0.5).values)
+        half_denervated = _day_of(ds, first_true((ds.endplates_denervated_fraction.sel(muscle=m) >= 0.5).values))
+        half_mn = _day_of(ds, first_true((ds.motor_neurons_alive_fraction.sel(muscle=m) <= 0.5).values))
         muscles[str(m)] = {
             "median_day_half_endplates_denervated": median_event_day(half_denervated),
             "median_day_half_motor_neurons_lost": median_event_day(half_mn),
         }
+    if ds.attrs.get("species") == "human":
+        return _summarise_human(ds, muscles)
     return {
         "scenario": ds.attrs["scenario_name"],
         "hypothesis": ds.attrs["hypothesis"],
@@ -128,6 +139,35 @@ def summarise(ds: xr.Dataset) -> dict:
         "subjects": int(ds.sizes["subject"]),
         "days": int(ds.sizes["day"]) - 1,
         "onset_day": _distribution(ds.onset_day.values),
+        "end_stage_day": _distribution(ds.end_stage_day.values),
+        "onset_definition": ds.attrs["onset_definition"],
+        "end_stage_definition": ds.attrs["end_stage_definition"],
+        "muscles": muscles,
+    }
+
+
+def _day_of(ds: xr.Dataset, index: np.ndarray) -> np.ndarray:
+    """The ``day`` coordinate at indices along it (NaN stays NaN): ages in mice, days from onset in people."""
+    day = ds.day.values.astype(np.float64)
+    out = np.full(index.shape, np.nan)
+    ok = np.isfinite(index)
+    out[ok] = day[index[ok].astype(np.int64)]
+    return out
+
+
+def _summarise_human(ds: xr.Dataset, muscles: dict) -> dict:
+    """The summary of a human run: events in days from symptom onset (alsim.simulation_human)."""
+    return {
+        "scenario": ds.attrs["scenario_name"],
+        "hypothesis": ds.attrs["hypothesis"],
+        "strain": ds.attrs["strain"],
+        "seed": int(ds.attrs["seed"]),
+        "alsim_version": ds.attrs["alsim_version"],
+        "subjects": int(ds.sizes["subject"]),
+        "day_coordinate": ds.attrs["day_coordinate"],
+        "onset_sim_day": _distribution(ds.onset_sim_day.values),
+        "diagnosis_day": _distribution(ds.diagnosis_day.values),
+        "ventilation_day": _distribution(ds.ventilation_day.values),
         "end_stage_day": _distribution(ds.end_stage_day.values),
         "onset_definition": ds.attrs["onset_definition"],
         "end_stage_definition": ds.attrs["end_stage_definition"],

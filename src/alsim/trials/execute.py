@@ -7,7 +7,8 @@ litter are known before allocation, as in a real colony. The allocation draws fr
 its own stream, ``SeedSequence(seed, spawn_key=(3, r))``. Replicate 0 is the trial
 that is reported; replicates ``1..R`` are fresh repeats for power. Each (replicate,
 arm) is one task, so the same seed gives the same bits whatever the number of
-workers.
+workers; it is also the block that ``alsim trial`` and ``alsim window`` save as it
+is done, to be loaded by ``--resume`` after a kill (:mod:`alsim.store.workfolder`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..config.schema import Scenario
 from ..engine.runner import DEFAULT_BACKEND, simulate_census
 from ..engine.streams import subject_traits
 from ..readouts import clinical_endpoints, lab_readouts
+from ..store.provenance import content_sha256
 from .allocation import allocate_per_arm
 from .design import TrialDesign
 from .stats import ArmOutcome
@@ -77,28 +79,73 @@ def simulate_arm(scenario: Scenario, subjects: np.ndarray, days: int, seed: int,
     return ArmRun(subjects=np.asarray(subjects), outcome=outcome, dataset=dataset)
 
 
+def design_identity(design: TrialDesign, command: str) -> dict:
+    """What a resumed trial or window must share with the interrupted one (the seed apart)."""
+    arms = [arm.scenario(design.scenario).model_dump(mode="json") for arm in design.arms]
+    return {"command": command, "scenario_sha256": content_sha256(design.scenario.model_dump(mode="json")),
+            "arms": list(design.labels), "arms_sha256": content_sha256(arms), "per_arm": design.per_arm,
+            "days": design.days, "replicates": design.replicates, "alpha": design.alpha, "count_day": design.count_day,
+            "count_readout": design.count_readout, "count_muscle": design.count_muscle}
+
+
+def _arm_run_arrays(run: ArmRun) -> dict[str, np.ndarray]:
+    """An ArmRun's arrays, to save (its Dataset goes beside them)."""
+    outcome = run.outcome
+    arrays = {"subjects": run.subjects, "end_stage_day": outcome.end_stage_day, "onset_day": outcome.onset_day,
+              "follow_up_days": np.float64(outcome.follow_up_days)}
+    if outcome.count_at_day is not None:
+        arrays["count_at_day"] = outcome.count_at_day
+    return arrays
+
+
+def _arm_run_from(arrays: dict[str, np.ndarray], dataset: xr.Dataset | None) -> ArmRun:
+    outcome = ArmOutcome(end_stage_day=arrays["end_stage_day"], onset_day=arrays["onset_day"],
+                         follow_up_days=float(arrays["follow_up_days"]), count_at_day=arrays.get("count_at_day"))
+    return ArmRun(subjects=arrays["subjects"], outcome=outcome, dataset=dataset)
+
+
 def _count_spec(design: TrialDesign) -> tuple[int, str, str] | None:
     return None if design.count_day is None else (design.count_day, design.count_readout, design.muscle_for_count)
 
 
 def run_replicates(design: TrialDesign, replicates: list[int], *, workers: int = 1, scheduler: str | None = None,
-                   progress: Callable[[int], None] | None = None) -> dict[int, dict[str, ArmRun]]:
+                   progress: Callable[[int], None] | None = None, checkpoint=None) -> dict[int, dict[str, ArmRun]]:
     """Simulate every arm of each replicate; ``{replicate: {arm label: ArmRun}}``.
 
     ``progress`` is called with the number of animal-days of each finished task.
+    ``checkpoint`` (a :class:`alsim.store.WorkFolder`) saves each task's result as it
+    finishes; tasks already saved there are loaded instead of run.
     """
-    from ..parallel import run_tasks
+    from ..parallel import iter_tasks
 
     scenarios = [arm.scenario(design.scenario) for arm in design.arms]
     jobs, keys = [], []
     for r in replicates:
-        for arm, scenario, subjects in zip(design.arms, scenarios, allocation(design, r)):
+        for index, (arm, scenario, subjects) in enumerate(zip(design.arms, scenarios, allocation(design, r))):
             jobs.append((scenario, subjects, design.days, design.seed, _count_spec(design), r == 0))
-            keys.append((r, arm.label))
+            keys.append((r, arm.label, f"replicate-{r:06d}-arm-{index:03d}"))
     weights = [len(job[1]) * design.days for job in jobs]
-    runs = run_tasks(simulate_arm, jobs, workers=workers, scheduler=scheduler,
-                     progress=None if progress is None else (lambda i: progress(weights[i])))
+    runs = [None if checkpoint is None else _loaded(checkpoint, key, job[1]) for (_, _, key), job in zip(keys, jobs)]
+    if progress is not None:
+        progress(sum(w for w, run in zip(weights, runs) if run is not None))
+    todo = [i for i, run in enumerate(runs) if run is None]
+    tasks = iter_tasks(simulate_arm, [jobs[i] for i in todo], workers=workers, scheduler=scheduler) if todo else []
+    for position, run in tasks:
+        i = todo[position]
+        if checkpoint is not None:
+            checkpoint.save(keys[i][2], _arm_run_arrays(run), run.dataset)
+        runs[i] = run
+        if progress is not None:
+            progress(weights[i])
     results: dict[int, dict[str, ArmRun]] = {r: {} for r in replicates}
-    for (r, label), run in zip(keys, runs):
+    for (r, label, _), run in zip(keys, runs):
         results[r][label] = run
     return results
+
+
+def _loaded(checkpoint, key: str, subjects: np.ndarray) -> ArmRun | None:
+    """Task ``key`` from the checkpoint, if it is there and is of these ``subjects``."""
+    loaded = checkpoint.load(key)
+    if loaded is None or not np.array_equal(loaded[0].get("subjects"), subjects):
+        return None
+    return _arm_run_from(*loaded)

@@ -1,0 +1,211 @@
+"""Faults of the machine: a full disk and a read-only folder give one clear message (exit code 2,
+no traceback) and no half-written result; a Dask worker that dies mid-run has its block redone,
+with the same bits as a run without the failure."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import alsim
+from alsim.cli import main
+from alsim.parallel import run_tasks
+from alsim.store import StoreFault, disk_faults, in_progress_folder
+from alsim.store.resumable import BLOCK_SIZE, _block_dataset
+
+from .conftest import small_scenario
+from .test_resume import (ALSIM, _no_report, assert_same_bits, changed, reference, result_files,  # noqa: F401
+                          run_argv, small, trial_argv)
+
+
+def one_clear_line(capsys, *fragments: str) -> str:
+    """stderr is one ``error: ...`` line (after the blank line a stopped progress bar leaves off a terminal)."""
+    said = capsys.readouterr().err.strip()
+    assert len(said.splitlines()) == 1 and said.startswith("error: ") and "Traceback" not in said, said
+    for fragment in fragments:
+        assert fragment in said, said
+    return said
+
+
+def no_space(after: int = 0):
+    """A stand-in for a writer that fails with ENOSPC once it has been called ``after`` times."""
+    calls = {"n": 0}
+
+    def write(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > after:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/full/disk")
+        return real(*args, **kwargs)
+
+    real = np.savez_compressed
+    return write
+
+
+# ------------------------------------------------------------------ full disk
+
+def test_disk_full_while_saving_a_block_then_resume(small, reference, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    argv = run_argv(small, out)
+    monkeypatch.setattr(np, "savez_compressed", no_space(after=1))      # the first block is saved, the second is not
+    assert main(argv) == 2
+    one_clear_line(capsys, "no space left on the device", f"no result was written to {out}",
+                   str(in_progress_folder(out)), "--resume")
+    assert not out.exists() and not list(tmp_path.glob(".out.partial-*"))
+    assert sorted(p.name for p in (in_progress_folder(out) / "blocks").iterdir()) == ["subjects-000000.npz"]
+    monkeypatch.undo()                                        # space freed
+    assert main([*argv, "--resume"]) == 0
+    assert_same_bits(out, reference("run"))
+
+
+def test_disk_full_while_writing_the_result_keeps_the_earlier_one(small, reference, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    argv = run_argv(small, out)
+    assert main(changed(argv, "--subjects", "1")) == 0         # an earlier result in --out
+    earlier = result_files(out)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(xr.Dataset, "to_zarr", full)
+    assert main([*argv, "--overwrite"]) == 2
+    one_clear_line(capsys, "no space left on the device", "--resume")
+    assert result_files(out) == earlier                        # untouched
+    work = in_progress_folder(out)
+    assert sorted(p.name for p in work.iterdir()) == ["blocks", "run.json"]   # no half-written final-* folder
+    assert len(list((work / "blocks").iterdir())) == 3
+    monkeypatch.undo()
+    assert main([*argv, "--overwrite", "--resume"]) == 0
+    assert_same_bits(out, reference("run"))
+
+
+def test_disk_full_in_a_trial(small, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "out"
+    monkeypatch.setattr(np, "savez_compressed", no_space())
+    assert main(changed(trial_argv(small, out), "--replicates", "0")) == 2
+    one_clear_line(capsys, "no space left on the device", "--resume")
+    assert not out.exists() and not list(tmp_path.glob(".out.partial-*"))
+
+
+# ------------------------------------------------------------------ read-only folder
+
+@pytest.fixture
+def read_only(tmp_path):
+    """A folder nobody can write to, holding an earlier result. Root ignores permission bits: there
+    the folder is made immutable (chattr +i) instead, or the test is skipped."""
+    folder = tmp_path / "ro"
+    (folder / "earlier").mkdir(parents=True)
+    (folder / "earlier" / "keep.txt").write_text("earlier result")
+    folder.chmod(0o555)
+    immutable = False
+    try:
+        (folder / "probe").touch()
+    except PermissionError:
+        pass
+    else:
+        (folder / "probe").unlink()
+        immutable = shutil.which("chattr") is not None and subprocess.run(
+            ["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+        if not immutable:
+            folder.chmod(0o755)
+            pytest.skip("cannot make a read-only folder here (root, and no chattr)")
+    yield folder
+    if immutable:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    folder.chmod(0o755)
+
+
+def _listing(folder: Path) -> list[tuple[str, bytes]]:
+    return [(str(p.relative_to(folder)), p.read_bytes() if p.is_file() else b"") for p in sorted(folder.rglob("*"))]
+
+
+@pytest.mark.parametrize("command", ["run", "trial"])
+@pytest.mark.parametrize("target, extra", [("new", []), ("earlier", ["--overwrite"])])
+def test_read_only_folder_one_message_nothing_written(command, target, extra, small, read_only, capsys):
+    before = _listing(read_only)
+    argv = (run_argv if command == "run" else trial_argv)(small, read_only / target)
+    assert main([*argv, *extra]) == 2
+    one_clear_line(capsys, "cannot write", f"no result was written to {read_only / target}", "--out")
+    assert _listing(read_only) == before
+
+
+def test_read_only_folder_for_calibrate(read_only, capsys):
+    assert main(["calibrate", "--hypothesis", "dying_back", "--budget", "24", "--population", "8", "--subjects", "3",
+                 "--draws", "2", "--workers", "1", "--out", str(read_only / "cal")]) == 2
+    one_clear_line(capsys, "cannot write")
+
+
+# ------------------------------------------------------------------ Dask worker death
+
+def _dies_first_time(marker: str, *block_args):
+    """``_block_dataset(*block_args)``, but the first call anywhere kills its worker process."""
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return _block_dataset(*block_args)
+    os._exit(1)
+
+
+def _always_dies():
+    os._exit(1)
+
+
+def test_a_dead_worker_has_its_block_redone_with_the_same_bits(tmp_path):
+    """A block's worker process dies (os._exit) on its first attempt; Dask gives the block to another
+    worker, and the cohort is the same bits as in one process without the failure."""
+    scenario = small_scenario()
+    subjects, days = 3 * BLOCK_SIZE, 14
+    marker = tmp_path / "died"
+    blocks = [np.arange(start, start + BLOCK_SIZE) for start in range(0, subjects, BLOCK_SIZE)]
+    parts = run_tasks(_dies_first_time, [(str(marker), scenario, 7, b, days, "numpy", "multipoint") for b in blocks],
+                      workers=2)
+    assert marker.exists()                                    # a worker did die
+    whole = alsim.simulate(scenario, subjects=subjects, days=days, seed=7, backend="numpy")
+    xr.testing.assert_identical(xr.concat(parts, dim="subject", data_vars="minimal", coords="minimal",
+                                          compat="identical", join="exact", combine_attrs="identical"), whole)
+
+
+def test_a_block_that_kills_every_worker_gives_one_clear_message(tmp_path):
+    work = tmp_path / ".out.inprogress"
+    work.mkdir()
+    (work / "run.json").write_text("{}")
+    with pytest.raises(StoreFault, match="killed every Dask worker") as caught, disk_faults(tmp_path / "out", work):
+        run_tasks(_always_dies, [()], workers=2)
+    assert f"completed blocks are kept in {work}" in str(caught.value) and "--resume" in str(caught.value)
+
+
+@pytest.mark.slow
+def test_worker_killed_from_outside_during_alsim_run(small, reference, tmp_path):
+    """``alsim run --workers 2`` in a subprocess; one of its worker processes is sent SIGKILL while
+    blocks are in flight. The run finishes on its own, with the bits of an uninterrupted run."""
+    import psutil
+
+    out = tmp_path / "out"
+    with open(tmp_path / "stderr", "wb") as log:
+        proc = subprocess.Popen([*ALSIM, *run_argv(small, out), "--workers", "2"], stdout=subprocess.DEVNULL,
+                                stderr=log)
+    try:
+        deadline = time.monotonic() + 120
+        workers: list[psutil.Process] = []
+        while len(workers) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "stderr").read_text()
+            workers = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                       if "spawn_main" in " ".join(p.cmdline()) and "resource_tracker" not in " ".join(p.cmdline())]
+            time.sleep(0.05)
+        time.sleep(1.0)                                       # the workers start and take blocks
+        assert proc.poll() is None and not out.exists()
+        workers[0].send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=300) == 0, (tmp_path / "stderr").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert_same_bits(out, reference("run"))
