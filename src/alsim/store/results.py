@@ -128,22 +128,25 @@ def summarise(ds: xr.Dataset) -> dict:
             "median_day_half_endplates_denervated": median_event_day(half_denervated),
             "median_day_half_motor_neurons_lost": median_event_day(half_mn),
         }
-    if ds.attrs.get("species") == "human":
-        return _summarise_human(ds, muscles)
-    return {
+    run = {
         "scenario": ds.attrs["scenario_name"],
         "hypothesis": ds.attrs["hypothesis"],
         "strain": ds.attrs["strain"],
         "seed": int(ds.attrs["seed"]),
         "alsim_version": ds.attrs["alsim_version"],
         "subjects": int(ds.sizes["subject"]),
-        "days": int(ds.sizes["day"]) - 1,
-        "onset_day": _distribution(ds.onset_day.values),
-        "end_stage_day": _distribution(ds.end_stage_day.values),
-        "onset_definition": ds.attrs["onset_definition"],
-        "end_stage_definition": ds.attrs["end_stage_definition"],
-        "muscles": muscles,
     }
+    if ds.attrs.get("species") == "human":     # events in days from symptom onset (alsim.simulation_human)
+        events = {"day_coordinate": ds.attrs["day_coordinate"],
+                  **{name: _distribution(ds[name].values)
+                     for name in ("onset_sim_day", "diagnosis_day", "ventilation_day", "end_stage_day")}}
+    else:
+        events = {"days": int(ds.sizes["day"]) - 1, "onset_day": _distribution(ds.onset_day.values),
+                  "end_stage_day": _distribution(ds.end_stage_day.values)}
+    return {**run, **events,
+            "onset_definition": ds.attrs["onset_definition"],
+            "end_stage_definition": ds.attrs["end_stage_definition"],
+            "muscles": muscles}
 
 
 def _day_of(ds: xr.Dataset, index: np.ndarray) -> np.ndarray:
@@ -153,26 +156,6 @@ def _day_of(ds: xr.Dataset, index: np.ndarray) -> np.ndarray:
     ok = np.isfinite(index)
     out[ok] = day[index[ok].astype(np.int64)]
     return out
-
-
-def _summarise_human(ds: xr.Dataset, muscles: dict) -> dict:
-    """The summary of a human run: events in days from symptom onset (alsim.simulation_human)."""
-    return {
-        "scenario": ds.attrs["scenario_name"],
-        "hypothesis": ds.attrs["hypothesis"],
-        "strain": ds.attrs["strain"],
-        "seed": int(ds.attrs["seed"]),
-        "alsim_version": ds.attrs["alsim_version"],
-        "subjects": int(ds.sizes["subject"]),
-        "day_coordinate": ds.attrs["day_coordinate"],
-        "onset_sim_day": _distribution(ds.onset_sim_day.values),
-        "diagnosis_day": _distribution(ds.diagnosis_day.values),
-        "ventilation_day": _distribution(ds.ventilation_day.values),
-        "end_stage_day": _distribution(ds.end_stage_day.values),
-        "onset_definition": ds.attrs["onset_definition"],
-        "end_stage_definition": ds.attrs["end_stage_definition"],
-        "muscles": muscles,
-    }
 
 
 def write_summary(summary: dict, folder: str | os.PathLike) -> Path:
