@@ -321,3 +321,13 @@ def test_numpy_km_median_and_logrank_equal_lifelines_with_ties_and_censoring():
         assert km_median(da, ea) == kmf.median_survival_time_
         expected = logrank_test(da, db, event_observed_A=ea, event_observed_B=eb).p_value
         assert logrank_pvalue(da, ea, db, eb) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_power_grid_covers_small_arms():
+    """Two animals per arm get a power estimate at n = 2 (this crashed summarise_trial); one gets none."""
+    from alsim.trials.analysis import power_grid
+
+    assert power_grid(2) == [2]
+    assert power_grid(1) == []
+    assert power_grid(3) == [3]
+    assert power_grid(40)[0] == 3 and power_grid(40)[-1] == 40

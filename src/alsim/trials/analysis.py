@@ -60,8 +60,9 @@ def _subsample(outcome: ArmOutcome, order: np.ndarray, n: int) -> ArmOutcome:
 
 
 def power_grid(per_arm: int) -> list[int]:
-    """Animals per arm at which power is estimated: up to 8 values from 3 to ``per_arm``."""
-    grid = np.unique(np.round(np.geomspace(3, per_arm, num=min(8, max(per_arm - 2, 1)))).astype(int))
+    """Animals per arm at which power is estimated: up to 8 values from 3 (or ``per_arm``, if smaller) to
+    ``per_arm``; none below 2 animals per arm, where a log-rank test means nothing."""
+    grid = np.unique(np.round(np.geomspace(min(3, per_arm), per_arm, num=min(8, max(per_arm - 2, 1)))).astype(int))
     return [int(n) for n in grid if 2 <= n <= per_arm]
 
 
@@ -104,7 +105,7 @@ def summarise_trial(design: TrialDesign, runs: dict[int, dict[str, ArmRun]]) -> 
                 "difference_end_stage_day": effect_distribution(effect["difference_end_stage_day"], effect["logrank_p"], design.alpha),
                 "difference_onset_day": effect_distribution(effect["difference_onset_day"], effect["logrank_p"], design.alpha),
             }
-            arms[label]["power_over_n"] = {str(n): {"value": p, "monte_carlo_se": s} for n, (p, s) in curves[label].items()}
+            arms[label]["power_over_n"] = {str(n): {"value": p, "monte_carlo_se": s} for n, (p, s) in curves.get(label, {}).items()}
     return {
         "alsim_version": __version__,
         "scenario": design.scenario.name,
