@@ -66,8 +66,8 @@ def test_diagnosis_after_end_stage_does_not_count(human):
     ds = human[1].copy(deep=True)
     i = int(np.nonzero(np.isfinite(ds["end_stage_day"].values))[0][0])
     ds["diagnosis_day"].values[i] = ds["end_stage_day"].values[i] + 10.0
-    durations, observed = hp.event_times(ds, "diagnosis_day")
-    assert not observed[i] and durations[i] == ds["end_stage_day"].values[i]
+    days_to_event, observed = hp.event_times(ds, "diagnosis_day")     # Kaplan-Meier follow-up, days from onset
+    assert not observed[i] and days_to_event[i] == ds["end_stage_day"].values[i]
 
 
 def test_true_count_curve_at_onset(human):

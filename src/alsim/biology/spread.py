@@ -60,8 +60,10 @@ def muscle_delays(scenario: Scenario, spread: SubjectSpread | None) -> np.ndarra
     return np.array([spread.delay_days[m.region] for m in scenario.muscles.values()])
 
 
-def regional_burden(b: float, age_days: np.ndarray | float, delays: np.ndarray, scenario: Scenario) -> np.ndarray:
-    """``D(t - delay_m)`` per muscle: (..., M) for ages (...,); zero before each muscle's delay."""
+def regional_burden(b: float | np.ndarray, age_days: np.ndarray | float, delays: np.ndarray,
+                    scenario: Scenario) -> np.ndarray:
+    """``D(t - delay_m)`` per muscle: (..., M) for ages (...,) and delays (..., M); zero before each
+    muscle's delay. ``b`` broadcasts against the result (a (B, 1) column for a block of subjects)."""
     d = scenario.disease
     shifted = np.maximum(np.asarray(age_days, dtype=np.float64)[..., None] - delays, 0.0)
     return b * (shifted / d.burden_scale_days) ** d.burden_exponent

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..biology import hazards as hz
 from ..biology.interventions import DayFactors, day_factors
+from ..biology.spread import regional_burden
 from ..biology.variability import disease_burden
 from .context import RunContext
 from .observe import Observation
@@ -91,9 +92,7 @@ def _regional_burden(state: BlockState, ctx: RunContext, age_days: int, burden: 
     """D(t - delay_m) per unit (B, U) and per endplate (B, E); (B, 1) when no muscle is delayed."""
     if not state.muscle_delay.any():
         return burden[:, None], burden[:, None]
-    d = ctx.scenario.disease
-    shifted = np.maximum(float(age_days) - state.muscle_delay, 0.0)
-    per_muscle = state.burden_multiplier[:, None] * (shifted / d.burden_scale_days) ** d.burden_exponent
+    per_muscle = regional_burden(state.burden_multiplier[:, None], float(age_days), state.muscle_delay, ctx.scenario)
     return per_muscle[:, ctx.layout.unit_muscle], per_muscle[:, ctx.layout.endplate_muscle]
 
 

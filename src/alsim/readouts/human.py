@@ -75,11 +75,12 @@ def human_clinical(scenario: Scenario, force: np.ndarray, muscle_names: list[str
                                  rating.full_score_force_fraction, rating.zero_score_force_fraction)
                       for item in ALSFRS_R_ITEMS], axis=1)
     end_stage = first_day_below(fvc, human.end_stage_fvc_fraction)
-    alive = lambda day: np.where(day <= np.nan_to_num(end_stage, nan=np.inf), day, np.nan)  # noqa: E731
+    last_day = np.nan_to_num(end_stage, nan=np.inf)
     return {
         "regions": regions, "region_function": region_function, "alsfrs_r_items": items,
         "alsfrs_r": items.sum(axis=1), "fvc_fraction": fvc,
-        "onset_day": alive(onset), "diagnosis_day": alive(diagnosis),   # none after death
+        "onset_day": np.where(onset <= last_day, onset, np.nan),             # no onset or diagnosis after death
+        "diagnosis_day": np.where(diagnosis <= last_day, diagnosis, np.nan),
         "ventilation_day": first_day_below(fvc, human.ventilation_fvc_fraction),
         "end_stage_day": end_stage,
     }
