@@ -45,6 +45,26 @@ def test_same_bits_whatever_the_blocks_and_the_company():
     np.testing.assert_array_equal(alone.counts["force"][0], whole.counts["force"][3])
 
 
+def test_stopping_at_end_stage_keeps_the_endpoints_bit_for_bit():
+    """Each mouse stops on the day clinical_endpoints calls its end stage; nothing before changes."""
+    from alsim.readouts import clinical_endpoints
+
+    scenario = small_scenario()
+    full = simulate_census(scenario, subjects=6, days=200, seed=8)
+    stopped = simulate_census(scenario, subjects=6, days=200, seed=8, stop_at_end_stage=True)
+    names = list(scenario.muscles)
+    end = clinical_endpoints(scenario, full.counts["force"], names)["end_stage_day"]
+    assert np.isfinite(end).sum() >= 4, "the test needs mice that reach end stage within the run"
+    for key in full.counts:
+        for row, day in enumerate(end):
+            last = 200 if np.isnan(day) else int(day)
+            np.testing.assert_array_equal(stopped.counts[key][row, ..., :last + 1], full.counts[key][row, ..., :last + 1],
+                                          err_msg=key)
+            assert np.isnan(stopped.counts[key][row, ..., last + 1:]).all(), key
+    again = clinical_endpoints(scenario, stopped.counts["force"], names)
+    np.testing.assert_array_equal(again["end_stage_day"], end)
+
+
 def test_backends_share_traits_and_day_zero():
     scenario = small_scenario()
     fast = simulate_census(scenario, subjects=3, days=5, seed=2, backend="numba")

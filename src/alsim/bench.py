@@ -46,7 +46,8 @@ def _sizes(quick: bool) -> dict[str, int]:
 
 
 def _trial(scenario, treated, *, mice: int, days: int, workers: int, block: int) -> tuple[float, float]:
-    """A two-arm trial (alternate allocation) on one cluster, endpoints included.
+    """A two-arm trial (alternate allocation) on one cluster, endpoints included; as in a
+    trial's power replicates, each mouse is simulated up to its end stage.
 
     Returns (wall seconds in all, seconds of that spent starting the cluster).
     """
@@ -55,7 +56,7 @@ def _trial(scenario, treated, *, mice: int, days: int, workers: int, block: int)
     from .readouts import clinical_endpoints
 
     arms = [(scenario, np.arange(0, mice, 2)), (treated, np.arange(1, mice, 2))]
-    tasks = [(s, 1, b, days, "numba") for s, subjects in arms for b in blocks_of(subjects, block)]
+    tasks = [(s, 1, b, days, "numba", True) for s, subjects in arms for b in blocks_of(subjects, block)]
     start = time.perf_counter()
     with local_scheduler(workers) if workers > 1 else _no_cluster() as address:
         started = time.perf_counter()

@@ -74,15 +74,18 @@ _traits = subject_traits   # the former name, kept for callers
 
 
 def simulate_block(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
-                   on_day: Callable[[int], None] | None = None, backend: str = DEFAULT_BACKEND) -> Census:
+                   on_day: Callable[[int], None] | None = None, backend: str = DEFAULT_BACKEND,
+                   stop_at_end_stage: bool = False) -> Census:
     """Simulate ``subjects`` (indices into the cohort) for ``days`` days with ``backend``.
 
-    ``on_day`` is called with a number of subject-days completed.
+    ``on_day`` is called with a number of subject-days completed. ``stop_at_end_stage``
+    lets the compiled backend stop each mouse on its end-stage day (later census NaN);
+    the NumPy backend, which steps a block together, ignores it.
     """
     if backend == "numba":
         from .fast import simulate_block_numba
 
-        return simulate_block_numba(ctx, seed, subjects, days, on_day=on_day)
+        return simulate_block_numba(ctx, seed, subjects, days, on_day=on_day, stop_at_end_stage=stop_at_end_stage)
     if backend != "numpy":
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     generators, female, litter, burden = subject_traits(ctx.scenario, seed, subjects)
@@ -117,13 +120,16 @@ def blocks_of(subjects: int | np.ndarray, block_size: int = DEFAULT_BLOCK_SIZE) 
     return [index[start:start + block_size] for start in range(0, len(index), block_size)]
 
 
-def _run_block(scenario: Scenario, seed: int, subjects: np.ndarray, days: int, backend: str) -> Census:
-    return simulate_block(build_context(scenario), seed, subjects, days, backend=backend)
+def _run_block(scenario: Scenario, seed: int, subjects: np.ndarray, days: int, backend: str,
+               stop_at_end_stage: bool = False) -> Census:
+    return simulate_block(build_context(scenario), seed, subjects, days, backend=backend,
+                          stop_at_end_stage=stop_at_end_stage)
 
 
 def simulate_census(scenario: Scenario, *, subjects: int | np.ndarray, days: int, seed: int, workers: int = 1,
                     block_size: int = DEFAULT_BLOCK_SIZE, progress: Callable[[int], None] | None = None,
-                    backend: str = DEFAULT_BACKEND, scheduler: str | None = None) -> Census:
+                    backend: str = DEFAULT_BACKEND, scheduler: str | None = None,
+                    stop_at_end_stage: bool = False) -> Census:
     """Simulate a cohort and return its daily census.
 
     ``subjects`` is a count (subjects ``0 .. n-1``) or an array of subject indices (e.g.
@@ -132,6 +138,7 @@ def simulate_census(scenario: Scenario, *, subjects: int | np.ndarray, days: int
     ``scheduler``. With ``workers > 1`` blocks run on a Dask ``LocalCluster``;
     ``scheduler="tcp://host:port"`` sends them to an existing cluster
     (:mod:`alsim.parallel`). ``progress`` is called with subject-days completed.
+    ``stop_at_end_stage``: see :func:`simulate_block`.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -140,14 +147,15 @@ def simulate_census(scenario: Scenario, *, subjects: int | np.ndarray, days: int
         raise ValueError("subjects: need at least one subject")
     if (workers <= 1 or len(blocks) == 1) and scheduler is None:
         ctx = build_context(scenario)
-        return Census.concatenate([simulate_block(ctx, seed, b, days, on_day=progress, backend=backend) for b in blocks])
+        return Census.concatenate([simulate_block(ctx, seed, b, days, on_day=progress, backend=backend,
+                                                  stop_at_end_stage=stop_at_end_stage) for b in blocks])
     from ..parallel import run_tasks
 
     def done(index: int) -> None:
         if progress is not None:
             progress(len(blocks[index]) * days)
 
-    parts = run_tasks(_run_block, [(scenario, seed, b, days, backend) for b in blocks], workers=workers,
+    parts = run_tasks(_run_block, [(scenario, seed, b, days, backend, stop_at_end_stage) for b in blocks], workers=workers,
                       scheduler=scheduler, progress=done)
     return Census.concatenate(parts)
 

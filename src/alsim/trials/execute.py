@@ -57,8 +57,12 @@ def allocation(design: TrialDesign, replicate: int) -> list[np.ndarray]:
 
 def simulate_arm(scenario: Scenario, subjects: np.ndarray, days: int, seed: int, count: tuple[int, str, str] | None,
                  keep_dataset: bool) -> ArmRun:
-    """One arm: simulate ``subjects`` under ``scenario`` and read the trial endpoints."""
-    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed)
+    """One arm: simulate ``subjects`` under ``scenario`` and read the trial endpoints.
+
+    Without ``keep_dataset`` (the power replicates) each animal is simulated only up to
+    its end stage, after which nothing of it is read; the endpoints are the same bits.
+    """
+    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, stop_at_end_stage=not keep_dataset)
     layout = build_layout(scenario)
     muscles = list(layout.muscle_names)
     clinical = clinical_endpoints(scenario, census.counts["force"], muscles)

@@ -66,3 +66,15 @@ def binomial(gen, n: int, hazard: float) -> int:
 def index_below(gen, n: int) -> int:
     """A uniform integer in ``0 .. n-1``."""
     return min(int(gen.random() * n), n - 1)
+
+
+@njit(cache=True, inline="always")
+def decide(gen, p_any: float, first_below: float) -> int:
+    """:func:`competing` from a precomputed decision (:func:`~alsim.engine.fast.day_tables.decision`):
+    no draw when ``p_any < 0`` (no event possible)."""
+    if p_any < 0.0:
+        return NONE
+    u = gen.random()
+    if u >= p_any:
+        return NONE
+    return FIRST if u < first_below else SECOND

@@ -25,11 +25,29 @@ def burden_by_day(ctx: RunContext, b: float, days: int, delays: np.ndarray) -> t
     return regional_burden(b, np.arange(days, dtype=np.float64), delays, ctx.scenario), cortex
 
 
+def end_stage_rule(ctx: RunContext) -> np.ndarray:
+    """The mouse end stage (:func:`alsim.readouts.clinical.clinical_endpoints`) as the kernel reads it:
+    per muscle 1 for hindlimb, 0 otherwise; then the hindlimb threshold, the diaphragm's
+    index (-1 if none) and its threshold. Empty for human scenarios, whose end stage is
+    respiratory (docs/human.md) and which are not stopped."""
+    scenario = ctx.scenario
+    if scenario.species == "human":
+        return np.zeros(0)
+    names = list(ctx.layout.muscle_names)
+    hindlimb = [1.0 if scenario.muscles[m].region == "hindlimb" else 0.0 for m in names]
+    clinical = scenario.clinical
+    diaphragm = names.index("diaphragm") if "diaphragm" in names else -1
+    return np.array(hindlimb + [clinical.end_stage_hindlimb_force_fraction, float(diaphragm),
+                                clinical.end_stage_diaphragm_force_fraction])
+
+
 def simulate_block_numba(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
-                         on_day: Callable[[int], None] | None = None):
+                         on_day: Callable[[int], None] | None = None, stop_at_end_stage: bool = False):
     """Simulate ``subjects`` (cohort indices) for ``days`` days; returns a :class:`~alsim.engine.runner.Census`.
 
-    ``on_day`` is called with ``days`` (subject-days done) after each subject.
+    ``on_day`` is called with ``days`` (subject-days done) after each subject. With
+    ``stop_at_end_stage`` each mouse stops on its end-stage day; its later census is NaN
+    (what a trial reads is unchanged, bit for bit; docs/performance.md).
     """
     from ..runner import Census
 
@@ -44,11 +62,12 @@ def simulate_block_numba(ctx: RunContext, seed: int, subjects: np.ndarray, days:
     snap_day, slot = snapshot_days(days, every), snapshot_slots(days, every)
     unit_size = np.zeros((len(subjects), len(snap_day), ctx.layout.n_units), dtype=SNAPSHOT_SIZE_DTYPE)
     unit_axon = np.zeros((len(subjects), len(snap_day), ctx.layout.n_units), dtype=np.bool_)
+    end_stage = end_stage_rule(ctx) if stop_at_end_stage else np.zeros(0)
     for i, g in enumerate(generators):
         state = initial_subject_state(ctx, params, days)
         delays = muscle_delays(ctx.scenario, subject_spread(ctx.scenario, seed, int(subjects[i])))
         simulate_subject(g, params, state, *burden_by_day(ctx, burden[i], days, delays), muscle_factors, cortex_factors,
-                         census[i], typed[i], slot, unit_size[i], unit_axon[i])
+                         census[i], typed[i], slot, unit_size[i], unit_axon[i], end_stage)
         if on_day is not None:
             on_day(days)
     counts = {name: np.ascontiguousarray(np.moveaxis(census[:, :, k], 1, -1)) for k, name in enumerate(CENSUS_FIELDS)}

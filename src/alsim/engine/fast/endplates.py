@@ -13,8 +13,9 @@ import math
 import numpy as np
 from numba import njit
 
-from .chance import FIRST, SECOND, competing, happens
-from .tables import DEAD, F_DISASSEMBLY, F_SPROUTING, F_TSC_LOSS, ORPHAN
+from .chance import FIRST, SECOND, competing, decide
+from .day_tables import ACHR_DECAY, FULL_P_ANY, PARTIAL_FIRST_BELOW, PARTIAL_P_ANY, SPROUT_QUIESCENT
+from .tables import DEAD, F_DISASSEMBLY, ORPHAN
 from .units import join_pool
 
 QUIESCENT, REACTIVE, LOST = 0, 1, 2
@@ -84,14 +85,9 @@ def census_units_and_pools(p, s, cen, typed):
 
 
 @njit(cache=True, inline="always")
-def _schwann_cell(gen, tsc_now, coverage, h_activation, h_quiescence, h_loss):
+def _schwann_cell(gen, tsc_now, coverage, m, schwann):
     """Endplate rule 3: the new terminal Schwann cell state (activation, quiescence or loss)."""
-    h_switch = 0.0
-    if tsc_now == QUIESCENT and coverage < 2:
-        h_switch = h_activation
-    elif tsc_now == REACTIVE and coverage == 2:
-        h_switch = h_quiescence
-    event = competing(gen, h_switch, h_loss if (tsc_now != LOST and coverage == 0) else 0.0)
+    event = decide(gen, schwann[0, m, tsc_now, coverage], schwann[1, m, tsc_now, coverage])
     if event == FIRST:
         return REACTIVE if tsc_now == QUIESCENT else QUIESCENT
     if event == SECOND:
@@ -100,23 +96,23 @@ def _schwann_cell(gen, tsc_now, coverage, h_activation, h_quiescence, h_loss):
 
 
 @njit(cache=True)
-def active_pass(gen, p, s, n_old, burden, mf, retraction, cen):
+def active_pass(gen, p, s, n_old, mf, terminal, schwann, muscle, cen):
     """Census and endplate rules 1-6 for the first ``n_old`` active endplates; returns the sprout requests.
 
-    ``burden`` (M,) is the day's D(t - delay_m) of each muscle. ``retraction`` (3, M) holds the per-muscle parts of the retraction hazard
-    (see :func:`~alsim.engine.fast.units.retraction_by_muscle`).
+    The day's event probabilities come from the tables of :mod:`~alsim.engine.fast.day_tables`:
+    ``terminal`` (per owner unit), ``schwann`` (per muscle, Schwann cell state and coverage)
+    and ``muscle`` (AChR decay and sprouting hazards per muscle).
     """
-    endplate_muscle, unit_type, guidance = p.endplate_muscle, p.unit_type, p.guidance
+    endplate_muscle, unit_type = p.endplate_muscle, p.unit_type
     force_by_type, transmission = p.force_by_type, p.transmission
     coverage, owner, intact, tsc, achr, csa = s.coverage, s.owner, s.intact, s.tsc, s.achr, s.csa
     fibre_type, days_denervated, axon, size, active = s.fibre_type, s.days_denervated, s.axon, s.size, s.active
-    h_stress, h_expand, expression, requests = s.h_stress, s.h_expand, s.expression, s.requests
-    wallerian, conversion, floor = p.wallerian_terminal, p.conversion, p.csa_floor
-    sprouting, sprouting_gain, disassembly = p.sprouting, p.sprouting_gain, p.disassembly
-    activation, quiescence, tsc_loss = p.tsc_activation, p.tsc_quiescence, p.tsc_loss
+    requests = s.requests
+    floor, disassembly = p.csa_floor, p.disassembly
+    p_wallerian = -math.expm1(-p.wallerian_terminal) if p.wallerian_terminal > 0.0 else -1.0
+    p_conversion = -math.expm1(-p.conversion) if p.conversion > 0.0 else -1.0
     regrow, atrophy = math.exp(-p.regrowth), math.exp(-p.atrophy)
     agrin_partial, agrin_full = math.exp(-p.agrin * 0.5), math.exp(-p.agrin)
-    achr_decay = p.achr_decay
     n_requests = 0
     for i in range(n_old):
         e = active[i]
@@ -128,32 +124,34 @@ def active_pass(gen, p, s, n_old, burden, mf, retraction, cen):
         if intact[e]:
             if c >= 1:                     # rule 1: the terminal (and rule 5's fibre-type conversion)
                 if not axon[o]:
-                    if happens(gen, wallerian):
+                    if p_wallerian >= 0.0 and gen.random() < p_wallerian:
                         new = 0
                 else:
-                    h_retract = (h_stress[o] * retraction[0, m] + retraction[1, m]) * retraction[2, m]
-                    event = competing(gen, h_retract, h_expand[o] if c == 1 else 0.0)
+                    if c == 2:
+                        event = decide(gen, terminal[FULL_P_ANY, o], terminal[FULL_P_ANY, o])
+                    else:
+                        event = decide(gen, terminal[PARTIAL_P_ANY, o], terminal[PARTIAL_FIRST_BELOW, o])
                     if event == FIRST:
                         new = c - 1
                     elif event == SECOND:
                         new = 2
-                if fibre_type[e] != unit_type[o] and happens(gen, conversion):
+                if fibre_type[e] != unit_type[o] and p_conversion >= 0.0 and gen.random() < p_conversion:
                     fibre_type[e] = unit_type[o]
             else:                          # rules 2 and 4: a sprout is requested, or the endplate is disassembled
-                h_sprout = sprouting * guidance[tsc[e]] * (1.0 + sprouting_gain * expression[m]) * mf[F_SPROUTING, m]
-                event = competing(gen, h_sprout, disassembly * (1.0 - a_e) * mf[F_DISASSEMBLY, m])
+                event = competing(gen, muscle[SPROUT_QUIESCENT + tsc[e], m],
+                                  disassembly * (1.0 - a_e) * mf[F_DISASSEMBLY, m])
                 if event == FIRST:
                     requests[n_requests] = e
                     n_requests += 1
                 elif event == SECOND:
                     intact[e] = False
-            tsc[e] = _schwann_cell(gen, tsc[e], c, activation, quiescence, tsc_loss * burden[m] * mf[F_TSC_LOSS, m])
+            tsc[e] = _schwann_cell(gen, tsc[e], c, m, schwann)
         if c >= 1:                         # rules 4-6: AChR stability, cross-section, days denervated
             achr[e] = 1.0 - (1.0 - a_e) * (agrin_full if c == 2 else agrin_partial)
             csa[e] = 1.0 + (csa_e - 1.0) * regrow
             days_denervated[e] = 0
         else:
-            achr[e] = a_e * math.exp(-achr_decay * mf[F_DISASSEMBLY, m])
+            achr[e] = a_e * muscle[ACHR_DECAY, m]
             csa[e] = floor + (csa_e - floor) * atrophy
             days_denervated[e] = min(days_denervated[e] + 1, MAX_DAYS_DENERVATED)
         if new != c:

@@ -19,8 +19,9 @@ from numba import njit
 
 import numpy as np
 
-from .endplates import (ENDPLATES_COVERED, ENDPLATES_INTACT, active_pass, census_active_all, census_units_and_pools,
+from .endplates import (ENDPLATES_COVERED, ENDPLATES_INTACT, FORCE, active_pass, census_active_all, census_units_and_pools,
                         grant_sprouts, sort_active)
+from .day_tables import muscle_table, schwann_table, terminal_table
 from .tables import F_CORTICAL_DRIVE, F_UMN_LOSS
 from .units import apply_unit_deaths, pool_retractions, retraction_by_muscle, unit_phase
 
@@ -53,12 +54,19 @@ def step_day(gen, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_f
     """
     muscle_factors = all_muscle_factors[day]
     drive = s.umn[0] * p.umn_gain * cortex_burden * cortex_factors[F_CORTICAL_DRIVE]
-    retraction = np.empty((3, s.expression.shape[0]))
+    n_muscles = s.expression.shape[0]
+    retraction = np.empty((3, n_muscles))
     retraction_by_muscle(p, s, muscle_factors, retraction)
     unit_phase(gen, p, s, burden, drive, muscle_factors)
+    terminal = np.empty((4, p.unit_muscle.shape[0]))
+    terminal_table(p, s, retraction, terminal)
+    schwann = np.empty((2, n_muscles, 3, 3))
+    schwann_table(p, burden, muscle_factors, schwann)
+    muscle = np.empty((4, n_muscles))
+    muscle_table(p, s, muscle_factors, muscle)
     n_old = s.n_active[0]
-    pool_retractions(gen, p, s, day, retraction)
-    n_requests = active_pass(gen, p, s, n_old, burden, muscle_factors, retraction, cen)
+    pool_retractions(gen, p, s, day, terminal)
+    n_requests = active_pass(gen, p, s, n_old, muscle_factors, terminal, schwann, muscle, cen)
     grant_sprouts(gen, p, s, n_requests)
     apply_unit_deaths(p, s, day)
     _relax_subject(p, s, cen, day, cortex_burden, cortex_factors)
@@ -75,13 +83,43 @@ def snapshot_units(s, unit_size, unit_axon):
 
 
 @njit(cache=True)
-def simulate_subject(gen, p, s, burden, cortex_burden, muscle_factors, cortex_factors, census, typed, slot, unit_size, unit_axon):
-    """Run one subject for ``census.shape[0] - 1`` days from state ``s``.
+def _past_end_stage(census, day, end_stage):
+    """Whether the census of ``day`` (complete) is at or past the mouse end stage of
+    :func:`alsim.readouts.clinical.clinical_endpoints`, computed with the same operations
+    in the same order, so that the stop day is that function's ``end_stage_day``.
+
+    ``end_stage`` holds, per muscle, 1 for a hindlimb muscle and 0 otherwise, then the
+    hindlimb threshold, the diaphragm's index (-1: none) and its threshold.
+    """
+    n_m = census.shape[2]
+    hind_threshold, diaphragm, diaphragm_threshold = end_stage[n_m], int(end_stage[n_m + 1]), end_stage[n_m + 2]
+    total, baseline, any_hindlimb = 0.0, 0.0, False
+    for m in range(n_m):
+        if end_stage[m] > 0.0:
+            total += census[day, FORCE, m]
+            baseline += census[0, FORCE, m]
+            any_hindlimb = True
+    if any_hindlimb and baseline > 0.0 and total / baseline < hind_threshold:
+        return True
+    if diaphragm >= 0 and census[0, FORCE, diaphragm] > 0.0:
+        return census[day, FORCE, diaphragm] / census[0, FORCE, diaphragm] < diaphragm_threshold
+    return False
+
+
+@njit(cache=True)
+def simulate_subject(gen, p, s, burden, cortex_burden, muscle_factors, cortex_factors, census, typed, slot, unit_size,
+                     unit_axon, end_stage):
+    """Run one subject for ``census.shape[0] - 1`` days from state ``s``; returns the last day simulated.
 
     ``burden`` (days, M) is each muscle's D(t - delay_m) and ``cortex_burden`` (days,) D(t); the factor tables are (days, targets, M) and (days, 2);
     the census is written day-major to ``census`` (days + 1, fields, M) and ``typed`` (days + 1, 2, M, 3).
     On days with ``slot[day] >= 0`` the start-of-day unit sizes and axon states go to row
     ``slot[day]`` of ``unit_size`` and ``unit_axon`` (snapshots, U).
+
+    With a non-empty ``end_stage`` rule (see :func:`_past_end_stage`) the subject stops on
+    its end-stage day: later census rows are NaN and later snapshots stay as they were.
+    A trial reads nothing of an animal after its end stage, so this saves the days of
+    simulation that no one looks at.
     """
     days = census.shape[0] - 1
     for day in range(days + 1):
@@ -93,3 +131,8 @@ def simulate_subject(gen, p, s, burden, cortex_burden, muscle_factors, cortex_fa
             census_active_all(p, s, cen)
             break
         step_day(gen, p, s, day, burden[day], cortex_burden[day], muscle_factors, cortex_factors[day], cen)
+        if end_stage.shape[0] > 0 and _past_end_stage(census, day, end_stage):
+            census[day + 1:] = np.nan
+            typed[day + 1:] = np.nan
+            return day
+    return days

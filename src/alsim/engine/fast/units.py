@@ -14,6 +14,7 @@ import math
 from numba import njit
 
 from .chance import binomial, happens, index_below
+from .day_tables import RETRACT_HAZARD
 from .tables import (ACTIVE, BULK, F_AXON_DIEBACK, F_DESTABILISATION, F_RETRACTION, F_SOMA_DEATH,
                      F_SOMA_STARVATION, F_STRESS_PRODUCTION, F_TRANSPORT_DECLINE)
 
@@ -95,20 +96,20 @@ def leave_pool(e, u, day, csa, achr, entry_day, pool_excess, regrowth, agrin):
 
 
 @njit(cache=True)
-def pool_retractions(gen, p, s, day, retraction):
+def pool_retractions(gen, p, s, day, terminal):
     """Endplate rule 1 for the bulk: each unit's count of retracting terminals is binomial.
 
     The retracting endplates (chosen uniformly in the pool) go to coverage 1 and join the
-    active list; they are not stepped again today.
+    active list; they are not stepped again today. ``terminal`` is the day's
+    :func:`~alsim.engine.fast.day_tables.terminal_table`.
     """
-    unit_muscle, member_start, members, pool_n, h_stress = p.unit_muscle, p.member_start, s.members, s.pool_n, s.h_stress
+    unit_muscle, member_start, members, pool_n = p.unit_muscle, p.member_start, s.members, s.pool_n
     csa, achr, entry_day, pool_excess, coverage = s.csa, s.achr, s.entry_day, s.pool_excess, s.coverage
     active, pool, n_active = s.active, s.pool, s.n_active
     for u in range(unit_muscle.shape[0]):
         if pool_n[u] == 0:
             continue
-        m = unit_muscle[u]
-        k = binomial(gen, pool_n[u], (h_stress[u] * retraction[0, m] + retraction[1, m]) * retraction[2, m])
+        k = binomial(gen, pool_n[u], terminal[RETRACT_HAZARD, u])
         for _ in range(k):
             slot = member_start[u] + index_below(gen, pool_n[u])
             last = member_start[u] + pool_n[u] - 1

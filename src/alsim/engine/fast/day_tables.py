@@ -1,0 +1,87 @@
+"""The day's event probabilities, computed once per unit or per muscle instead of once per endplate.
+
+Every hazard of an active endplate depends on the endplate only through a few small
+states (coverage, Schwann cell state) and on its owner and muscle, except the
+disassembly hazard, which depends on the endplate's own AChR stability. So the
+``1 - exp(-h)`` of :func:`~alsim.engine.fast.chance.competing` is computed here per
+unit (terminal retraction and expansion) and per muscle and state (Schwann cells,
+sprout guidance, AChR decay), with the same floating-point operations in the same
+order: the draws and their outcomes are bit for bit those of the per-endplate form.
+
+A *decision* is two numbers ``(p_any, first_below)``, read by
+:func:`~alsim.engine.fast.chance.decide`: ``p_any < 0`` means no event is possible
+(and no uniform is drawn).
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from .tables import F_DISASSEMBLY, F_SPROUTING, F_TSC_LOSS
+
+QUIESCENT, REACTIVE, LOST = 0, 1, 2
+#: Rows of the per-unit terminal table.
+RETRACT_HAZARD, FULL_P_ANY, PARTIAL_P_ANY, PARTIAL_FIRST_BELOW = range(4)
+#: Rows of the per-muscle table.
+ACHR_DECAY, SPROUT_QUIESCENT, SPROUT_REACTIVE, SPROUT_LOST = range(4)
+
+
+@njit(cache=True, inline="always")
+def decision(first: float, second: float):
+    """``(p_any, first_below)`` of two competing hazards, as :func:`~alsim.engine.fast.chance.competing` computes them."""
+    total = first + second
+    if total <= 0.0:
+        return -1.0, 0.0
+    p_any = -math.expm1(-total)
+    return p_any, p_any * (first / total)
+
+
+@njit(cache=True)
+def terminal_table(p, s, retraction, out):
+    """Endplate rule 1 per unit ``u`` (its terminals all see the same hazards today).
+
+    ``out[RETRACT_HAZARD, u]``: the retraction hazard (per day) of a terminal of ``u``;
+    ``out[FULL_P_ANY, u]``: the probability that a full terminal (coverage 2) retracts;
+    ``out[PARTIAL_P_ANY, u]``, ``out[PARTIAL_FIRST_BELOW, u]``: the decision of a partial
+    terminal (coverage 1) between retraction (first) and expansion (second).
+    """
+    unit_muscle, h_stress, h_expand = p.unit_muscle, s.h_stress, s.h_expand
+    for u in range(unit_muscle.shape[0]):
+        m = unit_muscle[u]
+        h_retract = (h_stress[u] * retraction[0, m] + retraction[1, m]) * retraction[2, m]
+        out[RETRACT_HAZARD, u] = h_retract
+        out[FULL_P_ANY, u] = decision(h_retract, 0.0)[0]
+        p_any, first_below = decision(h_retract, h_expand[u])
+        out[PARTIAL_P_ANY, u] = p_any
+        out[PARTIAL_FIRST_BELOW, u] = first_below
+
+
+@njit(cache=True)
+def schwann_table(p, burden, mf, out):
+    """Endplate rule 3 per muscle, Schwann cell state and coverage: ``out[:, m, tsc, coverage]``
+    is the decision between a switch (activation or quiescence; first) and loss (second)."""
+    for m in range(out.shape[1]):
+        h_loss = p.tsc_loss * burden[m] * mf[F_TSC_LOSS, m]
+        for tsc_now in range(3):
+            for coverage in range(3):
+                h_switch = 0.0
+                if tsc_now == QUIESCENT and coverage < 2:
+                    h_switch = p.tsc_activation
+                elif tsc_now == REACTIVE and coverage == 2:
+                    h_switch = p.tsc_quiescence
+                p_any, first_below = decision(h_switch, h_loss if (tsc_now != LOST and coverage == 0) else 0.0)
+                out[0, m, tsc_now, coverage] = p_any
+                out[1, m, tsc_now, coverage] = first_below
+
+
+@njit(cache=True)
+def muscle_table(p, s, mf, out):
+    """Per muscle: the day's AChR decay factor of a denervated endplate (rule 4) and the
+    sprouting hazard (rule 2) under each Schwann cell state."""
+    guidance, sprouting, gain = p.guidance, p.sprouting, p.sprouting_gain
+    for m in range(out.shape[1]):
+        out[ACHR_DECAY, m] = math.exp(-p.achr_decay * mf[F_DISASSEMBLY, m])
+        for tsc_now in range(3):
+            out[SPROUT_QUIESCENT + tsc_now, m] = sprouting * guidance[tsc_now] * (1.0 + gain * s.expression[m]) * mf[F_SPROUTING, m]
