@@ -14,7 +14,7 @@ from alsim.biology.motor_units import build_layout
 from alsim.engine.reference import simulate_reference
 from alsim.engine.runner import simulate_census
 from alsim.readouts.emg.simulated import (DEFAULT_MUNE_METHOD, EMG_READOUTS, MUNE_METHODS, emg_readouts,
-                                          muscle_conductors, recordable_pool, unit_properties)
+                                          muscle_conductors, recordable_pool, unit_properties, unit_recruitment)
 from alsim.readouts.electrophysiology import cmap, smup_amplitudes_uV
 from alsim.simulation import results_dataset, simulate
 from .conftest import small_scenario
@@ -115,6 +115,25 @@ def test_day0_cmap_is_one_and_mune_is_the_true_count_within_its_known_bias(cours
     se = np.sqrt(np.mean(variances) / len(ratios))
     jensen = np.mean(variances)                        # E[1 / mean] ~ (1 + CV**2 / n) / mu
     assert abs(ratios.mean() - 1 - jensen) < 3 * se + 0.01   # 0.01: 5 µV noise on SMUPs of ~1 mV
+
+
+def test_voluntary_recruitment_follows_baseline_size_and_is_kept_for_life():
+    """Smaller (slow) units are recruited first; a unit that adopts fibres or outlives others keeps its threshold."""
+    layout = build_layout(small_scenario())
+    rte = unit_recruitment(layout)
+    for m in range(layout.n_muscles):
+        units = slice(int(layout.unit_start[m]), int(layout.unit_start[m + 1]))
+        order = np.argsort(rte[units])
+        assert np.all(np.diff(layout.unit_baseline_size[units][order]) >= 0)
+    props = unit_properties(SEED, 0, layout.n_units)
+    units = slice(int(layout.unit_start[0]), int(layout.unit_start[1]))
+    size = layout.unit_baseline_size.astype(np.int64)
+    size[units.start] *= 3                                       # the first unit sprouts
+    alive = np.ones(layout.n_units, bool)
+    alive[units.start + 1] = False                                # the second dies
+    pool = recordable_pool(size, alive, props, units, recruitment=rte)
+    assert pool.recruitment[0] == rte[units.start]
+    np.testing.assert_array_equal(pool.recruitment[1:], rte[units.start + 2:units.stop])
 
 
 def test_mune_cmap_and_munix_fall_as_functional_units_are_lost(course):

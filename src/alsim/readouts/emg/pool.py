@@ -25,6 +25,8 @@ class MotorUnitPool:
     threshold_mA: (n_units,) mean stimulation threshold of the unit's axon, mA.
     latency_ms: (n_units,) latency of the negative peak of the unit's potential after the stimulus, ms.
     relative_spread: sd of the threshold from shock to shock as a fraction of it.
+    recruitment: (n_units,) voluntary recruitment threshold, fraction (0-1) of maximal excitation, a
+      property of the unit's motor neuron (kept when the unit adopts fibres); None: by current size.
     """
 
     fibre_ptr: np.ndarray
@@ -33,6 +35,7 @@ class MotorUnitPool:
     threshold_mA: np.ndarray
     latency_ms: np.ndarray
     relative_spread: float = 0.015
+    recruitment: np.ndarray | None = None
 
     @property
     def n_units(self) -> int:
@@ -63,7 +66,8 @@ class MotorUnitPool:
         ptr = np.concatenate([[0], np.cumsum(self.fibres_per_unit[keep])])
         return replace(self, fibre_ptr=ptr, fibre_csa=self.fibre_csa[fibre_keep],
                        fibre_depth_mm=self.fibre_depth_mm[fibre_keep],
-                       threshold_mA=self.threshold_mA[keep], latency_ms=self.latency_ms[keep])
+                       threshold_mA=self.threshold_mA[keep], latency_ms=self.latency_ms[keep],
+                       recruitment=None if self.recruitment is None else self.recruitment[keep])
 
 
 def synthetic_pool(rng: np.random.Generator, n_units: int = 100, mean_fibres: int = 100,
@@ -115,4 +119,5 @@ def reinnervate(pool: MotorUnitPool, rng: np.random.Generator, fraction_lost: fl
     counts = np.bincount(owner, minlength=pool.n_units)[~lost]
     return replace(pool, fibre_ptr=np.concatenate([[0], np.cumsum(counts)]),
                    fibre_csa=pool.fibre_csa[order], fibre_depth_mm=pool.fibre_depth_mm[order],
-                   threshold_mA=pool.threshold_mA[~lost], latency_ms=pool.latency_ms[~lost])
+                   threshold_mA=pool.threshold_mA[~lost], latency_ms=pool.latency_ms[~lost],
+                   recruitment=None if pool.recruitment is None else pool.recruitment[~lost])

@@ -9,6 +9,8 @@ electrophysiology stream (:func:`alsim.engine.streams.emg_generator`) and kept f
 life: each unit's depth below the electrode (all its fibres at its territory centre),
 its axon's stimulation threshold (log-uniform) and its latency. So a unit's SMUP scales
 with its size, shrinks with depth, and grows when the unit adopts fibres by sprouting.
+Its voluntary recruitment threshold (for MUNIX) is set by its baseline size, i.e. its motor
+neuron, and kept for life (:func:`unit_recruitment`; no random draw).
 
 Each recording (subject, muscle, age) then runs the estimators of
 :mod:`alsim.readouts.emg` with noise from its own stream (keys: muscle index, age, and
@@ -31,7 +33,7 @@ from ...biology.motor_units import Layout
 from ...engine.streams import emg_generator
 from ..lab import Readout
 from .mune import incremental_mune, multipoint_mune
-from .munix import munix
+from .munix import munix, size_principle_thresholds
 from .pool import MotorUnitPool
 from .potentials import VolumeConductor, calibrate, cmap
 from .scan import cmap_scan, scan_fit_mune
@@ -54,7 +56,7 @@ EMG_READOUTS: tuple[Readout, ...] = (
             "sampled SMUP (multipoint, incremental) or a CMAP-scan model fit (scan); carries the method's bias."),
     Readout("munix", "index (not a count)",
             "MUNIX (Nandedkar 2004): the ideal-case motor unit count at surface interference area 20 mV ms, "
-            "from simulated voluntary contractions at 10 force levels."),
+            "from 20 simulated SIP epochs of 500 ms at 2-100 % of the muscle's current maximal force."),
     Readout("musix", "µV", "MUSIX: CMAP negative-peak amplitude / MUNIX (motor unit size index)."),
 )
 
@@ -113,15 +115,34 @@ def unit_properties(seed: int, subject: int, n_units: int, setup: RecordingSetup
     return UnitProperties(depth, threshold, latency)
 
 
+def unit_recruitment(layout: Layout) -> np.ndarray:
+    """(U,) voluntary recruitment threshold of every unit (fraction of maximal excitation), for life.
+
+    Size principle on the healthy pool: each muscle's units ranked by their baseline size (their
+    motor neuron's type), ties in layout order. A unit keeps its threshold when it adopts fibres
+    or when others die, so an enlarged slow unit is still among the first recruited.
+    """
+    out = np.empty(layout.n_units)
+    for m in range(layout.n_muscles):
+        units = slice(int(layout.unit_start[m]), int(layout.unit_start[m + 1]))
+        out[units] = size_principle_thresholds(layout.unit_baseline_size[units])
+    return out
+
+
 def recordable_pool(size: np.ndarray, axon_intact: np.ndarray, props: UnitProperties, units: slice,
-                    setup: RecordingSetup = MOUSE) -> MotorUnitPool:
-    """The functional units among ``units`` (axon intact, >= 1 fibre), each with its ``size`` fibres."""
+                    setup: RecordingSetup = MOUSE, recruitment: np.ndarray | None = None) -> MotorUnitPool:
+    """The functional units among ``units`` (axon intact, >= 1 fibre), each with its ``size`` fibres.
+
+    ``recruitment`` (U,), e.g. :func:`unit_recruitment`, gives the units their voluntary recruitment
+    thresholds; without it MUNIX recruits by current size.
+    """
     n = np.asarray(size[units], dtype=np.int64)
     keep = np.asarray(axon_intact[units], dtype=bool) & (n >= 1)
     fibres = n[keep]
     ptr = np.concatenate([[0], np.cumsum(fibres)])
+    rte = None if recruitment is None else np.asarray(recruitment)[units][keep]
     return MotorUnitPool(ptr, np.ones(int(ptr[-1])), np.repeat(props.depth_mm[units][keep], fibres),
-                         props.threshold_mA[units][keep], props.latency_ms[units][keep], setup.relative_spread)
+                         props.threshold_mA[units][keep], props.latency_ms[units][keep], setup.relative_spread, rte)
 
 
 def muscle_conductors(layout: Layout, setup: RecordingSetup = MOUSE) -> list[VolumeConductor]:
@@ -191,13 +212,14 @@ def subject_recordings(seed: int, subject: int, unit_size: np.ndarray, unit_axon
     n_m, n_k = layout.n_muscles, len(snapshot_day)
     out = {name: np.full((n_m, n_k), np.nan) for name in ("cmap_mV", "mune", "munix", "musix")}
     props = unit_properties(seed, subject, layout.n_units, setup)
+    recruitment = unit_recruitment(layout)
     for m in range(n_m):
         units = slice(int(layout.unit_start[m]), int(layout.unit_start[m + 1]))
         vc = conductors[m]
         for k, day in enumerate(snapshot_day):
             if day > until_day and k > 0:
                 break
-            pool = recordable_pool(unit_size[k], unit_axon_intact[k], props, units, setup)
+            pool = recordable_pool(unit_size[k], unit_axon_intact[k], props, units, setup, recruitment)
             out["cmap_mV"][m, k] = cmap(pool, vc).amplitude_mV if pool.n_units else 0.0
             mune_rng, munix_rng = (emg_generator(seed, subject, m, day, key) for key in (MUNE_STREAM, MUNIX_STREAM))
             out["mune"][m, k] = estimate_mune(pool, vc, mune_rng, method, setup)
