@@ -53,6 +53,8 @@ def binomial(gen, n: int, hazard: float) -> int:
     u = gen.random()
     pk = math.exp(-nh)
     cdf = pk
+    if u < cdf:                         # most days: nothing happens
+        return 0
     ratio = math.expm1(hazard)          # p / (1 - p)
     k = 0
     while u >= cdf and k < n:

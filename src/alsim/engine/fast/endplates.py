@@ -16,7 +16,7 @@ from numba import njit
 from .chance import FIRST, SECOND, competing, decide
 from .day_tables import ACHR_DECAY, FULL_P_ANY, PARTIAL_FIRST_BELOW, PARTIAL_P_ANY, SPROUT_QUIESCENT
 from .tables import DEAD, F_DISASSEMBLY, ORPHAN
-from .units import join_pool
+from .groups import join_group
 
 QUIESCENT, REACTIVE, LOST = 0, 1, 2
 (ENDPLATES_INTACT, ENDPLATES_COVERED, ENDPLATES_FULL, UNITS_ALIVE, UNITS_AXON_INTACT, UNITS_FUNCTIONAL,
@@ -55,11 +55,11 @@ def census_active_all(p, s, cen):
 
 @njit(cache=True)
 def census_units_and_pools(p, s, cen, typed):
-    """The census of the units, of the bulk pools (owner's fibre type, coverage 2) and of dead fibres."""
+    """The census of the units, of the grouped endplates (from their per-muscle sums) and of dead fibres."""
     cen[:] = 0.0
     typed[:] = 0.0
-    unit_muscle, unit_type, force_by_type, full = p.unit_muscle, p.unit_type, p.force_by_type, p.transmission[2]
-    soma, axon, size, pool_n, pool_excess = s.soma, s.axon, s.size, s.pool_n, s.pool_excess
+    unit_muscle, unit_type, force_by_type, transmission = p.unit_muscle, p.unit_type, p.force_by_type, p.transmission
+    soma, axon, size, group_n, group_excess = s.soma, s.axon, s.size, s.group_n, s.group_excess
     for u in range(unit_muscle.shape[0]):
         m, k = unit_muscle[u], unit_type[u]
         if soma[u]:
@@ -71,15 +71,18 @@ def census_units_and_pools(p, s, cen, typed):
                 cen[UNITS_FUNCTIONAL, m] += 1.0
                 cen[FUNCTIONAL_SIZE_SUM, m] += size[u]
                 typed[1, m, k] += 1.0
-        n = pool_n[u]
-        if n > 0:
-            fibres = n + pool_excess[u]          # sum of csa over the pool
-            cen[ENDPLATES_INTACT, m] += n
-            cen[ENDPLATES_COVERED, m] += n
-            cen[ENDPLATES_FULL, m] += n
-            cen[FORCE, m] += fibres * force_by_type[k] * full
-            cen[FIBRE_CSA_SUM, m] += fibres
     for m in range(cen.shape[1]):
+        for c in range(1, 3):
+            for ft in range(3):
+                n = group_n[m, c - 1, ft]
+                if n > 0:
+                    fibres = n + group_excess[m, c - 1, ft]       # sum of csa over these endplates
+                    cen[ENDPLATES_INTACT, m] += n
+                    cen[ENDPLATES_COVERED, m] += n
+                    if c == 2:
+                        cen[ENDPLATES_FULL, m] += n
+                    cen[FORCE, m] += fibres * force_by_type[ft] * transmission[c]
+                    cen[FIBRE_CSA_SUM, m] += fibres
         cen[ENDPLATES_INTACT, m] += s.orphan_n[m]
         cen[FIBRE_CSA_SUM, m] += (s.dead_n[m] + s.orphan_n[m]) * p.csa_floor + s.floor_excess[m]
 
@@ -181,12 +184,17 @@ def _pick_donor(lo, hi, x, cum_weight, weight):
 @njit(cache=True)
 def grant_sprouts(gen, p, s, n_requests):
     """Endplate rule 2: each request picks a donor in proportion to its weight; a donor takes at
-    most its capacity of requests, in random order; granted endplates get coverage 1."""
+    most its capacity of requests, a uniformly random subset of them when more ask; granted
+    endplates get coverage 1.
+
+    The subset is drawn by selection sampling (each of a donor's requests, in turn, is taken
+    with probability places left / requests left), so only over-subscribed donors draw.
+    """
     if n_requests == 0:
         return
     unit_start, endplate_muscle = p.unit_start, p.endplate_muscle
-    weight, cum_weight, capacity, taken, size = s.weight, s.cum_weight, s.capacity, s.taken, s.size
-    requests, donors, priority, coverage, owner = s.requests, s.request_donor, s.request_priority, s.coverage, s.owner
+    weight, cum_weight, capacity, demand, size = s.weight, s.cum_weight, s.capacity, s.taken, s.size
+    requests, donors, coverage, owner = s.requests, s.request_donor, s.coverage, s.owner
     for m in range(unit_start.shape[0] - 1):
         total = 0.0
         for u in range(unit_start[m], unit_start[m + 1]):
@@ -196,20 +204,24 @@ def grant_sprouts(gen, p, s, n_requests):
         m = endplate_muscle[requests[r]]
         lo, hi = unit_start[m], unit_start[m + 1]
         total = cum_weight[hi - 1]
-        x = gen.random() * total
-        priority[r] = gen.random()
-        donors[r] = _pick_donor(lo, hi, x, cum_weight, weight) if total > 0.0 else -1
-    for r in np.argsort(priority[:n_requests]):
-        donor = donors[r]
-        if donor >= 0 and taken[donor] < capacity[donor]:
-            taken[donor] += 1
-            e = requests[r]
-            coverage[e] = 1
-            owner[e] = donor
-            size[donor] += 1
+        donor = -1
+        if total > 0.0:
+            donor = _pick_donor(lo, hi, gen.random() * total, cum_weight, weight)
+            demand[donor] += 1
+        donors[r] = donor
     for r in range(n_requests):
-        if donors[r] >= 0:
-            taken[donors[r]] = 0
+        donor = donors[r]
+        if donor < 0:
+            continue
+        left = demand[donor]
+        demand[donor] = left - 1
+        if left > capacity[donor] and gen.random() * left >= capacity[donor]:
+            continue                       # over-subscribed donor: this request is not among the taken
+        capacity[donor] -= 1.0
+        e = requests[r]
+        coverage[e] = 1
+        owner[e] = donor
+        size[donor] += 1
 
 
 @njit(cache=True, inline="always")
@@ -220,23 +232,27 @@ def _disassembly_day(gen, first_day, achr, m, disassembly, achr_decay, muscle_fa
     threshold = -math.log1p(-gen.random())
     cumulative = 0.0
     day = first_day
+    last_factor, decay = -1.0, 1.0
     while day < muscle_factors.shape[0]:
         factor = muscle_factors[day, F_DISASSEMBLY, m]
         cumulative += disassembly * (1.0 - achr) * factor
         if cumulative >= threshold:
             return day
-        achr *= math.exp(-achr_decay * factor)
+        if factor != last_factor:       # the day's AChR decay, computed again only when the factor changes
+            last_factor, decay = factor, math.exp(-achr_decay * factor)
+        achr *= decay
         day += 1
     return day
 
 
 @njit(cache=True)
 def sort_active(gen, p, s, day, muscle_factors):
-    """End of day: disassembled endplates join the dead fibres, orphans are scheduled, settled ones
-    join their owner's pool; the rest stay active."""
-    endplate_muscle, unit_type, member_start, floor = p.endplate_muscle, p.unit_type, p.member_start, p.csa_floor
-    active, intact, owner, coverage, tsc, axon, fibre_type = s.active, s.intact, s.owner, s.coverage, s.tsc, s.axon, s.fibre_type
-    members, pool_n, pool_excess, csa, entry_day, pool = s.members, s.pool_n, s.pool_excess, s.csa, s.entry_day, s.pool
+    """End of day: disassembled endplates join the dead fibres, orphans are scheduled, innervated
+    ones whose owner's axon is intact join their group; the rest (denervated, or owner's axon
+    lost) stay active."""
+    endplate_muscle, floor = p.endplate_muscle, p.csa_floor
+    active, intact, owner, coverage, tsc, axon = s.active, s.intact, s.owner, s.coverage, s.tsc, s.axon
+    csa, entry_day, pool = s.csa, s.entry_day, s.pool
     orphans_allowed = p.guidance[LOST] == 0.0
     kept = 0
     for i in range(s.n_active[0]):
@@ -256,8 +272,8 @@ def sort_active(gen, p, s, day, muscle_factors):
             pool[e] = ORPHAN
             continue
         o = owner[e]
-        if coverage[e] == 2 and tsc[e] == QUIESCENT and axon[o] and fibre_type[e] == unit_type[o]:
-            join_pool(e, o, day, member_start, members, pool_n, pool_excess, csa, entry_day, pool)
+        if coverage[e] >= 1 and axon[o]:
+            join_group(e, o, day, p, s)
             continue
         active[kept] = e
         kept += 1

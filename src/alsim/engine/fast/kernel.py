@@ -2,13 +2,14 @@
 
 Order within day ``t`` (all rates from the start-of-day state, docs/model.md *Time*):
 
-1. census of the units, the bulk pools and the dead fibres (start of day);
+1. census of the units, the groups and the dead fibres (start of day);
 2. unit rules (deaths decided, not yet applied; stress and transport advanced);
-3. the pools' binomial retractions;
+3. the groups' events (binomial counts, members picked uniformly), to the active list;
 4. the active endplates: census, then rules 1-6;
-5. sprouts granted; unit deaths applied (an axon's pool becomes active);
-6. pools, dead fibres, muscle expression and upper motor neurons relax;
-7. active endplates that settled join a pool, disassembled ones the dead.
+5. sprouts granted; unit deaths applied (an axon's groups become active);
+6. grouped, dead and orphan fibres, muscle expression and upper motor neurons relax;
+7. innervated active endplates with an intact owner axon join their group, disassembled
+   ones the dead, denervated ones with a lost Schwann cell the orphans.
 """
 
 from __future__ import annotations
@@ -23,16 +24,18 @@ from .endplates import (ENDPLATES_COVERED, ENDPLATES_INTACT, FORCE, active_pass,
                         grant_sprouts, sort_active)
 from .day_tables import muscle_table, schwann_table, terminal_table
 from .tables import F_CORTICAL_DRIVE, F_UMN_LOSS
-from .units import apply_unit_deaths, pool_retractions, retraction_by_muscle, unit_phase
+from .groups import group_events
+from .units import apply_unit_deaths, retraction_by_muscle, unit_phase
 
 
 @njit(cache=True)
 def _relax_subject(p, s, cen, day, burden, cortex):
-    """Pools regrow, dead and orphan fibres atrophy, orphans due today are disassembled,
+    """Grouped fibres regrow, dead and orphan fibres atrophy, orphans due today are disassembled,
     S_m follows the denervated fraction, UMNs are lost."""
     regrow, atrophy = math.exp(-p.regrowth), math.exp(-p.atrophy)
-    for u in range(s.pool_excess.shape[0]):
-        s.pool_excess[u] *= regrow
+    excess = s.group_excess.ravel()
+    for i in range(excess.shape[0]):
+        excess[i] *= regrow
     expression_decay = math.exp(-1.0 / p.expression_tau)
     for m in range(s.expression.shape[0]):
         s.floor_excess[m] *= atrophy
@@ -65,7 +68,7 @@ def step_day(gen, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_f
     muscle = np.empty((4, n_muscles))
     muscle_table(p, s, muscle_factors, muscle)
     n_old = s.n_active[0]
-    pool_retractions(gen, p, s, day, terminal)
+    group_events(gen, p, s, day, terminal)
     n_requests = active_pass(gen, p, s, n_old, muscle_factors, terminal, schwann, muscle, cen)
     grant_sprouts(gen, p, s, n_requests)
     apply_unit_deaths(p, s, day)

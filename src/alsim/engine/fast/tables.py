@@ -5,16 +5,18 @@ scenario is flattened once per run into :class:`Params` (rates and per-unit
 constants) and the treatments into per-day factor tables. Each subject's state is a
 :class:`SubjectState`: a structure of arrays in the smallest dtypes that hold it.
 
-Endplates live in one of three *pools* (docs/performance.md, *Event-driven
+Endplates live in one of four *pools* (docs/performance.md, *Event-driven
 endplates*):
 
-- ``BULK``: fully innervated, quiescent terminal Schwann cell, intact owner axon,
-  fibre of the owner's type. Its only possible event is retraction, whose hazard is
-  the same for every endplate of the unit, so the unit draws a binomial count per
-  day instead of one uniform per endplate. Its cross-section and AChR stability
-  relax deterministically and are brought up to date only when it leaves the pool;
-  the unit keeps their running sum for the census.
-- ``ACTIVE``: everything else that is intact; stepped endplate by endplate.
+- ``GROUPED``: innervated (coverage >= 1), owner's axon intact. Its hazards depend only
+  on (owner unit, coverage, Schwann cell state, fibre type matching the owner's), so
+  each such group draws a binomial count of members with an event per day instead of
+  stepping them (:mod:`~alsim.engine.fast.groups`). Cross-section and AChR stability
+  relax deterministically in a group and are brought up to date only when the endplate
+  leaves; per muscle, coverage and fibre type a count and a running sum of ``csa - 1``
+  feed the census.
+- ``ACTIVE``: everything else that is intact (denervated, or owner's axon lost); stepped
+  endplate by endplate.
 - ``ORPHAN``: denervated with its terminal Schwann cell lost, where lost cells give no
   sprout guidance (``guidance_lost = 0``). Nothing can reach it any more; its only event
   is disassembly, whose hazard follows a deterministic path (AChR decay and the
@@ -34,7 +36,10 @@ from ...biology.interventions import day_factors
 from ...config.treatments import TARGETS
 from ..context import RunContext
 
-BULK, ACTIVE, DEAD, ORPHAN = 0, 1, 2, 3
+GROUPED, ACTIVE, DEAD, ORPHAN = 0, 1, 2, 3
+#: Groups per unit (:mod:`~alsim.engine.fast.groups`): 2 coverages x 3 Schwann cell states x
+#: (fibre of the owner's type or not).
+N_GROUPS = 12
 
 #: Treatment targets that act per muscle, in the order of the kernel's factor table.
 MUSCLE_TARGETS: tuple[str, ...] = ("soma_death", "soma_starvation", "stress_production", "transport_decline",
@@ -65,15 +70,15 @@ Params = namedtuple("Params", [
 
 SubjectState = namedtuple("SubjectState", [
     # per unit (U)
-    "soma", "axon", "stress", "transport", "size", "pool_n", "pool_excess", "members",
+    "soma", "axon", "stress", "transport", "size", "group_end", "members",
     # per endplate (E)
     "owner", "coverage", "tsc", "achr", "intact", "csa", "fibre_type", "days_denervated", "pool", "entry_day",
-    "active", "n_active",
-    # per muscle (M) and subject
-    "expression", "dead_n", "orphan_n", "floor_excess", "disassembly_due", "umn",
+    "slot", "active", "n_active", "relax",
+    # per muscle (M) and subject; group_n and group_excess are (M, coverage - 1, fibre type)
+    "group_n", "group_excess", "expression", "dead_n", "orphan_n", "floor_excess", "disassembly_due", "umn",
     # scratch for one day
     "die_soma", "die_axon", "h_stress", "h_expand", "weight", "capacity", "taken", "cum_weight",
-    "requests", "request_donor", "request_priority",
+    "requests", "request_donor", "moving",
 ])
 
 
@@ -135,31 +140,41 @@ def owner_dtype(n_units: int) -> type:
 
 
 def initial_subject_state(ctx: RunContext, params: Params, days: int) -> SubjectState:
-    """A healthy adult: every endplate fully innervated by its structural unit, all in the units' pools."""
+    from .groups import relaxation_table
+
+    """A healthy adult: every endplate fully innervated by its structural unit, all in their unit's
+    group 0 (coverage 2, quiescent Schwann cell, fibre of the unit's type)."""
     layout = ctx.layout
     n_u, n_e, n_m = layout.n_units, layout.n_endplates, layout.n_muscles
     members = np.zeros(int(params.member_start[-1]), dtype=np.int32)
+    slot = np.zeros(n_e, dtype=np.int32)
+    group_end = np.zeros((n_u, N_GROUPS + 1), dtype=np.int32)
+    group_n = np.zeros((n_m, 2, 3), dtype=np.int64)
     for u in range(n_u):   # endplates are numbered unit by unit (docs/model.md, Structure)
         lo = int(params.member_start[u])
         owned = np.flatnonzero(layout.endplate_unit == u)
         members[lo:lo + len(owned)] = owned
+        slot[owned] = lo + np.arange(len(owned))
+        group_end[u, 0] = lo
+        group_end[u, 1:] = lo + len(owned)
+        group_n[layout.unit_muscle[u], 1, layout.unit_type[u]] += len(owned)
     return SubjectState(
         soma=np.ones(n_u, dtype=np.bool_), axon=np.ones(n_u, dtype=np.bool_),
         stress=np.zeros(n_u), transport=np.ones(n_u),
-        size=layout.unit_baseline_size.astype(np.int32), pool_n=layout.unit_baseline_size.astype(np.int32),
-        pool_excess=np.zeros(n_u), members=members,
+        size=layout.unit_baseline_size.astype(np.int32), group_end=group_end, members=members,
         owner=layout.endplate_unit.astype(owner_dtype(n_u)), coverage=np.full(n_e, 2, dtype=np.int8),
         tsc=np.zeros(n_e, dtype=np.int8), achr=np.ones(n_e, dtype=np.float32), intact=np.ones(n_e, dtype=np.bool_),
         csa=np.ones(n_e, dtype=np.float32), fibre_type=layout.unit_type[layout.endplate_unit].astype(np.int8),
-        days_denervated=np.zeros(n_e, dtype=np.uint16), pool=np.full(n_e, BULK, dtype=np.int8),
-        entry_day=np.zeros(n_e, dtype=np.int32), active=np.zeros(n_e, dtype=np.int32), n_active=np.zeros(1, dtype=np.int64),
+        days_denervated=np.zeros(n_e, dtype=np.uint16), pool=np.full(n_e, GROUPED, dtype=np.int8),
+        entry_day=np.zeros(n_e, dtype=np.int32), slot=slot, active=np.zeros(n_e, dtype=np.int32),
+        n_active=np.zeros(1, dtype=np.int64), relax=relaxation_table(params, days), group_n=group_n, group_excess=np.zeros((n_m, 2, 3)),
         expression=np.zeros(n_m), dead_n=np.zeros(n_m, dtype=np.int64), orphan_n=np.zeros(n_m, dtype=np.int64),
         floor_excess=np.zeros(n_m), disassembly_due=np.zeros((days + 1, n_m), dtype=np.int32), umn=np.ones(1),
         die_soma=np.zeros(n_u, dtype=np.bool_), die_axon=np.zeros(n_u, dtype=np.bool_),
         h_stress=np.zeros(n_u), h_expand=np.zeros(n_u), weight=np.zeros(n_u), capacity=np.zeros(n_u),
         taken=np.zeros(n_u, dtype=np.int32), cum_weight=np.zeros(n_u),
         requests=np.zeros(n_e, dtype=np.int32), request_donor=np.zeros(n_e, dtype=np.int64),
-        request_priority=np.zeros(n_e),
+        moving=np.zeros(int(np.diff(params.member_start).max()), dtype=np.int32),
     )
 
 

@@ -1,4 +1,4 @@
-"""Compiled motor-unit rules and the units' pools of bulk endplates (docs/model.md, motor-unit rules).
+"""Compiled motor-unit rules (docs/model.md, motor-unit rules) and the commit of unit deaths.
 
 ``p`` is :class:`~alsim.engine.fast.tables.Params`, ``s`` a
 :class:`~alsim.engine.fast.tables.SubjectState`, ``mf`` the day's per-muscle
@@ -13,10 +13,10 @@ import math
 
 from numba import njit
 
-from .chance import binomial, happens, index_below
-from .day_tables import RETRACT_HAZARD
-from .tables import (ACTIVE, BULK, F_AXON_DIEBACK, F_DESTABILISATION, F_RETRACTION, F_SOMA_DEATH,
-                     F_SOMA_STARVATION, F_STRESS_PRODUCTION, F_TRANSPORT_DECLINE)
+from .chance import happens
+from .groups import release_unit
+from .tables import (F_AXON_DIEBACK, F_DESTABILISATION, F_RETRACTION, F_SOMA_DEATH, F_SOMA_STARVATION,
+                     F_STRESS_PRODUCTION, F_TRANSPORT_DECLINE)
 
 
 @njit(cache=True)
@@ -81,74 +81,12 @@ def retraction_by_muscle(p, s, mf, out):
         out[2, m] = mf[F_RETRACTION, m]
 
 
-@njit(cache=True, inline="always")
-def leave_pool(e, u, day, csa, achr, entry_day, pool_excess, regrowth, agrin):
-    """Take bulk endplate ``e`` out of unit ``u``'s sum and bring it to the end of day ``day``.
-
-    In the pool its fibre regrows towards 1 at ``regrowth`` and its AChR stability
-    towards 1 at ``agrin`` (coverage 2), in closed form from the day it entered.
-    """
-    elapsed = day - entry_day[e]
-    csa_excess = (csa[e] - 1.0) * math.exp(-regrowth * elapsed)          # start of today
-    pool_excess[u] -= csa_excess
-    csa[e] = 1.0 + csa_excess * math.exp(-regrowth)                      # end of today
-    achr[e] = 1.0 - (1.0 - achr[e]) * math.exp(-agrin * (elapsed + 1))
-
-
-@njit(cache=True)
-def pool_retractions(gen, p, s, day, terminal):
-    """Endplate rule 1 for the bulk: each unit's count of retracting terminals is binomial.
-
-    The retracting endplates (chosen uniformly in the pool) go to coverage 1 and join the
-    active list; they are not stepped again today. ``terminal`` is the day's
-    :func:`~alsim.engine.fast.day_tables.terminal_table`.
-    """
-    unit_muscle, member_start, members, pool_n = p.unit_muscle, p.member_start, s.members, s.pool_n
-    csa, achr, entry_day, pool_excess, coverage = s.csa, s.achr, s.entry_day, s.pool_excess, s.coverage
-    active, pool, n_active = s.active, s.pool, s.n_active
-    for u in range(unit_muscle.shape[0]):
-        if pool_n[u] == 0:
-            continue
-        k = binomial(gen, pool_n[u], terminal[RETRACT_HAZARD, u])
-        for _ in range(k):
-            slot = member_start[u] + index_below(gen, pool_n[u])
-            last = member_start[u] + pool_n[u] - 1
-            e = members[slot]
-            members[slot] = members[last]
-            pool_n[u] -= 1
-            leave_pool(e, u, day, csa, achr, entry_day, pool_excess, p.regrowth, p.agrin)
-            coverage[e] = 1
-            active[n_active[0]] = e
-            n_active[0] += 1
-            pool[e] = ACTIVE
-
-
 @njit(cache=True)
 def apply_unit_deaths(p, s, day):
-    """Commit today's soma and axon deaths; an axon's bulk endplates become active (Wallerian terminals)."""
-    member_start, members, pool_n = p.member_start, s.members, s.pool_n
-    csa, achr, entry_day, pool_excess = s.csa, s.achr, s.entry_day, s.pool_excess
-    active, pool, n_active = s.active, s.pool, s.n_active
+    """Commit today's soma and axon deaths; an axon's grouped endplates become active (Wallerian terminals)."""
     for u in range(p.unit_muscle.shape[0]):
         if s.die_soma[u]:
             s.soma[u] = False
         if s.die_axon[u]:
             s.axon[u] = False
-            for j in range(pool_n[u]):
-                e = members[member_start[u] + j]
-                leave_pool(e, u, day, csa, achr, entry_day, pool_excess, p.regrowth, p.agrin)
-                active[n_active[0]] = e
-                n_active[0] += 1
-                pool[e] = ACTIVE
-            pool_n[u] = 0
-            pool_excess[u] = 0.0
-
-
-@njit(cache=True, inline="always")
-def join_pool(e, u, day, member_start, members, pool_n, pool_excess, csa, entry_day, pool):
-    """Endplate ``e`` (end of day ``day``) enters the bulk pool of its owner ``u``."""
-    members[member_start[u] + pool_n[u]] = e
-    pool_n[u] += 1
-    pool_excess[u] += csa[e] - 1.0
-    entry_day[e] = day + 1
-    pool[e] = BULK
+            release_unit(p, s, u, day)

@@ -1,0 +1,252 @@
+"""Groups of innervated endplates that share all their hazards (docs/performance.md, *Event-driven endplates*).
+
+An intact endplate with coverage >= 1 whose owner's axon is intact has hazards that
+depend only on its owner unit ``u``, its coverage ``c`` (1 or 2), its terminal Schwann
+cell state and whether its fibre is of the owner's type (docs/model.md, endplate
+rules 1, 3 and 5):
+
+- rule 1: retraction (per unit, :func:`~alsim.engine.fast.day_tables.terminal_table`)
+  and, at coverage 1, expansion (per unit);
+- rule 5: conversion of the fibre to the owner's type (constant hazard), only when the
+  types differ;
+- rule 3: activation of a quiescent cell at coverage 1, quiescence of a reactive one at
+  coverage 2 (constant hazards; loss only happens at coverage 0).
+
+Such endplates are therefore exchangeable within a group ``(u, c, Schwann cell, type
+match)``: each day a group draws how many of its members have at least one event (a
+binomial), picks them uniformly without replacement and draws, for each, which events
+it has, conditional on at least one. This has the law of drawing every member every
+day. Members that have an event leave the group: to their new group once all the
+unit's groups have drawn, or to the active list when the terminal retracts to coverage 0;
+the others do nothing. Endplates that become innervated elsewhere (sprouts) join their
+group at the end of the day (:func:`join_group`).
+
+In a group the fibre cross-section regrows towards 1 at ``rates.fibre_regrowth`` and the
+AChR stability towards 1 at ``rates.agrin_maintenance * c / 2`` (rules 4 and 5), the
+same every day, so both are kept in closed form from the day the endplate entered
+(``entry_day``) and brought up to date only when it leaves. The force census needs
+their sum: per muscle, coverage and fibre type, a count and the sum of ``csa - 1``
+(relaxed every day by ``exp(-fibre_regrowth)``) are kept as members come and go.
+
+Layout: the members of unit ``u`` occupy ``members[member_start[u]:...]`` sorted by
+group, group ``k`` in ``members[group_end[u, k]:group_end[u, k + 1]]`` (``group_end[u, 0]
+== member_start[u]``); ``slot[e]`` is endplate ``e``'s position. Moving one endplate in
+or out shifts the later groups of its unit by one place (one move per non-empty group).
+Group 0 is the former bulk pool: coverage 2, quiescent cell, fibre of the owner's type.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .chance import binomial, index_below
+from .day_tables import RETRACT_HAZARD
+from .tables import ACTIVE, GROUPED, N_GROUPS
+
+QUIESCENT, REACTIVE, LOST = 0, 1, 2
+
+
+@njit(cache=True, inline="always")
+def group_of(coverage, tsc, mismatch):
+    """The group index of coverage 1 or 2, a Schwann cell state and a type mismatch (0 or 1)."""
+    return (2 - coverage) * 6 + tsc * 2 + mismatch
+
+
+@njit(cache=True, inline="always")
+def _insert(e, k, ends, members, slot):
+    """Put endplate ``e`` at the end of group ``k`` of a unit whose group ends are ``ends`` (N_GROUPS + 1)."""
+    hole = ends[N_GROUPS]
+    for kk in range(N_GROUPS - 1, k, -1):
+        first = ends[kk]
+        if first < hole:                 # move the group's first member to its end
+            x = members[first]
+            members[hole] = x
+            slot[x] = hole
+        hole = first
+        ends[kk + 1] += 1
+    members[hole] = e
+    slot[e] = hole
+    ends[k + 1] += 1
+
+
+@njit(cache=True, inline="always")
+def _remove(e, k, ends, members, slot):
+    """Take endplate ``e`` out of group ``k`` of a unit whose group ends are ``ends``."""
+    hole = ends[k + 1] - 1
+    x = members[hole]                    # the group's last member fills e's place
+    members[slot[e]] = x
+    slot[x] = slot[e]
+    for kk in range(k + 1, N_GROUPS):
+        last = ends[kk + 1] - 1
+        if last >= ends[kk]:             # move the group's last member to its new first place
+            y = members[last]
+            members[hole] = y
+            slot[y] = hole
+        hole = last
+        ends[kk] -= 1
+    ends[N_GROUPS] -= 1
+
+
+@njit(cache=True, inline="always")
+def join_group(e, u, day, p, s):
+    """Endplate ``e`` (state at the end of day ``day``, intact, coverage >= 1, owner ``u`` with an
+    intact axon) enters its group; called after the day's relaxation of the census sums."""
+    m, c, ft = p.endplate_muscle[e], s.coverage[e], s.fibre_type[e]
+    k = group_of(c, s.tsc[e], 1 if ft != p.unit_type[u] else 0)
+    _insert(e, k, s.group_end[u], s.members, s.slot)
+    s.group_n[m, c - 1, ft] += 1
+    s.group_excess[m, c - 1, ft] += s.csa[e] - 1.0
+    s.entry_day[e] = day + 1
+    s.pool[e] = GROUPED
+
+
+@njit(cache=True, inline="always")
+def _leave(e, m, c, ft, day, csa, achr, entry_day, group_n, group_excess, relax):
+    """Endplate ``e`` (muscle ``m``, coverage ``c``, fibre type ``ft`` at the start of day ``day``)
+    leaves the census sums; its cross-section and AChR stability are brought to the end of
+    the day in closed form (rules 4 and 5, coverage ``c`` every day since it entered;
+    ``relax`` is :func:`relaxation_table`). Returns its cross-section excess ``csa - 1`` at
+    the start of the day."""
+    elapsed = day - entry_day[e]                                    # -1: it moved in today
+    excess = (csa[e] - 1.0) * relax[0, elapsed + 1]                 # start of today
+    group_n[m, c - 1, ft] -= 1
+    group_excess[m, c - 1, ft] -= excess
+    csa[e] = 1.0 + excess * relax[0, 2]                             # end of today
+    achr[e] = 1.0 - (1.0 - achr[e]) * relax[c, elapsed + 2]
+    return excess
+
+
+def relaxation_table(p, days: int) -> np.ndarray:
+    """(3, days + 2) closed-form relaxation factors over ``j - 1`` days (column ``j``): row 0 of the
+    fibre cross-section's excess (``exp(-fibre_regrowth (j - 1))``), rows 1 and 2 of the AChR
+    instability ``1 - A`` at coverage 1 and 2 (``exp(-agrin_maintenance c / 2 (j - 1))``)."""
+    elapsed = np.arange(-1, days + 1, dtype=np.float64)
+    return np.stack([np.exp(-p.regrowth * elapsed), np.exp(-p.agrin * 0.5 * elapsed), np.exp(-p.agrin * elapsed)])
+
+
+@njit(cache=True)
+def group_events(gen, p, s, day, terminal):
+    """The day's events of every group (rules 1, 3 and 5), from the start-of-day state.
+
+    Members with an event get their new coverage, owner, Schwann cell and fibre type and
+    are brought to the end of the day. Those still innervated move to their new group
+    once all the unit's groups have drawn (so nobody draws twice in a day); their
+    start-of-day cross-section excess moves with them in the census sums, which relax to
+    the end of the day with everyone else's. A terminal that retracts to coverage 0 loses
+    its owner and joins the active list after its first entries (it is not stepped again
+    today). ``terminal`` is the day's :func:`~alsim.engine.fast.day_tables.terminal_table`.
+    """
+    unit_type, endplate_muscle, axon, h_expand = p.unit_type, p.endplate_muscle, s.axon, s.h_expand
+    group_end, members, slot, size, moving = s.group_end, s.members, s.slot, s.size, s.moving
+    coverage, owner, tsc, fibre_type = s.coverage, s.owner, s.tsc, s.fibre_type
+    csa, achr, entry_day, group_n, group_excess = s.csa, s.achr, s.entry_day, s.group_n, s.group_excess
+    active, pool, n_active = s.active, s.pool, s.n_active
+    relax = s.relax
+    h_conversion, h_activation, h_quiescence = p.conversion, p.tsc_activation, p.tsc_quiescence
+    p_convert, p_activate, p_quiesce = -math.expm1(-h_conversion), -math.expm1(-h_activation), -math.expm1(-h_quiescence)
+    # P(conversion | conversion or a Schwann cell switch), at coverage 1 (activation) and 2 (quiescence)
+    p_convert_first = (p_convert / -math.expm1(-(h_conversion + h_activation)) if h_conversion + h_activation > 0.0 else 0.0,
+                       p_convert / -math.expm1(-(h_conversion + h_quiescence)) if h_conversion + h_quiescence > 0.0 else 0.0)
+    for u in range(unit_type.shape[0]):
+        ends = group_end[u]
+        if ends[0] == ends[N_GROUPS] or not axon[u]:
+            continue
+        h_r, h_e = terminal[RETRACT_HAZARD, u], h_expand[u]
+        u_type = unit_type[u]
+        n_moving = 0
+        for k in range(N_GROUPS):
+            n = ends[k + 1] - ends[k]
+            if n == 0:
+                continue
+            c, t, mismatch = 2 - k // 6, (k // 2) % 3, k % 2
+            h_t = h_r + (h_e if c == 1 else 0.0)                     # rule 1
+            h_c = h_conversion if mismatch == 1 else 0.0             # rule 5
+            h_s = 0.0                                                # rule 3 (no loss at coverage >= 1)
+            if t == QUIESCENT and c == 1:
+                h_s = h_activation
+            elif t == REACTIVE and c == 2:
+                h_s = h_quiescence
+            total = h_t + h_c + h_s
+            hits = binomial(gen, n, total)
+            if hits == 0:
+                continue
+            others = h_c + h_s
+            p_terminal_given_any = -math.expm1(-h_t) / -math.expm1(-total) if others > 0.0 and h_t > 0.0 else 1.0
+            p_conversion, p_switch = p_convert, (p_activate if t == QUIESCENT else p_quiesce)
+            for _ in range(hits):
+                e = members[ends[k] + index_below(gen, ends[k + 1] - ends[k])]
+                m, ft = endplate_muscle[e], fibre_type[e]
+                _remove(e, k, ends, members, slot)
+                excess = _leave(e, m, c, ft, day, csa, achr, entry_day, group_n, group_excess, relax)
+                # which events, given at least one (they are independent within the day)
+                if others <= 0.0:
+                    retract_or_expand = True
+                elif h_t <= 0.0:
+                    retract_or_expand = False
+                else:
+                    retract_or_expand = gen.random() < p_terminal_given_any
+                if retract_or_expand:
+                    converts = h_c > 0.0 and gen.random() < p_conversion
+                    switches = h_s > 0.0 and gen.random() < p_switch
+                elif h_c <= 0.0:
+                    converts, switches = False, True
+                elif h_s <= 0.0:
+                    converts, switches = True, False
+                else:
+                    converts = gen.random() < p_convert_first[c - 1]
+                    switches = gen.random() < p_switch if converts else True
+                if converts:
+                    ft = u_type
+                    fibre_type[e] = ft
+                if switches:
+                    tsc[e] = REACTIVE if t == QUIESCENT else QUIESCENT
+                new = c
+                if retract_or_expand:
+                    if c == 2 or h_e <= 0.0:
+                        retracts = True
+                    elif h_r <= 0.0:
+                        retracts = False
+                    else:
+                        retracts = gen.random() * h_t < h_r
+                    new = c - 1 if retracts else 2
+                    coverage[e] = new
+                if new == 0:                   # denervated: to the active list
+                    owner[e] = -1
+                    size[u] -= 1
+                    active[n_active[0]] = e
+                    n_active[0] += 1
+                    pool[e] = ACTIVE
+                else:                          # to its new group, after the unit's draws
+                    group_n[m, new - 1, ft] += 1
+                    group_excess[m, new - 1, ft] += excess
+                    entry_day[e] = day + 1
+                    moving[n_moving] = e
+                    n_moving += 1
+        for j in range(n_moving):
+            e = moving[j]
+            _insert(e, group_of(coverage[e], tsc[e], 1 if fibre_type[e] != u_type else 0), ends, members, slot)
+
+
+@njit(cache=True)
+def release_unit(p, s, u, day):
+    """Unit ``u``'s axon died today: all its grouped endplates, brought to the end of the day,
+    join the active list (their terminals now face Wallerian degeneration, rule 1).
+
+    Endplates that moved group today (``entry_day == day + 1``) are already at the end of
+    the day: the closed form leaves them as they are and takes out what they put in.
+    """
+    ends, members, endplate_muscle = s.group_end[u], s.members, p.endplate_muscle
+    for k in range(N_GROUPS):
+        c = 2 - k // 6
+        for j in range(ends[k], ends[k + 1]):
+            e = members[j]
+            _leave(e, endplate_muscle[e], c, s.fibre_type[e], day, s.csa, s.achr, s.entry_day, s.group_n,
+                   s.group_excess, s.relax)
+            s.active[s.n_active[0]] = e
+            s.n_active[0] += 1
+            s.pool[e] = ACTIVE
+    for k in range(1, N_GROUPS + 1):
+        ends[k] = ends[0]
