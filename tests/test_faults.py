@@ -36,9 +36,11 @@ def one_clear_line(capsys, *fragments: str) -> str:
     return said
 
 
-def no_space(after: int = 0):
-    """A stand-in for a writer that fails with ENOSPC once it has been called ``after`` times."""
+def no_space(after: int = 0, real=None):
+    """A stand-in for a writer (``real``, default ``np.savez_compressed``) that fails with ENOSPC once
+    it has been called ``after`` times."""
     calls = {"n": 0}
+    real = np.savez_compressed if real is None else real
 
     def write(*args, **kwargs):
         calls["n"] += 1
@@ -46,7 +48,6 @@ def no_space(after: int = 0):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/full/disk")
         return real(*args, **kwargs)
 
-    real = np.savez_compressed
     return write
 
 
@@ -72,15 +73,14 @@ def test_disk_full_while_writing_the_result_keeps_the_earlier_one(small, referen
     assert main(changed(argv, "--subjects", "1")) == 0         # an earlier result in --out
     earlier = result_files(out)
 
-    def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    from alsim.store import streaming          # results.zarr fills the disk while it is put in the result folder
 
-    monkeypatch.setattr(xr.Dataset, "to_zarr", full)
+    monkeypatch.setattr(streaming, "_link_or_copy", no_space(after=5, real=streaming._link_or_copy))
     assert main([*argv, "--overwrite"]) == 2
     one_clear_line(capsys, "no space left on the device", "--resume")
     assert result_files(out) == earlier                        # untouched
     work = in_progress_folder(out)
-    assert sorted(p.name for p in work.iterdir()) == ["blocks", "run.json"]   # no half-written final-* folder
+    assert sorted(p.name for p in work.iterdir()) == ["blocks", "results.zarr", "run.json"]   # no final-* folder
     assert len(list((work / "blocks").iterdir())) == 3
     monkeypatch.undo()
     assert main([*argv, "--overwrite", "--resume"]) == 0

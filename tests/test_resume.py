@@ -173,8 +173,8 @@ def test_killed_on_two_workers_resumed_on_one(small, reference, tmp_path, capsys
 
 
 def test_blocks_put_together_are_simulate_bit_for_bit(tmp_path):
-    """The block path of ``alsim run`` equals ``alsim.simulate`` on the whole cohort: fresh, and with
-    blocks loaded from disk, a missing and an unreadable one redone on two workers."""
+    """The streamed store of ``alsim run`` equals ``alsim.simulate`` on the whole cohort: fresh, and with
+    blocks already in it kept, a missing and an unreadable block file redone on two workers."""
     scenario = small_scenario()
     options = dict(subjects=19, days=14, backend="numpy", mune_method="multipoint")
     whole = alsim.simulate(scenario, seed=5, **options)
@@ -191,9 +191,9 @@ def test_blocks_put_together_are_simulate_bit_for_bit(tmp_path):
 
 
 @pytest.mark.slow
-def test_human_blocks_saved_as_census_give_simulate_bit_for_bit(tmp_path):
-    """Human runs save each block's census (their Dataset is aligned on a cohort-wide onset grid) and build
-    the readouts at the end: fresh and after a lost block, the bits of ``alsim.simulate``."""
+def test_human_blocks_streamed_in_two_passes_give_simulate_bit_for_bit(tmp_path):
+    """Human runs keep each block's onsets, then write the store in groups once the cohort-wide onset grid
+    is known (alsim.store.stream_human): fresh and after a lost group, the bits of ``alsim.simulate``."""
     scenario, _ = alsim.load_scenario("human-sals-limb")
     options = dict(subjects=10, days=300, backend="numba", mune_method="multipoint")
     whole = alsim.simulate(scenario, seed=5, **options)

@@ -154,6 +154,7 @@ def run(
 ) -> None:
     """Simulate a cohort and write results.zarr, summary.json and report.html."""
     from .config import ScenarioError, load_scenario
+    from .store import summarise
     from .store.resumable import open_run_work
 
     overrides = list(set_ or [])
@@ -190,9 +191,10 @@ def run(
         folder = _write_run(out_dir, {resolved.hypothesis.name: ds}, resolved_sources=sources, overwrite=overwrite,
                             title=f"alsim run: {resolved.name} ({resolved.hypothesis.name})", record=record,
                             scratch=None if work is None else work.path)
+        summary = summarise(ds)             # before the work folder goes: a streamed ds reads from it
         if work is not None:
             work.remove()
-    _print_summary(ds)
+    _print_summary(summary)
     out.print(f"wrote {folder}/results.zarr, summary.json and report.html", highlight=False, markup=False)
 
 
@@ -249,6 +251,7 @@ def demo(
 ) -> None:
     """Run the B6SJL preset under dying-back and dying-forward and write one report comparing them."""
     from .config import load_scenario
+    from .store import summarise
 
     if out_dir.exists() and not overwrite:
         raise _fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
@@ -261,7 +264,7 @@ def demo(
         folder = _write_run(out_dir, results, resolved_sources=sources, overwrite=overwrite, record=record,
                             title="alsim demo: SOD1-G93A (B6SJL), dying-back versus dying-forward")
     for ds in results.values():
-        _print_summary(ds)
+        _print_summary(summarise(ds))
     out.print(f"report: {(folder / 'report.html').resolve()}", highlight=False, markup=False)
 
 
@@ -289,10 +292,8 @@ def _write_run(out_dir: Path, results: dict, *, resolved_sources: dict[str, str]
     return out_dir
 
 
-def _print_summary(ds) -> None:
-    from .store import summarise
-
-    s = summarise(ds)
+def _print_summary(s: dict) -> None:
+    """Print the endpoints of a run's :func:`alsim.store.summarise` summary."""
     table = Table(title=escape(f"{s['scenario']}, {s['hypothesis']}: {s['subjects']} subjects, seed {s['seed']}"),
                   min_width=60)
     human = "onset_sim_day" in s

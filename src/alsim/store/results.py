@@ -67,8 +67,18 @@ def atomic_output_dir(target: str | os.PathLike, *, overwrite: bool = False,
 
 
 def write_results(ds: xr.Dataset, folder: str | os.PathLike) -> Path:
-    """Write ``ds`` to ``folder/results.zarr`` (the folder should come from :func:`atomic_output_dir`)."""
+    """Write ``ds`` to ``folder/results.zarr`` (the folder should come from :func:`atomic_output_dir`).
+
+    A Dataset streamed to a store block by block (:mod:`alsim.store.streaming`) is not
+    written again: that store is put there (hard links to its files).
+    """
+    from .streaming import publish_store, streamed_from
+
     path = Path(folder) / "results.zarr"
+    source = streamed_from(ds)
+    if source is not None:
+        publish_store(source, path)
+        return path
     out = ds.copy()
     out.attrs = {**ds.attrs, "alsim_format_version": FORMAT_VERSION, "alsim_format_note": FORMAT_NOTE}
     out.to_zarr(path, mode="w", consolidated=False, zarr_format=2)
@@ -114,19 +124,23 @@ def median_event_day(event_days: np.ndarray) -> float | None:
     return None if not np.isfinite(middle[1]) else float(np.mean(middle))
 
 
+SUMMARY_ROWS = 4096
+"""Subjects read at a time by :func:`summarise` (a streamed Dataset is read from disk)."""
+
+
 def summarise(ds: xr.Dataset) -> dict:
     """A JSON-ready summary: what was run, onset and end stage, and per-muscle milestones.
 
     A milestone is the median over subjects of the first day the subject crosses it;
-    subjects that reach end stage first count as crossing later than any day.
+    subjects that reach end stage first count as crossing later than any day. The
+    time courses are read :data:`SUMMARY_ROWS` subjects at a time.
     """
+    half_denervated, half_mn = _milestone_days(ds)
     muscles = {}
-    for m in ds.muscle.values:
-        half_denervated = _day_of(ds, first_true((ds.endplates_denervated_fraction.sel(muscle=m) >= 0.5).values))
-        half_mn = _day_of(ds, first_true((ds.motor_neurons_alive_fraction.sel(muscle=m) <= 0.5).values))
+    for index, m in enumerate(ds.muscle.values):
         muscles[str(m)] = {
-            "median_day_half_endplates_denervated": median_event_day(half_denervated),
-            "median_day_half_motor_neurons_lost": median_event_day(half_mn),
+            "median_day_half_endplates_denervated": median_event_day(half_denervated[:, index]),
+            "median_day_half_motor_neurons_lost": median_event_day(half_mn[:, index]),
         }
     run = {
         "scenario": ds.attrs["scenario_name"],
@@ -147,6 +161,21 @@ def summarise(ds: xr.Dataset) -> dict:
             "onset_definition": ds.attrs["onset_definition"],
             "end_stage_definition": ds.attrs["end_stage_definition"],
             "muscles": muscles}
+
+
+def _milestone_days(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """(subject, muscle) days at which half the endplates are denervated and half the motor
+    neurons lost (NaN: never), read a few thousand subjects at a time."""
+    if ds.sizes["day"] == 0:          # a human run in which nobody reached onset: no time courses
+        never = np.full((ds.sizes["subject"], ds.sizes["muscle"]), np.nan)
+        return never, never
+    parts = []
+    for start in range(0, ds.sizes["subject"], SUMMARY_ROWS):
+        rows = ds.isel(subject=slice(start, start + SUMMARY_ROWS))
+        denervated = rows.endplates_denervated_fraction.transpose("subject", "muscle", "day").values
+        alive = rows.motor_neurons_alive_fraction.transpose("subject", "muscle", "day").values
+        parts.append((_day_of(ds, first_true(denervated >= 0.5)), _day_of(ds, first_true(alive <= 0.5))))
+    return tuple(np.concatenate(p) for p in zip(*parts))
 
 
 def _day_of(ds: xr.Dataset, index: np.ndarray) -> np.ndarray:

@@ -1,18 +1,22 @@
-"""``alsim run`` in blocks of subjects, each block saved as soon as it is done.
+"""``alsim run`` in blocks of subjects, streamed to ``results.zarr`` as each block is done.
 
-A block is :data:`BLOCK_SIZE` consecutive subjects, saved in the run's work folder
-(:mod:`alsim.store.workfolder`) once done:
+The cohort's store is built in the run's work folder (:mod:`alsim.store.workfolder`),
+one block of subjects at a time (:mod:`alsim.store.streaming`), so a run holds a few
+blocks in memory whatever its number of subjects:
 
-- in mouse runs, the block's results Dataset, electrophysiology included (which costs
-  more than the simulation): every readout of a subject depends only on the seed, the
-  subject's index and the scenario, so the blocks put together are what
-  :func:`alsim.simulate` returns for the whole cohort;
-- in human runs, the block's census (:class:`alsim.engine.runner.Census`): their
-  Dataset puts every subject on one day-from-onset grid that spans the whole cohort, so
-  it is built from the whole census at the end.
+- in mouse runs a block's results Dataset, electrophysiology included (which costs more
+  than the simulation), is written into its region of the store as soon as it is done,
+  then a small block file ``blocks/subjects-NNNNNN.npz`` (its subject indices) records
+  that it is there: every readout of a subject depends only on the seed, the subject's
+  index and the scenario, so the blocks put together are what :func:`alsim.simulate`
+  returns for the whole cohort;
+- human runs go twice over the cohort (:mod:`alsim.store.stream_human`): their Dataset
+  puts every subject on one day-from-onset grid that spans the whole cohort, which is
+  known only when every subject's onset is.
 
 Either way the result is, bit for bit, :func:`alsim.simulate`'s, whatever blocks were
-loaded from disk and however many workers ran the others (``tests/test_resume.py``).
+done before a kill and however many workers ran the others (``tests/test_resume.py``,
+``tests/test_streaming.py``).
 """
 
 from __future__ import annotations
@@ -20,21 +24,25 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import fields
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from ..config.schema import Scenario
 from ..engine.context import build_context
-from ..engine.runner import DEFAULT_BLOCK_SIZE, Census, blocks_of, simulate_block
+from ..engine.runner import DEFAULT_BLOCK_SIZE, blocks_of, simulate_block
 from .provenance import content_sha256
+from .streaming import STORE, create_store, open_streamed, stream_block_size, sync_block, tidy_store, write_block
 from .workfolder import ResumeError, WorkFolder, open_work_folder
 
 __all__ = ["BLOCK_SIZE", "open_run_work", "run_identity", "simulate_resumable"]
 
 BLOCK_SIZE = DEFAULT_BLOCK_SIZE
-"""Subjects per saved block (the engine's block: the most a kill can lose, per worker)."""
+"""Subjects per block of a cohort up to 2,048 (the engine's block: the most a kill can lose, per
+worker); larger cohorts have larger blocks, up to 64 subjects (:func:`alsim.store.streaming.stream_block_size`)."""
+HUMAN_GROUP_BLOCKS = 4
+"""Human runs write their store in groups of this many blocks (:mod:`alsim.store.stream_human`)."""
 
 
 def run_identity(scenario: Scenario, *, subjects: int, days: int, backend: str, mune_method: str) -> dict:
@@ -76,109 +84,115 @@ def _block_dataset(scenario: Scenario, seed: int, subjects: np.ndarray, days: in
     return results_dataset(scenario, census, seed=seed, backend=backend, mune_method=mune_method)
 
 
-def _block_census(scenario: Scenario, seed: int, subjects: np.ndarray, days: int, backend: str, mune_method: str,
-                  on_day: Callable[[int], None] | None = None) -> Census:
-    """The census of one block of subjects (``mune_method`` unused: same signature as :func:`_block_dataset`)."""
-    return simulate_block(build_context(scenario), seed, subjects, days, on_day=on_day, backend=backend)
-
-
-def _census_arrays(census: Census) -> dict[str, np.ndarray]:
-    arrays = {f"counts/{name}": value for name, value in census.counts.items()}
-    for field in fields(Census):
-        value = getattr(census, field.name)
-        if field.name != "counts" and value is not None:
-            arrays[field.name] = value
-    return arrays
-
-
-def _census_from(arrays: dict[str, np.ndarray]) -> Census:
-    counts = {name.removeprefix("counts/"): v for name, v in arrays.items() if name.startswith("counts/")}
-    return Census(counts=counts, **{name: v for name, v in arrays.items() if not name.startswith("counts/")})
-
-
 def _key(index: int) -> str:
     return f"subjects-{index:06d}"
 
 
-def _save(work: WorkFolder, index: int, result: xr.Dataset | Census) -> None:
-    if isinstance(result, xr.Dataset):
-        work.save(_key(index), {}, result)
-    else:
-        work.save(_key(index), _census_arrays(result))
+@dataclass
+class BlockRun:
+    """What the blocks of one streamed run share: the work folder, sizes, options, the cluster."""
+
+    scenario: Scenario
+    work: WorkFolder
+    days: int
+    backend: str
+    mune_method: str
+    workers: int
+    progress: Callable[[int], None] | None
+    cluster: "_Cluster"
+
+    def advance(self, subjects: int) -> None:
+        """Count ``subjects`` subjects' days as done."""
+        if self.progress is not None and subjects:
+            self.progress(subjects * self.days)
+
+    def each(self, task: Callable, todo: list[int], args: Callable[[int], tuple],
+             sizes: Callable[[int], int] | None = None) -> Iterator[tuple[int, object]]:
+        """Yield ``(index, task(*args(index)))`` for each index in ``todo`` as it finishes: in
+        process (``task`` gets ``on_day``) or on the cluster (``sizes(index)`` subjects advance
+        the progress as each finishes; ``None``: no progress)."""
+        if not todo:
+            return
+        address = self.cluster.address(len(todo))
+        if address is None:
+            for index in todo:
+                yield index, task(*args(index), on_day=None if sizes is None else self.progress)
+            return
+        from ..parallel import iter_tasks
+
+        for position, result in iter_tasks(task, [args(index) for index in todo], workers=self.workers,
+                                           scheduler=address):
+            yield todo[position], result
+            if sizes is not None:
+                self.advance(sizes(todo[position]))
 
 
-def _load(work: WorkFolder, index: int, block: np.ndarray) -> xr.Dataset | Census | None:
-    """Block ``index`` from disk; ``None`` when it is still to do (or is not this block's subjects)."""
-    loaded = work.load(_key(index))
-    if loaded is None:
-        return None
-    arrays, dataset = loaded
-    try:
-        result = dataset if dataset is not None else _census_from(arrays)
-    except TypeError:
-        return None
-    subjects = result["subject"].values if isinstance(result, xr.Dataset) else result.subject
-    return result if np.array_equal(subjects, block) else None
-
-
-def _run_todo(scenario: Scenario, work: WorkFolder, blocks: list[np.ndarray], parts: list, *, days: int, backend: str,
-              mune_method: str, workers: int, scheduler: str | None, progress: Callable[[int], None] | None) -> None:
-    """Simulate the blocks whose ``parts`` entry is ``None``, saving each as it finishes."""
-    from ..parallel import iter_tasks
-
-    task = _block_dataset if _per_subject(scenario) else _block_census
-    todo = [index for index, part in enumerate(parts) if part is None]
-    if not todo:
-        return
-    if (workers <= 1 or len(todo) <= 1) and scheduler is None:
-        for index in todo:
-            parts[index] = task(scenario, work.seed, blocks[index], days, backend, mune_method, on_day=progress)
-            _save(work, index, parts[index])
-        return
-    tasks = [(scenario, work.seed, blocks[index], days, backend, mune_method) for index in todo]
-    for position, result in iter_tasks(task, tasks, workers=workers, scheduler=scheduler):
-        index = todo[position]
-        _save(work, index, result)
-        parts[index] = result
-        if progress is not None:
-            progress(len(blocks[index]) * days)
+def marked(work: WorkFolder, key: str, subjects: np.ndarray) -> bool:
+    """Whether block file ``key`` is on disk and records ``subjects``."""
+    stored = work.load_arrays(key, ("subject",))
+    return stored is not None and np.array_equal(stored["subject"], subjects)
 
 
 def simulate_resumable(scenario: Scenario, work: WorkFolder, *, subjects: int, days: int, backend: str,
                        mune_method: str, workers: int = 1, scheduler: str | None = None,
                        progress: Callable[[int], None] | None = None) -> xr.Dataset:
-    """``alsim.simulate(scenario, subjects=..., days=..., seed=work.seed, ...)``, block by block.
+    """``alsim.simulate(scenario, subjects=..., days=..., seed=work.seed, ...)``, streamed to
+    ``work``'s ``results.zarr`` block by block, returned read lazily from there.
 
-    Blocks found in ``work`` are loaded; the others run (on ``workers`` processes or
-    ``scheduler``) and are saved as each finishes. ``progress`` is called with
-    subject-days done (loaded blocks count at once).
+    Blocks already in the store are not done again; the others run (on ``workers``
+    processes or ``scheduler``). ``progress`` is called with subject-days done (blocks
+    done before count at once).
+
+    The Dataset reads the store in ``work``: read it before ``work.remove()`` (or read the
+    published result, :func:`alsim.store.read_results`); once the store is gone, Zarr reads
+    its chunks as missing, i.e. NaN.
     """
-    from ..simulation import results_dataset
+    from .stream_human import stream_human
 
-    blocks = blocks_of(subjects, BLOCK_SIZE)
-    parts = [_load(work, index, block) for index, block in enumerate(blocks)]
-    if progress is not None:
-        progress(sum(len(b) for b, part in zip(blocks, parts) if part is not None) * days)
-    with _cluster(workers, scheduler, sum(part is None for part in parts)) as address:
-        _run_todo(scenario, work, blocks, parts, days=days, backend=backend, mune_method=mune_method, workers=workers,
-                  scheduler=address, progress=progress)
-        if not _per_subject(scenario):
-            return results_dataset(scenario, Census.concatenate(parts), seed=work.seed, backend=backend,
-                                   mune_method=mune_method, workers=workers, scheduler=address)
-    if len(parts) == 1:
-        return parts[0]
-    return xr.concat(parts, dim="subject", data_vars="minimal", coords="minimal", compat="identical", join="exact",
-                     combine_attrs="identical")
+    size = stream_block_size(subjects, BLOCK_SIZE)
+    blocks = blocks_of(subjects, size)
+    store = work.path / STORE
+    with _Cluster(workers, scheduler) as cluster:
+        run = BlockRun(scenario, work, days, backend, mune_method, workers, progress, cluster)
+        if _per_subject(scenario):
+            _stream_blocks(run, blocks, store)
+        else:
+            stream_human(run, blocks, store, group_size=size * HUMAN_GROUP_BLOCKS)
+    return open_streamed(store)
 
 
-@contextlib.contextmanager
-def _cluster(workers: int, scheduler: str | None, todo: int) -> Iterator[str | None]:
-    """The scheduler address to use: ``scheduler``, or one local cluster for all the
-    parallel work of the call (blocks and whole-census readouts), or ``None`` (in process)."""
-    if scheduler is not None or workers <= 1 or todo <= 1:
-        yield scheduler
-        return
-    from ..parallel import local_scheduler
+def _stream_blocks(run: BlockRun, blocks: list[np.ndarray], store) -> None:
+    """Mouse runs: each block's Dataset written into the store as it is done."""
+    work = run.work
+    if not tidy_store(store):
+        work.forget("subjects-")          # no store: no block is in it
+    done = [marked(work, _key(index), block) for index, block in enumerate(blocks)]
+    run.advance(sum(len(block) for block, d in zip(blocks, done) if d))
+    todo = [index for index, d in enumerate(done) if not d]
+    cohort = np.concatenate(blocks)
+    args = lambda i: (run.scenario, work.seed, blocks[i], run.days, run.backend, run.mune_method)  # noqa: E731
+    for index, ds in run.each(_block_dataset, todo, args, lambda i: len(blocks[i])):
+        if not store.is_dir():
+            create_store(store, ds, cohort, len(blocks[0]))
+        write_block(store, ds, index * len(blocks[0]))
+        sync_block(store, index)
+        work.save(_key(index), {"subject": blocks[index]})
 
-    with local_scheduler(workers) as address:
-        yield address
+
+class _Cluster(contextlib.ExitStack):
+    """The scheduler address for a batch of tasks: ``scheduler``, or one local cluster
+    started at the first batch that needs it and kept for the others, or ``None`` (in process)."""
+
+    def __init__(self, workers: int, scheduler: str | None):
+        super().__init__()
+        self.workers, self.scheduler, self.local = workers, scheduler, None
+
+    def address(self, todo: int) -> str | None:
+        if self.scheduler is not None or self.local is not None:
+            return self.scheduler or self.local
+        if self.workers <= 1 or todo <= 1:
+            return None
+        from ..parallel import local_scheduler
+
+        self.local = self.enter_context(local_scheduler(self.workers))
+        return self.local

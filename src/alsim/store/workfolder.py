@@ -143,6 +143,24 @@ class WorkFolder:
             return None
         return {name[2:]: value for name, value in payload.items() if name.startswith("a/")}, dataset
 
+    def load_arrays(self, key: str, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+        """Only the named arrays of block ``key`` (not its Dataset); ``None`` when the block is not
+        on disk, lacks one of them or is unreadable (then it is removed, to be done again)."""
+        path = self._block(key)
+        if not path.is_file():
+            return None
+        try:
+            with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as stored:
+                return {name: stored[f"a/{name}"] for name in names}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError, zipfile.BadZipFile):
+            path.unlink(missing_ok=True)
+            return None
+
+    def forget(self, prefix: str) -> None:
+        """Delete the block files whose key starts with ``prefix`` (their work is to be done again)."""
+        for path in self.blocks.glob(f"{prefix}*.npz"):
+            path.unlink(missing_ok=True)
+
     def completed(self) -> int:
         """How many blocks are on disk."""
         return sum(1 for _ in self.blocks.glob("*.npz"))

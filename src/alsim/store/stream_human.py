@@ -1,0 +1,124 @@
+"""A human ``alsim run`` streamed to ``results.zarr``: two passes over the cohort.
+
+A human run's Dataset (:mod:`alsim.simulation_human`) puts every subject on one
+day-from-onset grid, and the electrophysiology on one grid of recordings, that span
+the whole cohort: from the latest symptom onset to the earliest. No block's rows can be
+written before every subject's onset is known, so:
+
+1. every block is simulated and only its subjects' onset days are kept, in
+   ``blocks/onsets-NNNNNN.npz`` (a few bytes per subject);
+2. the store's layout is made on the cohort's grids, and each group of
+   :data:`~alsim.store.resumable.HUMAN_GROUP_BLOCKS` blocks is simulated again (the same
+   bits: a subject depends only on the seed and its index), its readouts computed and
+   written into its region; ``blocks/subjects-NNNNNN.npz`` records each group written.
+
+The grids depend only on the earliest and latest onset. :func:`alsim.simulation.results_dataset`
+derives them from the subjects it is given, so a group is computed together with the
+subjects holding those two onsets (when it has not got them), whose rows are then left
+out: up to two extra subjects per group, a few per cent more time than one pass in
+memory. Simulating twice costs about a tenth more (the electrophysiology of a person
+costs about ten times its simulation). Memory is that of one block and one group
+whatever the number of subjects; nothing but the onsets and the store is kept on disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import xarray as xr
+
+from ..config.schema import Scenario
+from ..engine.context import build_context
+from ..engine.runner import simulate_block
+from .streaming import create_store, sync_block, tidy_store, write_block
+
+__all__ = ["stream_human"]
+
+
+def _onsets_key(index: int) -> str:
+    return f"onsets-{index:06d}"
+
+
+def _group_key(index: int) -> str:
+    return f"subjects-{index:06d}"
+
+
+def _block_onsets(scenario: Scenario, seed: int, subjects: np.ndarray, days: int, backend: str,
+                  on_day: Callable[[int], None] | None = None) -> np.ndarray:
+    """The onset days (simulation days; NaN: none) of one block of subjects."""
+    from ..biology.motor_units import build_layout
+    from ..readouts.human import human_clinical
+
+    ctx = build_context(scenario)
+    census = simulate_block(ctx, seed, subjects, days, on_day=on_day, backend=backend)
+    return human_clinical(scenario, census.counts["force"], list(build_layout(scenario).muscle_names))["onset_day"]
+
+
+def _group_dataset(scenario: Scenario, seed: int, subjects: np.ndarray, keep: int, days: int, backend: str,
+                   mune_method: str, on_day: Callable[[int], None] | None = None) -> xr.Dataset:
+    """The results Dataset of ``subjects``' first ``keep`` (a group; the others hold the cohort's
+    earliest and latest onsets, which set the grids)."""
+    from ..simulation import results_dataset
+
+    census = simulate_block(build_context(scenario), seed, subjects, days, on_day=on_day, backend=backend)
+    ds = results_dataset(scenario, census, seed=seed, backend=backend, mune_method=mune_method)
+    return ds.isel(subject=slice(0, keep))
+
+
+def _onsets(run, blocks: list[np.ndarray]) -> np.ndarray:
+    """Pass 1: every subject's onset day, from the blocks' files or simulated (and saved)."""
+    work = run.work
+    onsets: list[np.ndarray | None] = []
+    for index, block in enumerate(blocks):
+        stored = work.load_arrays(_onsets_key(index), ("subject", "onset_day"))
+        ok = stored is not None and np.array_equal(stored["subject"], block)
+        onsets.append(stored["onset_day"] if ok else None)
+    run.advance(sum(len(block) for block, o in zip(blocks, onsets) if o is not None))
+    todo = [index for index, o in enumerate(onsets) if o is None]
+    args = lambda i: (run.scenario, work.seed, blocks[i], run.days, run.backend)  # noqa: E731
+    for index, onset in run.each(_block_onsets, todo, args, lambda i: len(blocks[i])):
+        work.save(_onsets_key(index), {"subject": blocks[index], "onset_day": onset})
+        onsets[index] = onset
+    return np.concatenate(onsets)
+
+
+def _extremes(onset: np.ndarray) -> list[int]:
+    """Indices of the subjects with the earliest and the latest onset (none without onsets)."""
+    if not np.isfinite(onset).any():
+        return []
+    return sorted({int(np.nanargmin(onset)), int(np.nanargmax(onset))})
+
+
+def _with_extremes(group: np.ndarray, onset: np.ndarray, extremes: list[int]) -> np.ndarray:
+    """``group``, then those of ``extremes`` whose onset is outside the group's range."""
+    own = onset[group]
+    own = own[np.isfinite(own)]
+    extra = [i for i in extremes if own.size == 0 or not own.min() <= onset[i] <= own.max()]
+    return np.concatenate([group, np.asarray(extra, dtype=group.dtype)])
+
+
+def stream_human(run, blocks: list[np.ndarray], store, *, group_size: int) -> None:
+    """Both passes of a human run (``run``: a :class:`alsim.store.resumable.BlockRun`)."""
+    from .resumable import marked
+
+    onset = _onsets(run, blocks)
+    cohort = np.concatenate(blocks)
+    groups = [cohort[start:start + group_size] for start in range(0, len(cohort), group_size)]
+    work = run.work
+    if not tidy_store(store):
+        work.forget("subjects-")          # no store: no group is in it
+    todo = [index for index, group in enumerate(groups) if not marked(work, _group_key(index), group)]
+    extremes = _extremes(onset)
+    attrs = {"subjects_without_onset": int(np.sum(~np.isfinite(onset)))}
+
+    def args(index: int) -> tuple:
+        subjects = _with_extremes(groups[index], onset, extremes)
+        return (run.scenario, work.seed, subjects, len(groups[index]), run.days, run.backend, run.mune_method)
+
+    for index, ds in run.each(_group_dataset, todo, args):
+        if not store.is_dir():
+            create_store(store, ds, cohort, group_size, attrs=attrs)
+        write_block(store, ds, index * group_size)
+        sync_block(store, index)
+        work.save(_group_key(index), {"subject": groups[index]})

@@ -1,0 +1,186 @@
+"""``results.zarr`` written block by block, so that a cohort's memory does not grow with its size.
+
+``alsim run`` (:mod:`alsim.store.resumable`) builds its store in the work folder,
+``.NAME.inprogress/results.zarr``:
+
+- the layout (every variable's metadata, the coordinates, the root attributes) is
+  written when the first block of subjects is done, into ``results.zarr.tmp-PID``
+  renamed into place, so the store is complete or absent;
+- each block's rows are written into their region along ``subject``; a block is one
+  Zarr chunk of every per-subject variable, so no two blocks ever share a chunk file
+  (Zarr writes each chunk to a temporary file renamed into place);
+- a block's chunk files are flushed to disk before its block file is saved, so a block
+  file on disk means that block's rows are in the store.
+
+When every block is in, :func:`write_results` (:mod:`alsim.store.results`) puts the
+store into the result folder as hard links (:func:`publish_store`), and the result
+folder is moved into place in one step as before. The values, dtypes and attributes
+are those of ``alsim.simulate`` written with :func:`alsim.store.write_results`; only
+the chunking differs (one block per chunk).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["STORE", "create_store", "open_streamed", "publish_store", "stream_block_size", "sync_block",
+           "tidy_store", "write_block"]
+
+STORE = "results.zarr"
+_MARK = "alsim_streamed_store"     # ds.encoding key: the store a Dataset was opened from
+_LINK_UNSUPPORTED = {errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS}
+
+
+def stream_block_size(subjects: int, base: int = 8, most: int = 64, blocks: int = 256) -> int:
+    """Subjects per block (and per Zarr chunk) of a streamed run of ``subjects``.
+
+    ``base`` (the engine's block) up to ``base * blocks`` subjects; above, enough to make
+    about ``blocks`` blocks, in multiples of ``base``, at most ``most`` (100,000 mice:
+    1,563 blocks of 64, not 12,500 of 8 chunk files per variable). Memory per block in
+    flight grows with it; results do not depend on it.
+    """
+    wanted = -(-subjects // blocks)
+    return int(min(most, max(base, -(-wanted // base) * base)))
+
+
+def _format_attrs() -> dict:
+    from .results import FORMAT_NOTE, FORMAT_VERSION
+
+    return {"alsim_format_version": FORMAT_VERSION, "alsim_format_note": FORMAT_NOTE}
+
+
+def _per_subject(variable: xr.Variable) -> bool:
+    return "subject" in variable.dims
+
+
+def create_store(path: Path, first: xr.Dataset, subject: np.ndarray, block_size: int,
+                 attrs: dict | None = None) -> None:
+    """Write the layout of the cohort's store at ``path``, modelled on the Dataset ``first``
+    (a block's rows): every per-subject variable at its full length ``len(subject)``,
+    chunked ``block_size`` along ``subject``, not yet written; the other coordinates and
+    ``subject`` itself written; ``first``'s attributes updated with ``attrs``."""
+    import dask.array as da
+
+    variables, encoding = {}, {}
+    for name, variable in first.variables.items():
+        if name == "subject" or not _per_subject(variable):
+            continue
+        if variable.dims[0] != "subject":
+            raise ValueError(f"variable {name}: subject must be its first dimension, not {variable.dims}")
+        shape = (len(subject), *variable.shape[1:])
+        chunks = (block_size, *variable.shape[1:])
+        variables[name] = (variable.dims, da.empty(shape, dtype=variable.dtype, chunks=chunks), variable.attrs)
+        encoding[name] = {"chunks": chunks}
+    coords = {name: first[name].variable for name in first.coords if not _per_subject(first[name].variable)}
+    coords["subject"] = ("subject", np.asarray(subject, dtype=first["subject"].dtype), first["subject"].attrs)
+    encoding["subject"] = {"chunks": (len(subject),)}
+    data_vars = {name: v for name, v in variables.items() if name not in first.coords}
+    coords.update({name: v for name, v in variables.items() if name in first.coords})
+    template = xr.Dataset(data_vars, coords=coords, attrs={**first.attrs, **(attrs or {}), **_format_attrs()})
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        template.to_zarr(tmp, mode="w", compute=False, consolidated=False, zarr_format=2, encoding=encoding)
+        os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_block(path: Path, block: xr.Dataset, start: int) -> None:
+    """Write ``block``'s rows (subjects ``start ..``) into their region of the store at ``path``."""
+    rows = block.drop_vars([name for name, v in block.variables.items() if name == "subject" or not _per_subject(v)])
+    rows.attrs = {}
+    rows.to_zarr(path, region={"subject": slice(start, start + block.sizes["subject"])}, mode="r+",
+                 consolidated=False)
+
+
+def sync_block(path: Path, chunk: int) -> None:
+    """Flush to disk the chunk files of block number ``chunk`` (and their folders)."""
+    for folder in sorted(p for p in path.iterdir() if p.is_dir()):
+        if folder.name == "subject":
+            continue
+        for file in folder.glob(f"{chunk}.*"):
+            _fsync(file, os.O_RDONLY)
+        single = folder / str(chunk)       # 1-d variables: the chunk key has no separator
+        if single.is_file():
+            _fsync(single, os.O_RDONLY)
+        _fsync(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+
+
+def _fsync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def tidy_store(path: Path) -> bool:
+    """Remove what a killed run left half-written beside or in the store at ``path`` (a
+    layout being created, chunk files being written); whether the store is there."""
+    for leftover in path.parent.glob(f"{path.name}.tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    if not path.is_dir():
+        return False
+    for leftover in path.rglob("*.partial"):
+        leftover.unlink(missing_ok=True)
+    return True
+
+
+def open_streamed(path: Path) -> xr.Dataset:
+    """The store at ``path`` as a lazily read Dataset (a variable is read when its values
+    are used), with the attributes ``alsim.simulate`` gives (the format's left out)."""
+    ds = xr.open_zarr(path, consolidated=False, chunks=None)
+    for key in _format_attrs():
+        ds.attrs.pop(key, None)
+    ds.encoding[_MARK] = str(path)
+    return ds
+
+
+def streamed_from(ds: xr.Dataset) -> Path | None:
+    """The store ``ds`` was opened from by :func:`open_streamed`, if it is all of it."""
+    source = ds.encoding.get(_MARK)
+    if source is None or not Path(source).is_dir():
+        return None
+    with xr.open_zarr(source, consolidated=False, chunks=None) as stored:
+        if dict(stored.sizes) != dict(ds.sizes) or set(stored.variables) != set(ds.variables):
+            return None
+    return Path(source)
+
+
+def publish_store(source: Path, target: Path) -> None:
+    """Put the finished store ``source`` at ``target`` (in the temporary result folder):
+    hard links to its files, or copies where the file system has none. ``source`` stays
+    readable until the work folder is removed."""
+    partial = target.with_name(target.name + ".linking")
+    with contextlib.suppress(FileNotFoundError):
+        shutil.rmtree(partial)
+    copy = None
+    for folder, _, files in os.walk(source):
+        destination = partial / Path(folder).relative_to(source)
+        destination.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            copy = _link_or_copy(Path(folder) / name, destination / name, copy)
+    os.replace(partial, target)
+
+
+def _link_or_copy(source: Path, target: Path, copy: bool | None) -> bool:
+    """Link ``source`` to ``target`` (copy when ``copy``, or when linking is not supported);
+    whether to copy from now on."""
+    if not copy:
+        try:
+            os.link(source, target)
+            return False
+        except OSError as exc:
+            if exc.errno not in _LINK_UNSUPPORTED:
+                raise
+    shutil.copy2(source, target)
+    return True
