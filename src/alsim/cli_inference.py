@@ -16,12 +16,15 @@ DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
 
 Budget = Annotated[int, typer.Option(min=10, max=10_000_000, help="Simulations to spend; no new generation starts once they are spent.")]
 Population = Annotated[int | None, typer.Option(min=5, max=100_000, help="Particles per generation (default: a tenth of the budget, 20-500).")]
-Subjects = Annotated[int, typer.Option(min=2, max=1000, help="Animals per simulated cohort (the statistics are cohort means, SDs, medians).")]
+#: Default cohort sizes per simulated particle: a mouse costs ~0.05 s, a person ~0.5-1 s
+#: (docs/calibration.md); 20 people keep a particle near 10-20 s on one core.
+DEFAULT_SUBJECTS = {"mouse": 12, "human": 20}
+Subjects = Annotated[int | None, typer.Option(min=2, max=1000, help="Animals or people per simulated cohort (the statistics are cohort means, SDs, medians); default 12 mice or 20 people.")]
 Draws = Annotated[int, typer.Option(min=2, max=10_000, help="Posterior draws simulated for the predictive checks and credible bands, per hypothesis.")]
 Seed = Annotated[int, typer.Option(min=0, help="Root seed: the same seed gives the same posterior, whatever the number of workers.")]
 Workers = Annotated[int, typer.Option(min=1, max=256, help="Dask worker processes on this machine (1: run in this process).")]
 Scheduler = Annotated[str | None, typer.Option(help="Address tcp://host:port of an existing Dask cluster (workers with one thread each).")]
-Preset = Annotated[str, typer.Option(help="Preset (or TOML file) to calibrate; the training rows of its strain are fitted.")]
+Preset = Annotated[str, typer.Option(help="Preset (or TOML file) to calibrate; a mouse preset is fitted to the training rows of its strain, a human one to human.csv.")]
 OutDir = Annotated[Path, typer.Option("--out", help="Output folder (must not exist unless --overwrite).")]
 Resume = Annotated[bool, typer.Option(help="Continue an interrupted run of the same settings from its last completed generation.")]
 Overwrite = Annotated[bool, typer.Option(help="Replace an existing output folder.")]
@@ -79,23 +82,35 @@ def _run(request, out_dir: Path, *, resume: bool, overwrite: bool, workers: int,
         raise _fail(str(exc)) from None
 
 
-def _request(command: str, hypotheses: list[str], priors: list[str | None], *, preset: str, budget: int,
-             population: int | None, subjects: int, draws: int, seed: int):
+def _load_preset(preset: str):
     from .config import ScenarioError, load_scenario
+
+    try:
+        return load_scenario(preset)[0]
+    except ScenarioError as exc:
+        raise _fail(f"--preset: {exc}") from None
+
+
+def _request(command: str, hypotheses: list[str], priors: list[str | None], *, preset: str, budget: int,
+             population: int | None, subjects: int | None, draws: int, seed: int):
     from .inference.calibration import CalibrationRequest
     from .inference.smc import default_population_size
 
-    try:
-        base, _ = load_scenario(preset)
-    except ScenarioError as exc:
-        raise _fail(f"--preset: {exc}") from None
-    if base.species != "mouse":
-        raise _fail(f"--preset: calibration takes mouse presets (its statistics are the mouse training rows); "
-                    f"'{preset}' is {base.species} (docs/human.md says how the human presets were set)")
+    base = _load_preset(preset)
+    if base.species not in DEFAULT_SUBJECTS:
+        raise _fail(f"--preset: calibration takes mouse or human presets; '{preset}' is {base.species}")
+    if base.species == "human" and command == "compare":
+        raise _fail(f"--preset: compare takes mouse presets; '{preset}' is human, and the human priors "
+                    "(alsim/inference/priors/human.toml) hold no hypothesis-specific parameter to compare; "
+                    "use alsim calibrate")
+    if base.species == "human" and base.spread is not None \
+            and base.spread.onset_region_probabilities.get("bulbar", 0.0) > 0.5:
+        err.print(f"warning: the human.csv rows describe sporadic ALS of every onset site; '{preset}' simulates "
+                  "mostly bulbar onset, whose survival is shorter (docs/human.md)", highlight=False, markup=False)
     return CalibrationRequest(command=command, hypotheses=tuple(hypotheses), preset=preset, budget=budget,
                               population=population or default_population_size(budget, len(hypotheses)),
-                              subjects=subjects, days=base.horizon_days, seed=seed, draws=draws,
-                              priors_files=tuple(priors))
+                              subjects=subjects or DEFAULT_SUBJECTS[base.species], days=base.horizon_days,
+                              seed=seed, draws=draws, priors_files=tuple(priors))
 
 
 def _print_result(summary: dict, out_dir: Path) -> None:
@@ -116,22 +131,26 @@ def _print_result(summary: dict, out_dir: Path) -> None:
 
 @app.command()
 def calibrate(
-    hypothesis: Annotated[HypothesisName, typer.Option(help="The hypothesis whose parameters to fit.")],
     out_dir: OutDir,
+    hypothesis: Annotated[HypothesisName | None, typer.Option(help="The hypothesis whose parameters to fit (default: the preset's).")] = None,
     preset: Preset = "sod1-g93a-b6sjl",
     budget: Budget = 2000,
     population: Population = None,
-    subjects: Subjects = 12,
+    subjects: Subjects = None,
     draws: Draws = 30,
     seed: Seed = 1,
     workers: Workers = DEFAULT_WORKERS,
     scheduler: Scheduler = None,
-    priors: Annotated[str | None, typer.Option(help="A priors TOML file (default: the packaged one of the hypothesis).")] = None,
+    priors: Annotated[str | None, typer.Option(help="A priors TOML file (default: the packaged one of the hypothesis; priors/human.toml for human presets).")] = None,
     resume: Resume = False,
     overwrite: Overwrite = False,
 ) -> None:
-    """Fit one hypothesis to the training data by ABC-SMC (pyabc) and write the posterior."""
-    request = _request("calibrate", [hypothesis.value], [priors], preset=preset, budget=budget, population=population,
+    """Fit one hypothesis to the training data by ABC-SMC (pyabc) and write the posterior.
+
+    Mouse presets are fitted to the training rows of their strain; human presets to the
+    three rows of human.csv (docs/calibration.md)."""
+    chosen = hypothesis.value if hypothesis is not None else _load_preset(preset).hypothesis.name
+    request = _request("calibrate", [chosen], [priors], preset=preset, budget=budget, population=population,
                        subjects=subjects, draws=draws, seed=seed)
     summary = _run(request, out_dir, resume=resume, overwrite=overwrite, workers=workers, scheduler=scheduler)
     _print_result(summary, out_dir)
@@ -143,7 +162,7 @@ def compare(
     preset: Preset = "sod1-g93a-b6sjl",
     budget: Budget = 3000,
     population: Population = None,
-    subjects: Subjects = 12,
+    subjects: Subjects = None,
     draws: Draws = 30,
     seed: Seed = 1,
     workers: Workers = DEFAULT_WORKERS,

@@ -108,3 +108,27 @@ def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_metho
                   "subjects_without_onset": int(np.sum(~np.isfinite(onset))),
                   "masking": "readouts are NaN after the subject's end stage (death or permanent ventilation)"})
     return data_vars, coords, attrs
+
+
+def simulate_human_events(scenario: Scenario, *, subjects: int, days: int, seed: int,
+                          backend: str = "numba") -> dict[str, np.ndarray]:
+    """The clinical events of a cohort of people, without assembling the results Dataset.
+
+    For calibration, where only the events are read: the engine's census, then
+    :func:`alsim.readouts.human.human_clinical` on its force (a third of the cost of
+    :func:`alsim.simulate` is the Dataset). Returns ``onset_sim_day`` (simulation day),
+    ``diagnosis_day``, ``ventilation_day`` and ``end_stage_day`` (days from onset), all
+    (subjects,) float with NaN where an event did not happen, and ``last_sim_day`` (int).
+    The events are the same numbers as those of ``alsim.simulate`` with the same seed.
+    """
+    from .engine.runner import simulate_census
+
+    if scenario.species != "human":
+        raise ValueError(f"simulate_human_events needs a human scenario, got species {scenario.species!r}")
+    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, backend=backend)
+    clinical = human_clinical(scenario, census.counts["force"], list(build_layout(scenario).muscle_names))
+    onset = clinical["onset_day"].astype(np.float64)
+    return {"onset_sim_day": onset,
+            **{name: _event(clinical[name], onset).astype(np.float64)
+               for name in ("diagnosis_day", "ventilation_day", "end_stage_day")},
+            "last_sim_day": int(days)}

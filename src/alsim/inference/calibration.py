@@ -14,6 +14,8 @@ Files of a finished folder:
   hypothesis it is trivially 1);
 - ``predictive.json`` and ``predictive.zarr``: posterior predictive checks of every
   training row, and cohort-mean time courses for credible bands (:mod:`.predictive`);
+  a human preset's rows are events, so its folder has checks and the people behind them
+  in ``predictive.json`` and no ``predictive.zarr`` (:mod:`.human_predictive`);
 - ``preset-HYPOTHESIS.toml``: the base preset with the posterior medians, with provenance;
 - ``calibration.db``: the pyabc history (open with ``pyabc.History``);
 - ``report.html``: marginals, pairwise plots, fits with credible bands, checks.
@@ -36,6 +38,7 @@ from .. import __version__
 from ..config.loading import ScenarioError, load_scenario
 from ..config.schema import HYPOTHESES
 from ..store.results import OutputExistsError
+from .human_observations import HUMAN_ERROR_RULES, human_fitted_statistics, human_statistics
 from .observations import ERROR_RULES, fitted_statistics, observed_statistics
 from .posterior import POSTERIOR_FILE, Posterior, calibrated_preset, training_data_sha256, write_posterior
 from .predictive import predictive_checks
@@ -147,6 +150,25 @@ def _export_posterior(history, prior_sets, folder: Path) -> Posterior:
     return Posterior(table, folder)
 
 
+def statistics_for(base) -> tuple[list, list, dict]:
+    """``(fitted, all, error rules)`` statistics of a preset: the human rows for people,
+    the rows of the strain for mice."""
+    if base.species == "human":
+        return human_fitted_statistics(), human_statistics(), HUMAN_ERROR_RULES
+    return fitted_statistics(base.strain), observed_statistics(base.strain), ERROR_RULES
+
+
+def _predictive(base, posterior, statistics, request, hooks):
+    """Predictive checks and bands (mice) or checks and cohort counts (people)."""
+    if base.species == "human":
+        from .human_predictive import human_predictive_checks
+
+        return human_predictive_checks(base, posterior, statistics, draws=request.draws, subjects=request.subjects,
+                                       days=request.days, seed=request.seed, on_draw=hooks.on_draw)
+    return predictive_checks(base, posterior, statistics, draws=request.draws, subjects=request.subjects,
+                             days=request.days, seed=request.seed, on_draw=hooks.on_draw)
+
+
 def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resume: bool = False,
                     overwrite: bool = False, workers: int = 1, scheduler: str | None = None,
                     hooks: Hooks | None = None, stop_after_generations: int | None = None,
@@ -165,10 +187,10 @@ def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resu
         if h not in HYPOTHESES:
             raise ScenarioError(f"--hypothesis must be one of {', '.join(HYPOTHESES)}, got {h!r}")
     base, _ = load_scenario(request.preset)
-    statistics = fitted_statistics(base.strain)
+    statistics, all_statistics, error_rules = statistics_for(base)
     if not statistics:
         raise ScenarioError(f"--preset {request.preset}: the training data have no rows for strain {base.strain}")
-    prior_sets = [load_priors(h, f) for h, f in zip(request.hypotheses, request.priors_files)]
+    prior_sets = [load_priors(h, f, species=base.species) for h, f in zip(request.hypotheses, request.priors_files)]
     work = _prepare_folder(out, request, resume, overwrite)
     if hooks.on_start is not None:
         hooks.on_start(work)
@@ -198,14 +220,14 @@ def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resu
     if hooks.on_predictive_start is not None:
         hooks.on_predictive_start(request.draws * len(posterior.hypotheses))
     clock = time.perf_counter()
-    checks, bands = predictive_checks(base, posterior, observed_statistics(base.strain), draws=request.draws,
-                                      subjects=request.subjects, days=request.days, seed=request.seed,
-                                      on_draw=hooks.on_draw)
+    checks, bands = _predictive(base, posterior, all_statistics, request, hooks)
     predictive_seconds = time.perf_counter() - clock
-    _write_json(work / "predictive.json", {"checks": checks, "error_rules": ERROR_RULES})
+    extra = {"cohort_counts": bands} if base.species == "human" else {}
+    _write_json(work / "predictive.json", {"checks": checks, "error_rules": error_rules, **extra})
     if (work / "predictive.zarr").exists():
         shutil.rmtree(work / "predictive.zarr")
-    bands.to_zarr(work / "predictive.zarr", mode="w", consolidated=False, zarr_format=2)
+    if base.species != "human":
+        bands.to_zarr(work / "predictive.zarr", mode="w", consolidated=False, zarr_format=2)
     for hypothesis in posterior.hypotheses:
         _, text = calibrated_preset(request.preset, posterior, hypothesis, provenance)
         (work / f"preset-{hypothesis}.toml").write_text(f"# Calibrated by {provenance}.\n{text}")
@@ -224,7 +246,7 @@ def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resu
     summary = {
         **run_record, "status": "complete", "run_id": run_id, "provenance": provenance,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "strain": base.strain, "statistics": [s.as_dict() for s in statistics],
+        "strain": base.strain, "species": base.species, "statistics": [s.as_dict() for s in statistics],
         "priors": {p.hypothesis: {"origin": p.origin, "parameters": [asdict(x) for x in p.priors]} for p in prior_sets},
         "generations": _generations(history), "n_simulations": int(history.total_nr_simulations),
         "posterior": {h: posterior.summary(h) for h in posterior.hypotheses},

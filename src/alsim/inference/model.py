@@ -7,6 +7,11 @@ stochastic engine, reads every statistic (:mod:`alsim.inference.summaries`) and,
 noise with each statistic's observation error. With that noise, the ABC posterior targets
 the posterior under the stated observation errors rather than under exact matching.
 
+For a human preset the cohort is of people, and the statistics are read from their
+clinical events only (:func:`alsim.simulation_human.simulate_human_events`,
+:mod:`alsim.inference.human_summaries`); each statistic draws its own noise
+(:meth:`~alsim.inference.observations.Statistic.noise`).
+
 The random seed of each simulation is drawn from NumPy's global generator, which the
 sampler (:mod:`alsim.inference.sampler`) seeds per task from the run's seed: results do
 not depend on the number of workers.
@@ -26,11 +31,17 @@ from .observations import Statistic
 from .priors import PriorSet
 from .summaries import compute_all
 
-__all__ = ["CohortModel", "scenario_with", "check_paths", "UNREADABLE"]
+__all__ = ["CohortModel", "scenario_with", "check_paths", "UNREADABLE", "TIED"]
 
 #: Value given to a statistic that cannot be read from a simulation (every endplate gone,
 #: say): far from any observation, so that the particle is rejected.
 UNREADABLE = 1.0e6
+
+#: Fields that a preset declares equal to a calibrated one: they follow it (the ALSFRS-R
+#: items score 4 until their muscles are clinically weak, docs/human.md).
+TIED: dict[str, tuple[str, ...]] = {
+    "human.weakness_force_fraction": ("human.functional_rating.full_score_force_fraction",),
+}
 
 
 def _set_path(tree: dict, path: str, value: float) -> None:
@@ -60,6 +71,8 @@ def scenario_with(base: Scenario, values: dict[str, float], hypothesis: str | No
     tree = copy.deepcopy(base.model_dump())
     for path, value in values.items():
         _set_path(tree, path, float(value))
+        for tied in TIED.get(path, ()):
+            _set_path(tree, tied, float(value))
     if hypothesis is not None:
         tree["hypothesis"]["name"] = hypothesis
     for name, muscle in tree["muscles"].items():
@@ -91,12 +104,28 @@ class CohortModel:
 
     def simulate_statistics(self, natural: dict[str, float], seed: int, *, noisy: bool | None = None) -> dict[str, float]:
         """Statistics of one simulated cohort at ``natural`` parameter values."""
+        if self.base.species == "human":
+            return self._human_statistics(natural, seed, self.noisy if noisy is None else noisy)
         ds = simulate(self.scenario(natural), subjects=self.subjects, days=self.days, seed=seed, backend=self.backend,
                       electrophysiology=False)
         values = compute_all(ds, self.statistics)
         if self.noisy if noisy is None else noisy:
             noise = np.random.default_rng([seed, 1]).normal(0.0, [s.error_sd for s in self.statistics])
             values = {s.key: v + e for (s, e), v in zip(zip(self.statistics, noise), values.values())}
+        return {k: (v if math.isfinite(v) else UNREADABLE) for k, v in values.items()}
+
+    def _human_statistics(self, natural: dict[str, float], seed: int, noisy: bool) -> dict[str, float]:
+        """The human rows from the clinical events of ``subjects`` people (no Dataset, no EMG)."""
+        from ..simulation_human import simulate_human_events
+        from .human_summaries import HumanEvents, compute_human
+
+        events = simulate_human_events(self.scenario(natural), subjects=self.subjects, days=self.days, seed=seed,
+                                       backend=self.backend)
+        values, sampling = compute_human(HumanEvents(events["onset_sim_day"], events["diagnosis_day"],
+                                                     events["end_stage_day"], events["last_sim_day"]), self.statistics)
+        if noisy:
+            rng = np.random.default_rng([seed, 1])
+            values = {s.key: values[s.key] + s.noise(rng, sampling[s.key]) for s in self.statistics}
         return {k: (v if math.isfinite(v) else UNREADABLE) for k, v in values.items()}
 
     def __call__(self, coordinates: dict) -> dict[str, float]:

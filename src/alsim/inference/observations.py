@@ -77,7 +77,13 @@ class Statistic:
     - ``crossing_day``: median over subjects of the first day the muscles' mean of
       ``spec["var"]`` (of ``spec["unit_type"]`` if given) falls below ``spec["threshold"]``
       (above, for ``spec["rising"]``);
-    - ``crossing_lag``: ``crossing_day`` of ``spec["later"]`` minus that of ``spec["earlier"]``.
+    - ``crossing_lag``: ``crossing_day`` of ``spec["later"]`` minus that of ``spec["earlier"]``;
+    - ``human_*``: the human rows (:mod:`.human_observations`, :mod:`.human_summaries`).
+
+    Observation noise (noisy ABC) is Gaussian with SD ``error_sd``, unless a statistic sets
+    ``gaussian_sd`` (then ``error_sd`` is the total SD, for display), ``offset`` (a uniform
+    term on [low, high] added to the simulated value: an interval or an unsimulated lag) or
+    ``sampling_topup`` (the Gaussian SD is reduced by the simulated cohort's own sampling SE).
     """
 
     key: str
@@ -92,6 +98,18 @@ class Statistic:
     status: str
     fitted: bool = True
     not_fitted_reason: str = ""
+    offset: tuple[float, float] = (0.0, 0.0)
+    gaussian_sd: float | None = None
+    sampling_topup: bool = False
+
+    def noise(self, rng, sampling_se: float = 0.0) -> float:
+        """One draw of the observation noise, in the statistic's unit (see the class docstring)."""
+        sd = self.error_sd if self.gaussian_sd is None else self.gaussian_sd
+        if self.sampling_topup:
+            sd = math.sqrt(max(0.0, sd ** 2 - sampling_se ** 2)) if math.isfinite(sampling_se) else sd
+        value = rng.normal(0.0, sd) if sd > 0 else 0.0
+        low, high = self.offset
+        return value + (rng.uniform(low, high) if high > low else 0.0)
 
     @property
     def short_source(self) -> str:
@@ -101,7 +119,10 @@ class Statistic:
         return {"key": self.key, "label": self.label, "observed": self.observed, "error_sd": self.error_sd,
                 "error_basis": self.error_basis, "unit": self.unit, "kind": self.kind, "spec": self.spec,
                 "source": self.source, "status": self.status, "fitted": self.fitted,
-                "not_fitted_reason": self.not_fitted_reason}
+                "not_fitted_reason": self.not_fitted_reason,
+                **({"offset": list(self.offset)} if self.offset != (0.0, 0.0) else {}),
+                **({"gaussian_sd": self.gaussian_sd} if self.gaussian_sd is not None else {}),
+                **({"sampling_topup": True} if self.sampling_topup else {})}
 
 
 def _combine(base: float, floor: float, status: str) -> tuple[float, str]:

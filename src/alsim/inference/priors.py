@@ -129,11 +129,19 @@ def _collect(source: str, text: str, base_dir: Path | None, depth: int = 0) -> t
     return tree.get("hypothesis"), priors
 
 
-def load_priors(hypothesis: str, path: str | Path | None = None) -> PriorSet:
-    """The priors of ``hypothesis``: the packaged file, or the user's file at ``path``."""
+#: The packaged priors of the human presets (any hypothesis).
+HUMAN_PRIORS = "human.toml"
+
+
+def load_priors(hypothesis: str, path: str | Path | None = None, *, species: str = "mouse") -> PriorSet:
+    """The priors of ``hypothesis``: the packaged file (``human.toml`` for ``species``
+    "human", whatever the hypothesis), or the user's file at ``path``."""
     if hypothesis not in HYPOTHESES:
         raise ScenarioError(f"hypothesis must be one of {', '.join(HYPOTHESES)}, got {hypothesis!r}")
-    if path is None:
+    if path is None and species == "human":
+        origin = f"alsim/inference/priors/{HUMAN_PRIORS}"
+        named, priors = _collect(origin, _packaged(HUMAN_PRIORS), None)
+    elif path is None:
         origin = f"alsim/inference/priors/{hypothesis}.toml"
         named, priors = _collect(origin, packaged_priors_text(hypothesis), None)
     else:

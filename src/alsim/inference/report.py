@@ -193,6 +193,10 @@ def _pairwise(hypotheses: Sequence[str], particles: dict, priors: dict, colours:
 
 def _fits(ds: Any, hypotheses: Sequence[str], strain: str, statistics: list, colours: dict, dpi: int) -> str:
     parts = ['<h2 id="fits">Fits with credible bands over the data</h2>']
+    if ds is None and any(str(s.get("kind", "")).startswith("human_") for s in statistics):
+        return "".join(parts) + ('<p class="note">A human calibration has no time-course bands: its rows are '
+                                 'clinical events (survival, diagnostic delay, 1-year mortality); see the posterior '
+                                 'predictive checks below.</p>')
     if ds is None:
         return "".join(parts) + '<p class="note">No predictive.zarr in the folder.</p>'
     hyps = [h for h in hypotheses if h in [str(x) for x in ds["hypothesis"].values]]
