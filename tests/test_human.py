@@ -186,3 +186,22 @@ def test_the_reference_stepper_runs_a_human_scenario():
     out = simulate_reference(small_human(), subjects=1, days=3, seed=1)
     assert out["force_fraction"].shape == (1, len(MUSCLES), 4)
     assert out["snapshot_day"].tolist() == [0, 3]
+
+
+def test_people_stop_at_their_end_stage_without_changing_the_results():
+    """The compiled engine stops each person at the end stage (FVC < 0.25); every human readout
+    is NaN after it, so the results Dataset is the same bits as a run to the horizon."""
+    from alsim.engine.runner import simulate_census
+    from alsim.simulation import results_dataset
+
+    scenario = small_human()
+    days = scenario.horizon_days
+    full = simulate_census(scenario, subjects=4, days=days, seed=6, stop_at_end_stage=False)
+    stopped = simulate_census(scenario, subjects=4, days=days, seed=6)
+    assert np.isnan(stopped.counts["force"][:, 0, -1]).sum() >= 2, "the test needs people who die within the horizon"
+    a, b = (results_dataset(scenario, census, seed=6) for census in (full, stopped))
+    assert set(a.data_vars) == set(b.data_vars)
+    for name in a.data_vars:
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+    for name in a.coords:
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)

@@ -75,13 +75,17 @@ _traits = subject_traits   # the former name, kept for callers
 
 def simulate_block(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
                    on_day: Callable[[int], None] | None = None, backend: str = DEFAULT_BACKEND,
-                   stop_at_end_stage: bool = False) -> Census:
+                   stop_at_end_stage: bool | None = None) -> Census:
     """Simulate ``subjects`` (indices into the cohort) for ``days`` days with ``backend``.
 
     ``on_day`` is called with a number of subject-days completed. ``stop_at_end_stage``
-    lets the compiled backend stop each mouse on its end-stage day (later census NaN);
-    the NumPy backend, which steps a block together, ignores it.
+    lets the compiled backend stop each subject on its end-stage day (later census NaN);
+    the NumPy backend, which steps a block together, ignores it. ``None``: stop people
+    (every human readout is NaN after the end stage, so the results are the same bits)
+    and not mice (a mouse run shows the time courses to the horizon).
     """
+    if stop_at_end_stage is None:
+        stop_at_end_stage = ctx.scenario.species == "human"
     if backend == "numba":
         from .fast import simulate_block_numba
 
@@ -121,7 +125,7 @@ def blocks_of(subjects: int | np.ndarray, block_size: int = DEFAULT_BLOCK_SIZE) 
 
 
 def _run_block(scenario: Scenario, seed: int, subjects: np.ndarray, days: int, backend: str,
-               stop_at_end_stage: bool = False) -> Census:
+               stop_at_end_stage: bool | None = None) -> Census:
     return simulate_block(build_context(scenario), seed, subjects, days, backend=backend,
                           stop_at_end_stage=stop_at_end_stage)
 
@@ -129,7 +133,7 @@ def _run_block(scenario: Scenario, seed: int, subjects: np.ndarray, days: int, b
 def simulate_census(scenario: Scenario, *, subjects: int | np.ndarray, days: int, seed: int, workers: int = 1,
                     block_size: int = DEFAULT_BLOCK_SIZE, progress: Callable[[int], None] | None = None,
                     backend: str = DEFAULT_BACKEND, scheduler: str | None = None,
-                    stop_at_end_stage: bool = False) -> Census:
+                    stop_at_end_stage: bool | None = None) -> Census:
     """Simulate a cohort and return its daily census.
 
     ``subjects`` is a count (subjects ``0 .. n-1``) or an array of subject indices (e.g.

@@ -25,20 +25,35 @@ def burden_by_day(ctx: RunContext, b: float, days: int, delays: np.ndarray) -> t
     return regional_burden(b, np.arange(days, dtype=np.float64), delays, ctx.scenario), cortex
 
 
+#: Relative margin under the human end-stage FVC threshold at which the kernel stops: the
+#: readout sums the same terms with BLAS (possibly fused multiply-adds), so the kernel must
+#: not stop on a day the readout, a rounding error away, does not call end stage.
+HUMAN_STOP_MARGIN = 1e-9
+
+
 def end_stage_rule(ctx: RunContext) -> np.ndarray:
-    """The mouse end stage (:func:`alsim.readouts.clinical.clinical_endpoints`) as the kernel reads it:
-    per muscle 1 for hindlimb, 0 otherwise; then the hindlimb threshold, the diaphragm's
-    index (-1 if none) and its threshold. Empty for human scenarios, whose end stage is
-    respiratory (docs/human.md) and which are not stopped."""
+    """The end stage as the kernel reads it (:func:`alsim.engine.fast.kernel._past_end_stage`):
+    one weight per muscle, a threshold, a muscle index (-1: none), its threshold, the kind.
+
+    Mouse (kind 0): weight 1 per hindlimb muscle, the hindlimb threshold and the diaphragm
+    (:func:`alsim.readouts.clinical.clinical_endpoints`). Human (kind 1): the normalised FVC
+    weights of the respiratory muscles and the end-stage FVC fraction, less
+    :data:`HUMAN_STOP_MARGIN` (:func:`alsim.readouts.human.human_clinical`).
+    """
     scenario = ctx.scenario
-    if scenario.species == "human":
-        return np.zeros(0)
     names = list(ctx.layout.muscle_names)
+    if scenario.species == "human":
+        human = scenario.human
+        weights = np.zeros(len(names))
+        for muscle, weight in human.fvc_muscle_weights.items():
+            weights[names.index(muscle)] = weight
+        weights /= weights.sum()
+        return np.concatenate([weights, [human.end_stage_fvc_fraction * (1.0 - HUMAN_STOP_MARGIN), -1.0, 0.0, 1.0]])
     hindlimb = [1.0 if scenario.muscles[m].region == "hindlimb" else 0.0 for m in names]
     clinical = scenario.clinical
     diaphragm = names.index("diaphragm") if "diaphragm" in names else -1
     return np.array(hindlimb + [clinical.end_stage_hindlimb_force_fraction, float(diaphragm),
-                                clinical.end_stage_diaphragm_force_fraction])
+                                clinical.end_stage_diaphragm_force_fraction, 0.0])
 
 
 def simulate_block_numba(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
@@ -46,8 +61,9 @@ def simulate_block_numba(ctx: RunContext, seed: int, subjects: np.ndarray, days:
     """Simulate ``subjects`` (cohort indices) for ``days`` days; returns a :class:`~alsim.engine.runner.Census`.
 
     ``on_day`` is called with ``days`` (subject-days done) after each subject. With
-    ``stop_at_end_stage`` each mouse stops on its end-stage day; its later census is NaN
-    (what a trial reads is unchanged, bit for bit; docs/performance.md).
+    ``stop_at_end_stage`` each subject stops on its end-stage day (:func:`end_stage_rule`);
+    its later census is NaN (what a trial or a human run reads is unchanged, bit for bit;
+    docs/performance.md).
     """
     from ..runner import Census
 

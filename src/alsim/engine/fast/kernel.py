@@ -87,25 +87,39 @@ def snapshot_units(s, unit_size, unit_axon):
 
 @njit(cache=True)
 def _past_end_stage(census, day, end_stage):
-    """Whether the census of ``day`` (complete) is at or past the mouse end stage of
-    :func:`alsim.readouts.clinical.clinical_endpoints`, computed with the same operations
-    in the same order, so that the stop day is that function's ``end_stage_day``.
+    """Whether the census of ``day`` (complete) is at or past the end stage.
 
-    ``end_stage`` holds, per muscle, 1 for a hindlimb muscle and 0 otherwise, then the
-    hindlimb threshold, the diaphragm's index (-1: none) and its threshold.
+    ``end_stage`` (:func:`alsim.engine.fast.driver.end_stage_rule`) holds one weight per
+    muscle, then a threshold, a muscle index (-1: none), its threshold and the kind:
+
+    - kind 0, mouse (:func:`alsim.readouts.clinical.clinical_endpoints`): hindlimb force
+      (weights 1 on the hindlimb muscles) relative to day 0 below the first threshold, or
+      the indexed muscle's (diaphragm) below its threshold; the same operations in the same
+      order, so the stop day is that function's ``end_stage_day``;
+    - kind 1, human (:func:`alsim.readouts.human.human_clinical`): the weighted mean of the
+      muscles' force fractions (FVC) below the threshold, which the driver sets a hair
+      under the readout's so that rounding can only make the kernel stop later, never earlier.
     """
     n_m = census.shape[2]
-    hind_threshold, diaphragm, diaphragm_threshold = end_stage[n_m], int(end_stage[n_m + 1]), end_stage[n_m + 2]
+    threshold, index, index_threshold, kind = end_stage[n_m], int(end_stage[n_m + 1]), end_stage[n_m + 2], end_stage[n_m + 3]
+    if kind == 1.0:
+        fvc = 0.0
+        for m in range(n_m):
+            if end_stage[m] > 0.0:
+                if census[0, FORCE, m] <= 0.0:      # the readout's FVC is NaN: never end stage
+                    return False
+                fvc += end_stage[m] * (census[day, FORCE, m] / census[0, FORCE, m])
+        return fvc < threshold
     total, baseline, any_hindlimb = 0.0, 0.0, False
     for m in range(n_m):
         if end_stage[m] > 0.0:
             total += census[day, FORCE, m]
             baseline += census[0, FORCE, m]
             any_hindlimb = True
-    if any_hindlimb and baseline > 0.0 and total / baseline < hind_threshold:
+    if any_hindlimb and baseline > 0.0 and total / baseline < threshold:
         return True
-    if diaphragm >= 0 and census[0, FORCE, diaphragm] > 0.0:
-        return census[day, FORCE, diaphragm] / census[0, FORCE, diaphragm] < diaphragm_threshold
+    if index >= 0 and census[0, FORCE, index] > 0.0:
+        return census[day, FORCE, index] / census[0, FORCE, index] < index_threshold
     return False
 
 
@@ -121,8 +135,8 @@ def simulate_subject(gen, p, s, burden, cortex_burden, muscle_factors, cortex_fa
 
     With a non-empty ``end_stage`` rule (see :func:`_past_end_stage`) the subject stops on
     its end-stage day: later census rows are NaN and later snapshots stay as they were.
-    A trial reads nothing of an animal after its end stage, so this saves the days of
-    simulation that no one looks at.
+    A trial reads nothing of an animal after its end stage, nor a human run of a person
+    after theirs, so this saves the days of simulation that no one looks at.
     """
     days = census.shape[0] - 1
     for day in range(days + 1):
