@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .chance import FIRST, SECOND, competing, decide
+from .chance import FIRST, NONE, SECOND, competing, decide
 from .day_tables import ACHR_DECAY, FULL_P_ANY, PARTIAL_FIRST_BELOW, PARTIAL_P_ANY, SPROUT_QUIESCENT
 from .tables import DEAD, F_DISASSEMBLY, ORPHAN
 from .groups import join_group
@@ -116,6 +116,19 @@ def active_pass(gen, p, s, n_old, mf, terminal, schwann, muscle, cen):
     p_conversion = -math.expm1(-p.conversion) if p.conversion > 0.0 else -1.0
     regrow, atrophy = math.exp(-p.regrowth), math.exp(-p.atrophy)
     agrin_partial, agrin_full = math.exp(-p.agrin * 0.5), math.exp(-p.agrin)
+    # rules 2 and 4 of a denervated endplate compete with hazards h_s (sprouting, per muscle and
+    # Schwann cell) and h_d = disassembly (1 - A) F in [0, disassembly F]: the uniform is compared
+    # with the exact thresholds only when it falls between their bounds over that range
+    n_muscles = mf.shape[1]
+    none_above = np.empty((3, n_muscles))
+    first_below = np.empty((3, n_muscles))
+    for m in range(n_muscles):
+        h_d = disassembly * mf[F_DISASSEMBLY, m]
+        for t in range(3):
+            h_s = muscle[SPROUT_QUIESCENT + t, m]
+            p_most = -math.expm1(-(h_s + h_d)) if h_s > 0.0 else 0.0
+            none_above[t, m] = p_most * (1.0 + 1e-12)                          # p_any <= p_most
+            first_below[t, m] = p_most * (h_s / (h_s + h_d)) * (1.0 - 1e-12) if h_s > 0.0 else 0.0
     n_requests = 0
     for i in range(n_old):
         e = active[i]
@@ -141,8 +154,20 @@ def active_pass(gen, p, s, n_old, mf, terminal, schwann, muscle, cen):
                 if fibre_type[e] != unit_type[o] and p_conversion >= 0.0 and gen.random() < p_conversion:
                     fibre_type[e] = unit_type[o]
             else:                          # rules 2 and 4: a sprout is requested, or the endplate is disassembled
-                event = competing(gen, muscle[SPROUT_QUIESCENT + tsc[e], m],
-                                  disassembly * (1.0 - a_e) * mf[F_DISASSEMBLY, m])
+                t = tsc[e]
+                h_sprout = muscle[SPROUT_QUIESCENT + t, m]
+                if h_sprout > 0.0:         # competing(gen, h_sprout, h_d), comparing exactly only near a bound
+                    x = gen.random()
+                    if x >= none_above[t, m]:
+                        event = NONE
+                    elif x < first_below[t, m]:
+                        event = FIRST
+                    else:
+                        total = h_sprout + disassembly * (1.0 - a_e) * mf[F_DISASSEMBLY, m]
+                        p_any = -math.expm1(-total)
+                        event = NONE if x >= p_any else (FIRST if x < p_any * (h_sprout / total) else SECOND)
+                else:
+                    event = competing(gen, h_sprout, disassembly * (1.0 - a_e) * mf[F_DISASSEMBLY, m])
                 if event == FIRST:
                     requests[n_requests] = e
                     n_requests += 1
