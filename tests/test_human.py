@@ -92,6 +92,14 @@ def test_item_scores_fall_by_quarter_bands():
     assert item_score(function, 0.6, 0.1).tolist() == [4, 4, 4, 4, 3, 0, 0, 0]
 
 
+def test_respiratory_insufficiency_follows_ventilatory_support():
+    """Item 12 scores 4 without support (FVC >= 0.5), 0 at permanent ventilation (FVC <= 0.25), 3-1 between."""
+    from alsim.readouts.human import ventilation_item_score
+
+    fvc = np.array([1.0, 0.5, 0.49, 0.45, 0.4, 0.34, 0.3, 0.26, 0.25, 0.1, np.nan])
+    np.testing.assert_array_equal(ventilation_item_score(fvc, 0.5, 0.25), [4, 4, 3, 3, 2, 2, 1, 1, 0, 0, 0])
+
+
 def test_align_to_onset_moves_each_subject_to_its_own_onset():
     values = np.arange(20, dtype=float).reshape(2, 10)          # subject, day
     onset = np.array([3.0, 6.0])

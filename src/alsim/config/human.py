@@ -74,6 +74,10 @@ class FunctionalRating(_Strict):
                                              description="Item function (fraction of baseline force) at and above which an item scores 4.")
     zero_score_force_fraction: float = Field(ge=0.0, lt=1.0, allow_inf_nan=False,
                                              description="Item function at and below which an item scores 0.")
+    ventilation_items: tuple[str, ...] = Field(
+        default=(), description="Items scored from ventilatory support instead of muscle force: 4 until FVC falls below "
+                                "human.ventilation_fvc_fraction (ventilation starts), 0 at human.end_stage_fvc_fraction "
+                                "(permanent ventilation), 3-1 in thirds between (Cedarbaum 1999 item 12).")
 
     @model_validator(mode="after")
     def _items(self) -> "FunctionalRating":
@@ -82,6 +86,10 @@ class FunctionalRating(_Strict):
         if missing or unknown:
             raise ValueError(f"items must be exactly the twelve ALSFRS-R items ({', '.join(ALSFRS_R_ITEMS)}); "
                              f"missing: {', '.join(missing) or 'none'}; unknown: {', '.join(unknown) or 'none'}")
+        strange = [i for i in self.ventilation_items if i not in ALSFRS_R_ITEMS]
+        if strange:
+            raise ValueError(f"ventilation_items must be ALSFRS-R items ({', '.join(ALSFRS_R_ITEMS)}); "
+                             f"unknown: {', '.join(strange)}")
         if self.zero_score_force_fraction >= self.full_score_force_fraction:
             raise ValueError("zero_score_force_fraction must be below full_score_force_fraction")
         return self

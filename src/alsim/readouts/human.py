@@ -51,6 +51,16 @@ def item_score(function: np.ndarray, full: float, zero: float) -> np.ndarray:
     return np.clip(np.nan_to_num(bands, nan=0.0), 0, 4)
 
 
+def ventilation_item_score(fvc: np.ndarray, ventilation: float, end_stage: float) -> np.ndarray:
+    """An ALSFRS-R item scored from ventilatory support (item 12, respiratory insufficiency:
+    4 none, 3 intermittent BiPAP, 2 continuous at night, 1 day and night, 0 invasive
+    ventilation; Cedarbaum et al. 1999): 4 while FVC >= ``ventilation`` (no support yet),
+    0 at or below ``end_stage`` (permanent ventilation), 3 to 1 in thirds of the range between."""
+    bands = np.ceil(3.0 * (fvc - end_stage) / (ventilation - end_stage) - 1e-9)
+    score = np.where(fvc >= ventilation, 4.0, np.clip(np.nan_to_num(bands, nan=0.0), 0, 3))
+    return np.where(np.isnan(fvc), 0.0, score)
+
+
 def human_clinical(scenario: Scenario, force: np.ndarray, muscle_names: list[str]) -> dict[str, np.ndarray]:
     """The human readouts and events in simulation days, from census force (subject, muscle, day).
 
@@ -71,7 +81,9 @@ def human_clinical(scenario: Scenario, force: np.ndarray, muscle_names: list[str
     diagnosis = first_true(weak[:, diagnostic_rows, :].sum(axis=1) >= human.diagnosis_regions)
     fvc = mean_of_muscles(fraction, muscle_names, tuple(human.fvc_muscle_weights), list(human.fvc_muscle_weights.values()))
     rating = human.functional_rating
-    items = np.stack([item_score(mean_of_muscles(fraction, muscle_names, rating.items[item]),
+    items = np.stack([ventilation_item_score(fvc, human.ventilation_fvc_fraction, human.end_stage_fvc_fraction)
+                      if item in rating.ventilation_items else
+                      item_score(mean_of_muscles(fraction, muscle_names, rating.items[item]),
                                  rating.full_score_force_fraction, rating.zero_score_force_fraction)
                       for item in ALSFRS_R_ITEMS], axis=1)
     end_stage = first_day_below(fvc, human.end_stage_fvc_fraction)

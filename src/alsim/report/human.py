@@ -229,6 +229,10 @@ def _scores_caption(ds: xr.Dataset) -> str:
     rule = (f" each item scores 4 while the mean force of its muscles is at least "
             f"{rating['full_score_force_fraction']:g} of the subject's own day-0 force and 0 at or below "
             f"{rating['zero_score_force_fraction']:g}, in quarter steps between;") if rating else ""
+    ventilated = ", ".join(i.replace("_", " ") for i in rating.get("ventilation_items", []))
+    if ventilated:
+        rule += (f" {ventilated} is scored from ventilatory support: 4 until ventilation starts, 0 at permanent "
+                 "ventilation, 3-1 between;")
     return ("ALSFRS-R total (0-48), its four domain subscores (three items each, 0-12) and forced vital capacity "
             "(weighted force of the respiratory muscles, fraction of predicted), read from simulated force:" + rule +
             " Lines: median over the subjects with onset still alive on that day; shaded: 10-90 %; n at whole "
