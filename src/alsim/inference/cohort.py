@@ -55,8 +55,9 @@ def simulate_with_posterior(scenario: Scenario, folder: str | Path, *, subjects:
         ds["parameter_value"] = (("subject", "parameter"), np.tile(np.array(list(values.values()))[None, :], (len(ids), 1)),
                                  {"description": "calibrated parameter values this subject ran with (natural units)"})
         parts.append(ds.assign_coords(parameter=list(values)))
+    # people of different particles have different days-from-onset grids: their union, NaN outside each
     combined = xr.concat(parts, dim="subject", data_vars="all", coords="different", compat="equals",
-                         combine_attrs="drop_conflicts").sortby("subject")
+                         combine_attrs="drop_conflicts", join="outer").sortby("subject")
     combined.attrs.update({"scenario_json": json.dumps(scenario.model_dump(mode="json")), "posterior_folder": str(folder),
                            "posterior_hypothesis": hypothesis,
                            "parameter_uncertainty": "each subject's calibrated parameters drawn from the posterior "
