@@ -157,6 +157,7 @@ def test_calibrate_a_human_preset_through_the_cli(tmp_path):
     assert main(args) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["species"] == "human" and summary["request"]["hypotheses"] == ["dying_back"]  # the preset's
+    assert 0 < summary["n_simulations"] <= 30      # the prior sample and generation 0 share the budget
     assert [s["kind"] for s in summary["statistics"]] == ["human_median_survival_months",
                                                           "human_median_diagnostic_delay_months",
                                                           "human_one_year_mortality"]
@@ -170,6 +171,19 @@ def test_calibrate_a_human_preset_through_the_cli(tmp_path):
     assert calibrated.human.functional_rating.full_score_force_fraction == calibrated.human.weakness_force_fraction
     assert "posterior median" in sources["human.weakness_force_fraction"]
     assert "clinical events" in (out / "report.html").read_text()
+
+
+def test_the_budget_counts_the_prior_sample_too(tmp_path, capsys):
+    """The prior sample that calibrates the distance (8) and generation 0 share --budget 20:
+    generation 0 cannot accept 8 particles in the 12 left, so nothing is stored (exit 2),
+    rather than 24 simulations against a budget of 20."""
+    preset, priors = tmp_path / "tiny-human.toml", tmp_path / "fast.toml"
+    preset.write_text(TINY_PRESET)
+    priors.write_text(FAST_PRIORS)
+    args = ["calibrate", "--preset", str(preset), "--priors", str(priors), "--budget", "20", "--population", "8",
+            "--subjects", "3", "--draws", "2", "--workers", "1", "--seed", "3", "--out", str(tmp_path / "out")]
+    assert main(args) == 2
+    assert "not one generation of 8 particles was accepted within it" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args, message", [

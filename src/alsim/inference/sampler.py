@@ -71,7 +71,7 @@ class SeededMapSampler(Sampler):
         self.on_generation = on_generation
         #: Smallest batch sent out (the number of workers is a good choice).
         self.min_batch = max(1, int(min_batch))
-        #: Simulations the next generation may evaluate (set by the caller from the budget).
+        #: Simulations the next samplings may evaluate (set by the caller from the budget, spent as they run).
         self.simulation_cap: float = np.inf
         #: Simulations run past a generation's last accepted particle, over this sampler's life.
         self.discarded = 0
@@ -103,6 +103,9 @@ class SeededMapSampler(Sampler):
                     if self.on_task_done is not None:
                         self.on_task_done()
         self.nr_evaluations_ = evaluated
+        # one pyabc run may sample twice (the prior sample that calibrates the distance, then
+        # generation 0): both come out of the same cap, so the budget holds
+        self.simulation_cap -= evaluated
         if accepted < n:
             sample.ok = False
         return sample
