@@ -105,7 +105,8 @@ def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | N
 
     with Progress(TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
-        task = bar.add_task(label, total=subjects * days)
+        passes = 2 if work is not None and scenario.species == "human" else 1   # human runs stream in two passes
+        task = bar.add_task(label, total=subjects * days * passes)
         options = dict(subjects=subjects, days=days, workers=workers, progress=lambda n: bar.advance(task, n),
                        backend=backend, scheduler=scheduler, mune_method=mune_method)
         if work is not None:

@@ -116,9 +116,11 @@ def stream_human(run, blocks: list[np.ndarray], store, *, group_size: int) -> No
         subjects = _with_extremes(groups[index], onset, extremes)
         return (run.scenario, work.seed, subjects, len(groups[index]), run.days, run.backend, run.mune_method)
 
+    run.advance(sum(len(group) for index, group in enumerate(groups) if index not in todo))
     for index, ds in run.each(_group_dataset, todo, args):
         if not store.is_dir():
             create_store(store, ds, cohort, group_size, attrs=attrs)
         write_block(store, ds, index * group_size)
         sync_block(store, index)
         work.save(_group_key(index), {"subject": groups[index]})
+        run.advance(len(groups[index]))         # pass 2 is the second half of the progress bar
