@@ -100,13 +100,13 @@ def preset_150(tmp_path):
 
 def test_calibrate_reruns_bit_for_bit(preset_150, tmp_path, capsys):
     out = tmp_path / "cal"
-    assert main(["calibrate", "--hypothesis", "dying_back", "--preset", str(preset_150), "--budget", "24",
+    assert main(["calibrate", "--hypothesis", "dying_back", "--preset", str(preset_150), "--budget", "32",
                  "--population", "8", "--subjects", "3", "--draws", "2", "--workers", "1", "--seed", "3",
                  "--out", str(out)]) == 0
     entry = _only_run(tmp_path)
     assert entry.command == "calibrate" and entry.seed == 3 and entry.status == "complete"
     provenance = read_provenance(out)
-    assert provenance["request"]["budget"] == 24 and str(preset_150) in provenance["input_files"]
+    assert provenance["request"]["budget"] == 32 and str(preset_150) in provenance["input_files"]
     assert json.loads((out / "summary.json").read_text())["run_id"] == entry.run_id
     code, printed, _ = _rerun(capsys, entry, tmp_path, tmp_path / "again")
     assert code == 0 and "identical: 2 stored result(s)" in printed   # posterior.csv and predictive.zarr
