@@ -63,8 +63,11 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
 
 def results_dataset(scenario: Scenario, census: Census, *, seed: int, backend: str | None = None,
                     mune_method: str = DEFAULT_MUNE_METHOD, electrophysiology: bool = True,
-                    workers: int = 1, scheduler: str | None = None) -> xr.Dataset:
+                    workers: int = 1, scheduler: str | None = None, grid_onset: np.ndarray | None = None) -> xr.Dataset:
     """Assemble the readouts of a census into the results Dataset (end-stage masking included).
+
+    ``grid_onset`` (human scenarios only): onset days whose extremes set the day grids,
+    default the census's own (:func:`alsim.simulation_human.human_data_vars`).
 
     The electrophysiology readouts (dims subject, muscle, emg_day) need the census's unit
     snapshots; they are left out when ``electrophysiology`` is false or the census has none.
@@ -75,7 +78,8 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int, backend: s
         raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {mune_method!r}")
     if scenario.species == "human":
         return _human_results(scenario, census, seed=seed, backend=backend, mune_method=mune_method,
-                              electrophysiology=electrophysiology, workers=workers, scheduler=scheduler)
+                              electrophysiology=electrophysiology, workers=workers, scheduler=scheduler,
+                              grid_onset=grid_onset)
     layout = build_layout(scenario)
     muscles = list(layout.muscle_names)
     n_days = census.counts["force"].shape[-1]
@@ -147,11 +151,13 @@ def _common_attrs(scenario: Scenario, seed: int, backend: str | None) -> dict:
 
 
 def _human_results(scenario: Scenario, census: Census, *, seed: int, backend: str | None, mune_method: str,
-                   electrophysiology: bool, workers: int, scheduler: str | None) -> xr.Dataset:
+                   electrophysiology: bool, workers: int, scheduler: str | None,
+                   grid_onset: np.ndarray | None = None) -> xr.Dataset:
     """A human run's Dataset: time in days from each subject's symptom onset (alsim.simulation_human)."""
     from .simulation_human import human_data_vars
 
     data_vars, coords, attrs = human_data_vars(scenario, census, seed=seed, mune_method=mune_method,
-                                               electrophysiology=electrophysiology, workers=workers, scheduler=scheduler)
+                                               electrophysiology=electrophysiology, workers=workers, scheduler=scheduler,
+                                               grid_onset=grid_onset)
     data_vars.update(_subject_traits(census))
     return xr.Dataset(data_vars, coords=coords, attrs={**_common_attrs(scenario, seed, backend), **attrs})

@@ -40,15 +40,22 @@ def _emg_grid(snapshot_day: np.ndarray, onset: np.ndarray, every: int) -> np.nda
 
 
 def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method: str, electrophysiology: bool,
-                    workers: int = 1, scheduler: str | None = None) -> tuple[dict, dict, dict]:
-    """(data_vars, coords, attrs) of a human run; :func:`alsim.simulation.results_dataset` assembles them."""
+                    workers: int = 1, scheduler: str | None = None,
+                    grid_onset: np.ndarray | None = None) -> tuple[dict, dict, dict]:
+    """(data_vars, coords, attrs) of a human run; :func:`alsim.simulation.results_dataset` assembles them.
+
+    The ``day`` and ``emg_day`` grids run from the latest to the earliest onset of
+    ``grid_onset`` (simulation days; default: this census's subjects), so that a part of a
+    cohort can be laid on the whole cohort's grids (:mod:`alsim.store.stream_human`).
+    """
     layout = build_layout(scenario)
     muscles = list(layout.muscle_names)
     n_days = census.counts["force"].shape[-1]
     sim_day = np.arange(n_days)
     clinical = human_clinical(scenario, census.counts["force"], muscles)
     onset = clinical["onset_day"]
-    grid = onset_grid(onset, n_days)
+    grid_onset = onset if grid_onset is None else np.asarray(grid_onset, dtype=np.float64)
+    grid = onset_grid(grid_onset, n_days)
     after_end = sim_day[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]
 
     def aligned(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -79,7 +86,7 @@ def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_metho
                            setup=recording_setup("human"), workers=workers, scheduler=scheduler)
         snap = np.asarray(census.snapshot_day)
         every = snapshot_interval(scenario)
-        emg_grid = _emg_grid(snap, onset, every)
+        emg_grid = _emg_grid(snap, grid_onset, every)
         after_end_emg = snap[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]
         for r in EMG_READOUTS:
             v = align_to_onset(np.where(after_end_emg[:, None, :], np.nan, emg[r.name]), onset, emg_grid, snap)

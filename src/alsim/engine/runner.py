@@ -70,9 +70,6 @@ class Census:
         )
 
 
-_traits = subject_traits   # the former name, kept for callers
-
-
 def simulate_block(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
                    on_day: Callable[[int], None] | None = None, backend: str = DEFAULT_BACKEND,
                    stop_at_end_stage: bool | None = None) -> Census:

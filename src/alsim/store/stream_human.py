@@ -12,12 +12,10 @@ written before every subject's onset is known, so:
    bits: a subject depends only on the seed and its index), its readouts computed and
    written into its region; ``blocks/subjects-NNNNNN.npz`` records each group written.
 
-The grids depend only on the earliest and latest onset. :func:`alsim.simulation.results_dataset`
-derives them from the subjects it is given, so a group is computed together with the
-subjects holding those two onsets (when it has not got them), whose rows are then left
-out: up to two extra subjects per group, a few per cent more time than one pass in
-memory. Simulating twice costs about a tenth more (the electrophysiology of a person
-costs about ten times its simulation). Memory is that of one block and one group
+The grids depend only on the earliest and latest onset, which each group is given
+(:func:`alsim.simulation.results_dataset`, ``grid_onset``). Simulating twice costs about
+a tenth more than one pass in memory (the electrophysiology of a person costs about ten
+times its simulation). Memory is that of one block and one group
 whatever the number of subjects; nothing but the onsets and the store is kept on disk.
 """
 
@@ -55,15 +53,15 @@ def _block_onsets(scenario: Scenario, seed: int, subjects: np.ndarray, days: int
     return human_clinical(scenario, census.counts["force"], list(build_layout(scenario).muscle_names))["onset_day"]
 
 
-def _group_dataset(scenario: Scenario, seed: int, subjects: np.ndarray, keep: int, days: int, backend: str,
-                   mune_method: str, on_day: Callable[[int], None] | None = None) -> xr.Dataset:
-    """The results Dataset of ``subjects``' first ``keep`` (a group; the others hold the cohort's
-    earliest and latest onsets, which set the grids)."""
+def _group_dataset(scenario: Scenario, seed: int, subjects: np.ndarray, grid_onset: np.ndarray, days: int,
+                   backend: str, mune_method: str, on_day: Callable[[int], None] | None = None) -> xr.Dataset:
+    """The results Dataset of a group of ``subjects`` on the grids of the cohort's earliest and
+    latest onset (``grid_onset``)."""
     from ..simulation import results_dataset
 
     census = simulate_block(build_context(scenario), seed, subjects, days, on_day=on_day, backend=backend)
-    ds = results_dataset(scenario, census, seed=seed, backend=backend, mune_method=mune_method)
-    return ds.isel(subject=slice(0, keep))
+    return results_dataset(scenario, census, seed=seed, backend=backend, mune_method=mune_method,
+                           grid_onset=grid_onset)
 
 
 def _onsets(run, blocks: list[np.ndarray]) -> np.ndarray:
@@ -83,19 +81,10 @@ def _onsets(run, blocks: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(onsets)
 
 
-def _extremes(onset: np.ndarray) -> list[int]:
-    """Indices of the subjects with the earliest and the latest onset (none without onsets)."""
-    if not np.isfinite(onset).any():
-        return []
-    return sorted({int(np.nanargmin(onset)), int(np.nanargmax(onset))})
-
-
-def _with_extremes(group: np.ndarray, onset: np.ndarray, extremes: list[int]) -> np.ndarray:
-    """``group``, then those of ``extremes`` whose onset is outside the group's range."""
-    own = onset[group]
-    own = own[np.isfinite(own)]
-    extra = [i for i in extremes if own.size == 0 or not own.min() <= onset[i] <= own.max()]
-    return np.concatenate([group, np.asarray(extra, dtype=group.dtype)])
+def _extreme_onsets(onset: np.ndarray) -> np.ndarray:
+    """The earliest and latest onset of the cohort (empty without onsets): all the grids depend on."""
+    reached = onset[np.isfinite(onset)]
+    return np.array([reached.min(), reached.max()]) if reached.size else np.zeros(0)
 
 
 def stream_human(run, blocks: list[np.ndarray], store, *, group_size: int) -> None:
@@ -109,12 +98,11 @@ def stream_human(run, blocks: list[np.ndarray], store, *, group_size: int) -> No
     if not tidy_store(store):
         work.forget("subjects-")          # no store: no group is in it
     todo = [index for index, group in enumerate(groups) if not marked(work, _group_key(index), group)]
-    extremes = _extremes(onset)
+    extremes = _extreme_onsets(onset)
     attrs = {"subjects_without_onset": int(np.sum(~np.isfinite(onset)))}
 
     def args(index: int) -> tuple:
-        subjects = _with_extremes(groups[index], onset, extremes)
-        return (run.scenario, work.seed, subjects, len(groups[index]), run.days, run.backend, run.mune_method)
+        return (run.scenario, work.seed, groups[index], extremes, run.days, run.backend, run.mune_method)
 
     run.advance(sum(len(group) for index, group in enumerate(groups) if index not in todo))
     for index, ds in run.each(_group_dataset, todo, args):
