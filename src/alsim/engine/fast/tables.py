@@ -140,24 +140,28 @@ def owner_dtype(n_units: int) -> type:
 
 
 def initial_subject_state(ctx: RunContext, params: Params, days: int) -> SubjectState:
-    from .groups import relaxation_table
-
     """A healthy adult: every endplate fully innervated by its structural unit, all in their unit's
     group 0 (coverage 2, quiescent Schwann cell, fibre of the unit's type)."""
+    from .groups import relaxation_table
+
     layout = ctx.layout
     n_u, n_e, n_m = layout.n_units, layout.n_endplates, layout.n_muscles
     members = np.zeros(int(params.member_start[-1]), dtype=np.int32)
+    # each unit's endplates, in increasing order, at the start of its member slots
+    by_unit = np.argsort(layout.endplate_unit, kind="stable")
+    owned_n = np.bincount(layout.endplate_unit, minlength=n_u)
+    first_owned = np.concatenate([[0], np.cumsum(owned_n)[:-1]])
+    lo = params.member_start[:-1]
+    sorted_unit = layout.endplate_unit[by_unit]
+    positions = lo[sorted_unit] + np.arange(n_e) - first_owned[sorted_unit]
+    members[positions] = by_unit
     slot = np.zeros(n_e, dtype=np.int32)
-    group_end = np.zeros((n_u, N_GROUPS + 1), dtype=np.int32)
+    slot[by_unit] = positions
+    group_end = np.empty((n_u, N_GROUPS + 1), dtype=np.int32)
+    group_end[:, 0] = lo
+    group_end[:, 1:] = (lo + owned_n)[:, None]
     group_n = np.zeros((n_m, 2, 3), dtype=np.int64)
-    for u in range(n_u):   # endplates are numbered unit by unit (docs/model.md, Structure)
-        lo = int(params.member_start[u])
-        owned = np.flatnonzero(layout.endplate_unit == u)
-        members[lo:lo + len(owned)] = owned
-        slot[owned] = lo + np.arange(len(owned))
-        group_end[u, 0] = lo
-        group_end[u, 1:] = lo + len(owned)
-        group_n[layout.unit_muscle[u], 1, layout.unit_type[u]] += len(owned)
+    np.add.at(group_n[:, 1, :], (layout.unit_muscle, layout.unit_type), owned_n)
     return SubjectState(
         soma=np.ones(n_u, dtype=np.bool_), axon=np.ones(n_u, dtype=np.bool_),
         stress=np.zeros(n_u), transport=np.ones(n_u),
