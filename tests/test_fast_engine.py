@@ -18,7 +18,7 @@ import alsim
 from alsim.biology.interventions import with_treatments
 from alsim.config.treatments import TARGETS, AppliedTreatment, Treatment
 from alsim.engine.context import build_context
-from alsim.engine.fast.chance import binomial
+from alsim.engine.fast.chance import binomial, kernel_stream, uniform
 from alsim.engine.fast.endplates import _disassembly_day
 from alsim.engine.reference import simulate_reference
 from alsim.engine.runner import simulate_block, simulate_census
@@ -97,10 +97,11 @@ def _binomial_sample(gen, n, hazard, size):
     return out
 
 
-@pytest.mark.parametrize("n, hazard", [(40, 0.01), (300, 0.02), (500, 0.2)])
+@pytest.mark.parametrize("n, hazard", [(40, 0.01), (300, 0.02), (500, 0.2), (60, 1.5)])
 def test_binomial_sampler_has_the_binomial_law(n, hazard):
+    """Inversion (n h <= 20) and geometric waiting times (n h > 20, p below and above 1/2)."""
     p = -math.expm1(-hazard)
-    draws = _binomial_sample(np.random.default_rng(7), n, hazard, 20_000)
+    draws = _binomial_sample(kernel_stream(np.random.default_rng(7)), n, hazard, 20_000)
     ks = np.arange(draws.max() + 1)
     expected = binom.pmf(ks, n, p) * len(draws)
     observed = np.bincount(draws, minlength=len(ks))
@@ -124,7 +125,7 @@ def test_orphan_disassembly_day_matches_daily_draws():
     factors = np.ones((days, 10, 1))
     factors[40:, 8, 0] = 0.5                  # a treatment halves disassembly from day 40
     gen = np.random.default_rng(3)
-    once = _disassembly_days(gen, achr, disassembly, decay, factors, 20_000)
+    once = _disassembly_days(kernel_stream(gen), achr, disassembly, decay, factors, 20_000)
     daily = np.full(20_000, days)
     alive = np.ones(20_000, dtype=bool)
     a = achr
@@ -167,3 +168,44 @@ def test_wild_type_stays_healthy():
     scenario, _ = alsim.load_scenario("wildtype-mouse", ["muscles.gastrocnemius.n_fibres=600"])
     c = simulate_census(scenario, subjects=2, days=60, seed=1).counts
     assert (c["endplates_covered"][..., -1] / c["endplates_intact"][..., -1] > 0.97).all()
+
+
+def _xoshiro256_starstar(state: list[int], count: int) -> list[int]:
+    """The generator of Blackman and Vigna's reference C code, in Python integers."""
+    mask = (1 << 64) - 1
+
+    def rotl(x: int, k: int) -> int:
+        return ((x << k) | (x >> (64 - k))) & mask
+
+    s0, s1, s2, s3 = state
+    out = []
+    for _ in range(count):
+        out.append(rotl(s1 * 5 & mask, 7) * 9 & mask)
+        t = s1 << 17 & mask
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = rotl(s3, 45)
+    return out
+
+
+@njit
+def _uniforms(rng, size):
+    out = np.empty(size)
+    for i in range(size):
+        out[i] = uniform(rng)
+    return out
+
+
+def test_kernel_uniforms_are_xoshiro256_starstar():
+    """The kernel's uniforms are the top 53 bits of xoshiro256** (checked against a Python
+    transcription of the reference code), seeded from the subject's generator, in [0, 1)."""
+    state = kernel_stream(np.random.default_rng(11))
+    expected = [(x >> 11) * 2.0 ** -53 for x in _xoshiro256_starstar([int(w) for w in state], 1000)]
+    np.testing.assert_array_equal(_uniforms(state.copy(), 1000), expected)
+    many = _uniforms(state.copy(), 200_000)
+    assert many.min() >= 0.0 and many.max() < 1.0
+    assert abs(many.mean() - 0.5) < 4 * math.sqrt(1 / 12 / len(many))
+    assert not np.array_equal(kernel_stream(np.random.default_rng(11)), kernel_stream(np.random.default_rng(12)))

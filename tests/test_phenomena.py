@@ -97,6 +97,11 @@ def test_wildtype_keeps_its_motor_units():
     scenario, _ = alsim.load_scenario("wildtype-mouse")
     r = alsim.simulate(scenario, subjects=4, days=180, seed=2)
     assert np.isnan(r.onset_day.values).all() and np.isnan(r.end_stage_day.values).all()
-    assert float(r.motor_neurons_alive_fraction.sel(day=180).min()) >= 0.98
+    # pooled over each mouse's 430 motor neurons: ageing kills about 0.5 of them by day 180
+    # (0.44 and 0.58 a mouse in two 48-mouse runs), so 1 % is about 9 times that. A minimum
+    # over muscles would test the seed: one death is 3 % of the 30-unit soleus pool.
+    pools = np.array([m.n_motor_units for m in scenario.muscles.values()], dtype=float)
+    alive = r.motor_neurons_alive_fraction.sel(day=180).values @ pools / pools.sum()
+    assert alive.min() >= 0.99
     assert float(r.endplates_innervated_fraction.sel(day=180).min()) >= 0.97
     assert float(r.force_fraction.sel(day=180).min()) >= 0.95

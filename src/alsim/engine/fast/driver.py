@@ -11,6 +11,7 @@ from ..observe import (CENSUS_FIELDS, SNAPSHOT_SIZE_DTYPE, TYPED_CENSUS_FIELDS, 
                        snapshot_slots)
 from ...biology.spread import muscle_delays, regional_burden, subject_spread
 from ..streams import subject_traits
+from .chance import kernel_stream
 from .kernel import simulate_subject
 from .tables import build_params, factor_tables, initial_subject_state
 
@@ -82,7 +83,7 @@ def simulate_block_numba(ctx: RunContext, seed: int, subjects: np.ndarray, days:
     for i, g in enumerate(generators):
         state = initial_subject_state(ctx, params, days)
         delays = muscle_delays(ctx.scenario, subject_spread(ctx.scenario, seed, int(subjects[i])))
-        simulate_subject(g, params, state, *burden_by_day(ctx, burden[i], days, delays), muscle_factors, cortex_factors,
+        simulate_subject(kernel_stream(g), params, state, *burden_by_day(ctx, burden[i], days, delays), muscle_factors, cortex_factors,
                          census[i], typed[i], slot, unit_size[i], unit_axon[i], end_stage)
         if on_day is not None:
             on_day(days)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .chance import FIRST, NONE, SECOND, competing, decide
+from .chance import FIRST, NONE, SECOND, competing, decide, uniform
 from .day_tables import ACHR_DECAY, FULL_P_ANY, PARTIAL_FIRST_BELOW, PARTIAL_P_ANY, SPROUT_QUIESCENT
 from .tables import DEAD, F_DISASSEMBLY, ORPHAN
 from .groups import join_group
@@ -88,9 +88,9 @@ def census_units_and_pools(p, s, cen, typed):
 
 
 @njit(cache=True, inline="always")
-def _schwann_cell(gen, tsc_now, coverage, m, schwann):
+def _schwann_cell(rng, tsc_now, coverage, m, schwann):
     """Endplate rule 3: the new terminal Schwann cell state (activation, quiescence or loss)."""
-    event = decide(gen, schwann[0, m, tsc_now, coverage], schwann[1, m, tsc_now, coverage])
+    event = decide(rng, schwann[0, m, tsc_now, coverage], schwann[1, m, tsc_now, coverage])
     if event == FIRST:
         return REACTIVE if tsc_now == QUIESCENT else QUIESCENT
     if event == SECOND:
@@ -99,7 +99,7 @@ def _schwann_cell(gen, tsc_now, coverage, m, schwann):
 
 
 @njit(cache=True)
-def active_pass(gen, p, s, n_old, mf, terminal, schwann, muscle, cen):
+def active_pass(rng, p, s, n_old, mf, terminal, schwann, muscle, cen):
     """Census and endplate rules 1-6 for the first ``n_old`` active endplates; returns the sprout requests.
 
     The day's event probabilities come from the tables of :mod:`~alsim.engine.fast.day_tables`:
@@ -140,24 +140,24 @@ def active_pass(gen, p, s, n_old, mf, terminal, schwann, muscle, cen):
         if intact[e]:
             if c >= 1:                     # rule 1: the terminal (and rule 5's fibre-type conversion)
                 if not axon[o]:
-                    if p_wallerian >= 0.0 and gen.random() < p_wallerian:
+                    if p_wallerian >= 0.0 and uniform(rng) < p_wallerian:
                         new = 0
                 else:
                     if c == 2:
-                        event = decide(gen, terminal[FULL_P_ANY, o], terminal[FULL_P_ANY, o])
+                        event = decide(rng, terminal[FULL_P_ANY, o], terminal[FULL_P_ANY, o])
                     else:
-                        event = decide(gen, terminal[PARTIAL_P_ANY, o], terminal[PARTIAL_FIRST_BELOW, o])
+                        event = decide(rng, terminal[PARTIAL_P_ANY, o], terminal[PARTIAL_FIRST_BELOW, o])
                     if event == FIRST:
                         new = c - 1
                     elif event == SECOND:
                         new = 2
-                if fibre_type[e] != unit_type[o] and p_conversion >= 0.0 and gen.random() < p_conversion:
+                if fibre_type[e] != unit_type[o] and p_conversion >= 0.0 and uniform(rng) < p_conversion:
                     fibre_type[e] = unit_type[o]
             else:                          # rules 2 and 4: a sprout is requested, or the endplate is disassembled
                 t = tsc[e]
                 h_sprout = muscle[SPROUT_QUIESCENT + t, m]
-                if h_sprout > 0.0:         # competing(gen, h_sprout, h_d), comparing exactly only near a bound
-                    x = gen.random()
+                if h_sprout > 0.0:         # competing(rng, h_sprout, h_d), comparing exactly only near a bound
+                    x = uniform(rng)
                     if x >= none_above[t, m]:
                         event = NONE
                     elif x < first_below[t, m]:
@@ -167,13 +167,13 @@ def active_pass(gen, p, s, n_old, mf, terminal, schwann, muscle, cen):
                         p_any = -math.expm1(-total)
                         event = NONE if x >= p_any else (FIRST if x < p_any * (h_sprout / total) else SECOND)
                 else:
-                    event = competing(gen, h_sprout, disassembly * (1.0 - a_e) * mf[F_DISASSEMBLY, m])
+                    event = competing(rng, h_sprout, disassembly * (1.0 - a_e) * mf[F_DISASSEMBLY, m])
                 if event == FIRST:
                     requests[n_requests] = e
                     n_requests += 1
                 elif event == SECOND:
                     intact[e] = False
-            tsc[e] = _schwann_cell(gen, tsc[e], c, m, schwann)
+            tsc[e] = _schwann_cell(rng, tsc[e], c, m, schwann)
         if c >= 1:                         # rules 4-6: AChR stability, cross-section, days denervated
             achr[e] = 1.0 - (1.0 - a_e) * (agrin_full if c == 2 else agrin_partial)
             csa[e] = 1.0 + (csa_e - 1.0) * regrow
@@ -207,7 +207,7 @@ def _pick_donor(lo, hi, x, cum_weight, weight):
 
 
 @njit(cache=True)
-def grant_sprouts(gen, p, s, n_requests):
+def grant_sprouts(rng, p, s, n_requests):
     """Endplate rule 2: each request picks a donor in proportion to its weight; a donor takes at
     most its capacity of requests, a uniformly random subset of them when more ask; granted
     endplates get coverage 1.
@@ -231,7 +231,7 @@ def grant_sprouts(gen, p, s, n_requests):
         total = cum_weight[hi - 1]
         donor = -1
         if total > 0.0:
-            donor = _pick_donor(lo, hi, gen.random() * total, cum_weight, weight)
+            donor = _pick_donor(lo, hi, uniform(rng) * total, cum_weight, weight)
             demand[donor] += 1
         donors[r] = donor
     for r in range(n_requests):
@@ -240,7 +240,7 @@ def grant_sprouts(gen, p, s, n_requests):
             continue
         left = demand[donor]
         demand[donor] = left - 1
-        if left > capacity[donor] and gen.random() * left >= capacity[donor]:
+        if left > capacity[donor] and uniform(rng) * left >= capacity[donor]:
             continue                       # over-subscribed donor: this request is not among the taken
         capacity[donor] -= 1.0
         e = requests[r]
@@ -250,11 +250,11 @@ def grant_sprouts(gen, p, s, n_requests):
 
 
 @njit(cache=True, inline="always")
-def _disassembly_day(gen, first_day, achr, m, disassembly, achr_decay, muscle_factors):
+def _disassembly_day(rng, first_day, achr, m, disassembly, achr_decay, muscle_factors):
     """The day an orphan endplate (AChR stability ``achr`` at the start of ``first_day``) is
     disassembled: the first day its cumulative hazard (endplate rule 4) passes an Exp(1)
     variate; ``muscle_factors.shape[0]`` (the end of the run) if not within the run."""
-    threshold = -math.log1p(-gen.random())
+    threshold = -math.log1p(-uniform(rng))
     cumulative = 0.0
     day = first_day
     last_factor, decay = -1.0, 1.0
@@ -271,7 +271,7 @@ def _disassembly_day(gen, first_day, achr, m, disassembly, achr_decay, muscle_fa
 
 
 @njit(cache=True)
-def sort_active(gen, p, s, day, muscle_factors):
+def sort_active(rng, p, s, day, muscle_factors):
     """End of day: disassembled endplates join the dead fibres, orphans are scheduled, innervated
     ones whose owner's axon is intact join their group; the rest (denervated, or owner's axon
     lost) stay active."""
@@ -289,7 +289,7 @@ def sort_active(gen, p, s, day, muscle_factors):
             pool[e] = DEAD
             continue
         if coverage[e] == 0 and tsc[e] == LOST and orphans_allowed:
-            due = _disassembly_day(gen, day + 1, np.float64(s.achr[e]), m, p.disassembly, p.achr_decay, muscle_factors)
+            due = _disassembly_day(rng, day + 1, np.float64(s.achr[e]), m, p.disassembly, p.achr_decay, muscle_factors)
             s.disassembly_due[due, m] += 1
             s.orphan_n[m] += 1
             s.floor_excess[m] += csa[e] - floor

@@ -42,7 +42,7 @@ import math
 import numpy as np
 from numba import njit
 
-from .chance import binomial, index_below
+from .chance import binomial, index_below, uniform
 from .day_tables import RETRACT_HAZARD
 from .tables import ACTIVE, GROUPED, N_GROUPS
 
@@ -128,7 +128,7 @@ def relaxation_table(p, days: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def group_events(gen, p, s, day, terminal):
+def group_events(rng, p, s, day, terminal):
     """The day's events of every group (rules 1, 3 and 5), from the start-of-day state.
 
     Members with an event get their new coverage, owner, Schwann cell and fibre type and
@@ -170,14 +170,14 @@ def group_events(gen, p, s, day, terminal):
             elif t == REACTIVE and c == 2:
                 h_s = h_quiescence
             total = h_t + h_c + h_s
-            hits = binomial(gen, n, total)
+            hits = binomial(rng, n, total)
             if hits == 0:
                 continue
             others = h_c + h_s
             p_terminal_given_any = -math.expm1(-h_t) / -math.expm1(-total) if others > 0.0 and h_t > 0.0 else 1.0
             p_conversion, p_switch = p_convert, (p_activate if t == QUIESCENT else p_quiesce)
             for _ in range(hits):
-                e = members[ends[k] + index_below(gen, ends[k + 1] - ends[k])]
+                e = members[ends[k] + index_below(rng, ends[k + 1] - ends[k])]
                 m, ft = endplate_muscle[e], fibre_type[e]
                 _remove(e, k, ends, members, slot)
                 excess = _leave(e, m, c, ft, day, csa, achr, entry_day, group_n, group_excess, relax)
@@ -187,17 +187,17 @@ def group_events(gen, p, s, day, terminal):
                 elif h_t <= 0.0:
                     retract_or_expand = False
                 else:
-                    retract_or_expand = gen.random() < p_terminal_given_any
+                    retract_or_expand = uniform(rng) < p_terminal_given_any
                 if retract_or_expand:
-                    converts = h_c > 0.0 and gen.random() < p_conversion
-                    switches = h_s > 0.0 and gen.random() < p_switch
+                    converts = h_c > 0.0 and uniform(rng) < p_conversion
+                    switches = h_s > 0.0 and uniform(rng) < p_switch
                 elif h_c <= 0.0:
                     converts, switches = False, True
                 elif h_s <= 0.0:
                     converts, switches = True, False
                 else:
-                    converts = gen.random() < p_convert_first[c - 1]
-                    switches = gen.random() < p_switch if converts else True
+                    converts = uniform(rng) < p_convert_first[c - 1]
+                    switches = uniform(rng) < p_switch if converts else True
                 if converts:
                     ft = u_type
                     fibre_type[e] = ft
@@ -210,7 +210,7 @@ def group_events(gen, p, s, day, terminal):
                     elif h_r <= 0.0:
                         retracts = False
                     else:
-                        retracts = gen.random() * h_t < h_r
+                        retracts = uniform(rng) * h_t < h_r
                     new = c - 1 if retracts else 2
                     coverage[e] = new
                 if new == 0:                   # denervated: to the active list

@@ -49,7 +49,7 @@ def _relax_subject(p, s, cen, day, burden, cortex):
 
 
 @njit(cache=True)
-def step_day(gen, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_factors, cen):
+def step_day(rng, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_factors, cen):
     """Advance subject state ``s`` over day ``day``, adding the active endplates to ``cen``.
 
     ``burden`` (M,) is each muscle's D(t - delay_m), ``cortex_burden`` the cortex's D(t).
@@ -60,7 +60,7 @@ def step_day(gen, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_f
     n_muscles = s.expression.shape[0]
     retraction = np.empty((3, n_muscles))
     retraction_by_muscle(p, s, muscle_factors, retraction)
-    unit_phase(gen, p, s, burden, drive, muscle_factors)
+    unit_phase(rng, p, s, burden, drive, muscle_factors)
     terminal = np.empty((4, p.unit_muscle.shape[0]))
     terminal_table(p, s, retraction, terminal)
     schwann = np.empty((2, n_muscles, 3, 3))
@@ -68,12 +68,12 @@ def step_day(gen, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_f
     muscle = np.empty((4, n_muscles))
     muscle_table(p, s, muscle_factors, muscle)
     n_old = s.n_active[0]
-    group_events(gen, p, s, day, terminal)
-    n_requests = active_pass(gen, p, s, n_old, muscle_factors, terminal, schwann, muscle, cen)
-    grant_sprouts(gen, p, s, n_requests)
+    group_events(rng, p, s, day, terminal)
+    n_requests = active_pass(rng, p, s, n_old, muscle_factors, terminal, schwann, muscle, cen)
+    grant_sprouts(rng, p, s, n_requests)
     apply_unit_deaths(p, s, day)
     _relax_subject(p, s, cen, day, cortex_burden, cortex_factors)
-    sort_active(gen, p, s, day, all_muscle_factors)
+    sort_active(rng, p, s, day, all_muscle_factors)
 
 
 @njit(cache=True)
@@ -123,8 +123,8 @@ def _past_end_stage(census, day, end_stage):
     return False
 
 
-@njit(cache=True)
-def simulate_subject(gen, p, s, burden, cortex_burden, muscle_factors, cortex_factors, census, typed, slot, unit_size,
+@njit(cache=True, nogil=True)
+def simulate_subject(rng, p, s, burden, cortex_burden, muscle_factors, cortex_factors, census, typed, slot, unit_size,
                      unit_axon, end_stage):
     """Run one subject for ``census.shape[0] - 1`` days from state ``s``; returns the last day simulated.
 
@@ -147,7 +147,7 @@ def simulate_subject(gen, p, s, burden, cortex_burden, muscle_factors, cortex_fa
         if day == days:
             census_active_all(p, s, cen)
             break
-        step_day(gen, p, s, day, burden[day], cortex_burden[day], muscle_factors, cortex_factors[day], cen)
+        step_day(rng, p, s, day, burden[day], cortex_burden[day], muscle_factors, cortex_factors[day], cen)
         if end_stage.shape[0] > 0 and _past_end_stage(census, day, end_stage):
             census[day + 1:] = np.nan
             typed[day + 1:] = np.nan

@@ -20,7 +20,7 @@ from .tables import (F_AXON_DIEBACK, F_DESTABILISATION, F_RETRACTION, F_SOMA_DEA
 
 
 @njit(cache=True)
-def unit_phase(gen, p, s, burden, cortical_drive, mf):
+def unit_phase(rng, p, s, burden, cortical_drive, mf):
     """Unit rules 1-4 for every unit, from the start-of-day state.
 
     Deaths are only decided here (``s.die_soma``, ``s.die_axon``) and applied after the
@@ -58,11 +58,11 @@ def unit_phase(gen, p, s, burden, cortical_drive, mf):
             trophic = t_u * size_fraction if intact else 0.0
             forward = w_forward * (soma_stress * m_u + soma_excitotoxic * vulnerability[u] * cortical_drive)
             starvation = soma_starvation * (1.0 - trophic) * mf[F_SOMA_STARVATION, m]
-            die_soma[u] = happens(gen, (forward + starvation) * mf[F_SOMA_DEATH, m] + soma_ageing)
+            die_soma[u] = happens(rng, (forward + starvation) * mf[F_SOMA_DEATH, m] + soma_ageing)
         # rule 2: axon degeneration (Wallerian after soma death, else dying back)
         if intact:
             h_axon = axon_dieback * (1.0 - size_fraction) * mf[F_AXON_DIEBACK, m] if alive else wallerian_axon
-            die_axon[u] = happens(gen, h_axon)
+            die_axon[u] = happens(rng, h_axon)
         # what the unit's endplates and sprouts see today
         h_stress[u] = w_back * retraction_per_stress * m_u
         h_expand[u] = expansion * t_u
