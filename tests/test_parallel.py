@@ -24,11 +24,12 @@ def test_in_process_results_in_order_with_progress():
     assert sorted(seen) == [0, 1, 2, 3, 4]
 
 
-def test_local_cluster_keeps_task_order():
-    """Later tasks finish first; results still come back in task order."""
+@pytest.mark.parametrize("threads", [False, True])
+def test_local_cluster_keeps_task_order(threads):
+    """Later tasks finish first; results still come back in task order (worker processes or threads)."""
     seen = []
     args = [(i, 0.3 if i == 0 else 0.0) for i in range(4)]
-    assert run_tasks(_slow_square, args, workers=2, progress=seen.append) == [0, 1, 4, 9]
+    assert run_tasks(_slow_square, args, workers=2, progress=seen.append, threads=threads) == [0, 1, 4, 9]
     assert sorted(seen) == [0, 1, 2, 3]
 
 
@@ -40,6 +41,7 @@ def test_unreachable_scheduler_names_the_option():
 
 
 def test_cohort_on_a_cluster_matches_in_process():
+    """simulate_census runs its blocks on two threads of one worker (the compiled kernel releases the GIL)."""
     scenario = small_scenario()
     subjects = np.array([7, 2, 11, 4, 9])
     serial = simulate_census(scenario, subjects=subjects, days=60, seed=12, block_size=2)
@@ -50,3 +52,16 @@ def test_cohort_on_a_cluster_matches_in_process():
         np.testing.assert_array_equal(serial.counts[key], parallel.counts[key])
     np.testing.assert_array_equal(parallel.subject, subjects)
     assert sum(done) == len(subjects) * 60
+
+
+def test_blocks_on_worker_processes_match_threads():
+    """The same blocks on two worker processes and on two threads: the same bits."""
+    from alsim.engine.runner import _run_block, blocks_of
+
+    scenario = small_scenario()
+    tasks = [(scenario, 5, b, 40, "numba") for b in blocks_of(np.array([3, 0, 8, 5]), 2)]
+    on_processes = run_tasks(_run_block, tasks, workers=2)
+    on_threads = run_tasks(_run_block, tasks, workers=2, threads=True)
+    for a, b in zip(on_processes, on_threads):
+        for key in a.counts:
+            np.testing.assert_array_equal(a.counts[key], b.counts[key])

@@ -67,7 +67,7 @@ def _trial(scenario, treated, *, mice: int, days: int, workers: int, block: int)
     arms = [(scenario, np.arange(0, mice, 2)), (treated, np.arange(1, mice, 2))]
     tasks = [(s, 1, b, days, "numba", True) for s, subjects in arms for b in blocks_of(subjects, block)]
     start = time.perf_counter()
-    with local_scheduler(workers) if workers > 1 else _no_cluster() as address:
+    with local_scheduler(workers, threads=True) if workers > 1 else _no_cluster() as address:
         started = time.perf_counter()
         parts = run_tasks(_run_block, tasks, scheduler=address)
     n_control = len(blocks_of(arms[0][1], block))
@@ -76,18 +76,21 @@ def _trial(scenario, treated, *, mice: int, days: int, workers: int, block: int)
     return time.perf_counter() - start, started - start
 
 
-def _scaling(scenario, *, mice: int, days: int, block: int) -> dict[int, float]:
-    """Seconds to simulate ``mice`` in blocks of ``block`` on 1 worker (in this process) and on
-    2 workers of a local cluster already started (its start-up is not counted)."""
+def _scaling(scenario, *, mice: int, days: int, block: int) -> dict[str, float]:
+    """Seconds to simulate ``mice`` in blocks of ``block`` on 1 worker (in this process), and on
+    2 workers of a local cluster already started (its start-up is not counted): 2 threads of
+    this process (what cohorts and trials use) and 2 worker processes."""
     from .engine.runner import _run_block, blocks_of
     from .parallel import local_scheduler, run_tasks
 
     tasks = [(scenario, 2, b, days, "numba") for b in blocks_of(mice, block)]
     one, _ = _timed(lambda: [_run_block(*task) for task in tasks])
-    with local_scheduler(2) as address:
-        run_tasks(_run_block, tasks[:2], scheduler=address)          # workers import alsim and load the kernels
-        two, _ = _timed(lambda: run_tasks(_run_block, tasks, scheduler=address))
-    return {1: one, 2: two}
+    seconds = {"one": one}
+    for kind, threads in (("threads", True), ("processes", False)):
+        with local_scheduler(2, threads=threads) as address:
+            run_tasks(_run_block, tasks[:2], scheduler=address)      # worker processes import alsim and load the kernels
+            seconds[kind], _ = _timed(lambda: run_tasks(_run_block, tasks, scheduler=address))
+    return seconds
 
 
 class _no_cluster:
@@ -100,7 +103,8 @@ class _no_cluster:
 
 def run_bench(*, quick: bool = False, workers: int | None = None,
               report: Callable[[str], None] | None = None) -> dict:
-    """Time the compiled and NumPy engines, the reference stepper, a two-arm trial and 1-to-2-worker scaling."""
+    """Time the compiled and NumPy engines, the reference stepper, a two-arm trial and 1-to-2-worker scaling
+    (threads and processes)."""
     import alsim
     from .biology.interventions import builtin_catalogue, parse_treatment, with_treatments
     from .engine.context import build_context
@@ -162,9 +166,11 @@ def run_bench(*, quick: bool = False, workers: int | None = None,
         "trial_cluster_start_s": cluster_start_s,
         "trial_1000_mice_s": None if quick else trial_s,
         "scaling_subjects": n["scaling"],
-        "scaling_1_worker_s": scaling[1],
-        "scaling_2_workers_s": scaling[2],
-        "scaling_speedup_1_to_2": scaling[1] / scaling[2],
+        "scaling_1_worker_s": scaling["one"],
+        "scaling_2_workers_s": scaling["threads"],
+        "scaling_speedup_1_to_2": scaling["one"] / scaling["threads"],
+        "scaling_2_worker_processes_s": scaling["processes"],
+        "scaling_speedup_1_to_2_processes": scaling["one"] / scaling["processes"],
         "state_bytes_per_mouse": state_bytes_per_subject(state),
         "census_bytes_per_mouse": census_bytes,
         "mice_per_24_gib_in_one_block": int(24 * 2**30 // per_mouse),
@@ -186,9 +192,11 @@ def format_table(result: dict) -> list[tuple[str, str]]:
         ("speed-up vs reference / NumPy", f"{result['speedup_vs_reference']:.0f}x / {result['speedup_vs_numpy']:.1f}x"),
         (f"two-arm trial, {result['trial_mice']} mice, {result['trial_workers']} worker(s)", f"{result['trial_s']:.1f} s"),
         ("  of which starting the local cluster", f"{result['trial_cluster_start_s']:.1f} s"),
-        (f"{result['scaling_subjects']} mice on 1 / 2 workers (cluster started)",
+        (f"{result['scaling_subjects']} mice on 1 / 2 worker threads (cluster started)",
          f"{result['scaling_1_worker_s']:.2f} s / {result['scaling_2_workers_s']:.2f} s "
          f"({result['scaling_speedup_1_to_2']:.2f}x)"),
+        ("  on 2 worker processes instead",
+         f"{result['scaling_2_worker_processes_s']:.2f} s ({result['scaling_speedup_1_to_2_processes']:.2f}x)"),
         ("state + census per mouse", f"{(result['state_bytes_per_mouse'] + result['census_bytes_per_mouse']) / 1e6:.2f} MB"),
         ("peak memory (this process or a worker)", f"{result['peak_memory_mb']:.0f} MB"),
     ]

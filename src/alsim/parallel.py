@@ -7,7 +7,11 @@ random streams, :mod:`alsim.engine.streams`).
 
 - ``workers <= 1`` and no scheduler: one after the other, in this process.
 - ``workers > 1``: a :class:`distributed.LocalCluster` of ``workers`` processes with
-  one thread each, started for the call and shut down after it.
+  one thread each, started for the call and shut down after it; or, with
+  ``threads=True``, a local cluster of one worker in this process with ``workers``
+  threads. Threads are for tasks that spend their time in the compiled engine, which
+  releases the GIL: no worker process to start and import alsim in (seconds), and
+  nothing to pickle between processes (docs/performance.md, *Scale out*).
 - ``scheduler="tcp://host:port"``: a :class:`distributed.Client` on that scheduler
   (``alsim ... --scheduler``); the cluster is left running.
 """
@@ -23,8 +27,9 @@ DEFAULT_CONNECT_TIMEOUT_S = 10.0
 
 @contextmanager
 def dask_client(*, workers: int = 1, scheduler: str | None = None,
-                connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S) -> Iterator[Any]:
-    """A :class:`distributed.Client` on ``scheduler`` or on a fresh local cluster of ``workers`` processes.
+                connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S, threads: bool = False) -> Iterator[Any]:
+    """A :class:`distributed.Client` on ``scheduler`` or on a fresh local cluster of ``workers``
+    processes (``threads=True``: of one in-process worker with ``workers`` threads).
 
     Raises ``ValueError`` naming ``--scheduler`` when the scheduler cannot be reached
     within ``connect_timeout_s`` seconds.
@@ -42,8 +47,12 @@ def dask_client(*, workers: int = 1, scheduler: str | None = None,
         finally:
             client.close()
         return
-    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0", silence_logs=40)
+    if threads:
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=workers, processes=False,
+                                           dashboard_address=":0", silence_logs=40)
+    else:
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                           dashboard_address=":0", silence_logs=40)
     client = distributed.Client(cluster)
     try:
         yield client
@@ -53,21 +62,23 @@ def dask_client(*, workers: int = 1, scheduler: str | None = None,
 
 
 @contextmanager
-def local_scheduler(workers: int) -> Iterator[str]:
-    """A local cluster of ``workers`` processes kept up for a ``with`` block; yields its address.
+def local_scheduler(workers: int, *, threads: bool = False) -> Iterator[str]:
+    """A local cluster of ``workers`` processes (``threads=True``: threads of this process)
+    kept up for a ``with`` block; yields its address.
 
     Pass the address as ``scheduler=`` to several calls (e.g. both arms of a trial) to pay
-    the cluster's start-up (seconds: each worker imports alsim) once.
+    the cluster's start-up (seconds: each worker process imports alsim) once.
     """
-    with dask_client(workers=workers) as client:
+    with dask_client(workers=workers, threads=threads) as client:
         yield client.scheduler.address
 
 
 def iter_tasks(func: Callable, args: Sequence[tuple], *, workers: int = 1, scheduler: str | None = None,
-               connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S) -> Iterator[tuple[int, Any]]:
+               connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S, threads: bool = False) -> Iterator[tuple[int, Any]]:
     """Yield ``(index, func(*args[index]))`` as each task finishes (any order).
 
-    For streaming: the caller can write each result away and drop it.
+    For streaming: the caller can write each result away and drop it. ``threads``: see
+    :func:`dask_client` (ignored with a ``scheduler``).
     """
     if workers <= 1 and scheduler is None:
         for index, a in enumerate(args):
@@ -75,7 +86,8 @@ def iter_tasks(func: Callable, args: Sequence[tuple], *, workers: int = 1, sched
         return
     import distributed
 
-    with dask_client(workers=workers, scheduler=scheduler, connect_timeout_s=connect_timeout_s) as client:
+    with dask_client(workers=workers, scheduler=scheduler, connect_timeout_s=connect_timeout_s,
+                     threads=threads) as client:
         futures = [client.submit(func, *a, pure=False, key=f"alsim-task-{index}-{id(args)}")
                    for index, a in enumerate(args)]
         position = {f.key: index for index, f in enumerate(futures)}
@@ -88,15 +100,16 @@ def iter_tasks(func: Callable, args: Sequence[tuple], *, workers: int = 1, sched
 
 def run_tasks(func: Callable, args: Sequence[tuple], *, workers: int = 1, scheduler: str | None = None,
               progress: Callable[[int], None] | None = None,
-              connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S) -> list:
+              connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S, threads: bool = False) -> list:
     """``[func(*a) for a in args]``, run on Dask; results in task order.
 
     ``func`` must be picklable (a module-level function) when ``workers > 1`` or a
-    scheduler is given. ``progress(index)`` is called as each task finishes.
+    scheduler is given. ``progress(index)`` is called as each task finishes. ``threads``:
+    see :func:`dask_client`.
     """
     results: list = [None] * len(args)
     for index, result in iter_tasks(func, args, workers=workers, scheduler=scheduler,
-                                    connect_timeout_s=connect_timeout_s):
+                                    connect_timeout_s=connect_timeout_s, threads=threads):
         results[index] = result
         if progress is not None:
             progress(index)

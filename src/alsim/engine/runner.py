@@ -157,7 +157,7 @@ def simulate_census(scenario: Scenario, *, subjects: int | np.ndarray, days: int
             progress(len(blocks[index]) * days)
 
     parts = run_tasks(_run_block, [(scenario, seed, b, days, backend, stop_at_end_stage) for b in blocks], workers=workers,
-                      scheduler=scheduler, progress=done)
+                      scheduler=scheduler, progress=done, threads=True)
     return Census.concatenate(parts)
 
 

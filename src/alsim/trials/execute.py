@@ -133,7 +133,8 @@ def run_replicates(design: TrialDesign, replicates: list[int], *, workers: int =
     if progress is not None:
         progress(sum(w for w, run in zip(weights, runs) if run is not None))
     todo = [i for i, run in enumerate(runs) if run is None]
-    tasks = iter_tasks(simulate_arm, [jobs[i] for i in todo], workers=workers, scheduler=scheduler) if todo else []
+    tasks = iter_tasks(simulate_arm, [jobs[i] for i in todo], workers=workers, scheduler=scheduler,
+                       threads=True) if todo else []
     for position, run in tasks:
         i = todo[position]
         if checkpoint is not None:
