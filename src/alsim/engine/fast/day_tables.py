@@ -23,7 +23,7 @@ from .tables import F_DISASSEMBLY, F_SPROUTING, F_TSC_LOSS
 
 QUIESCENT, REACTIVE, LOST = 0, 1, 2
 #: Rows of the per-unit terminal table.
-RETRACT_HAZARD, FULL_P_ANY, PARTIAL_P_ANY, PARTIAL_FIRST_BELOW = range(4)
+RETRACT_HAZARD = 0
 #: Rows of the per-muscle table.
 ACHR_DECAY, SPROUT_QUIESCENT, SPROUT_REACTIVE, SPROUT_LOST = range(4)
 
@@ -40,22 +40,29 @@ def decision(first: float, second: float):
 
 @njit(cache=True)
 def terminal_table(p, s, retraction, out):
-    """Endplate rule 1 per unit ``u`` (its terminals all see the same hazards today).
+    """Endplate rule 1 per unit ``u`` (its terminals all see the same hazards today):
+    ``out[RETRACT_HAZARD, u]``, the retraction hazard (per day) of a terminal of ``u``.
 
-    ``out[RETRACT_HAZARD, u]``: the retraction hazard (per day) of a terminal of ``u``;
-    ``out[FULL_P_ANY, u]``: the probability that a full terminal (coverage 2) retracts;
-    ``out[PARTIAL_P_ANY, u]``, ``out[PARTIAL_FIRST_BELOW, u]``: the decision of a partial
-    terminal (coverage 1) between retraction (first) and expansion (second).
+    The decisions of a full terminal (retraction) and of a partial one (retraction or
+    expansion) are computed from it where they are needed, by :func:`terminal_decision`:
+    the grouped terminals use the hazards, and an active endplate innervated by an intact
+    axon is rare (sprouts join their group the day they are granted), so two ``expm1`` per
+    unit and day would mostly go unread.
     """
-    unit_muscle, h_stress, h_expand = p.unit_muscle, s.h_stress, s.h_expand
+    unit_muscle, h_stress = p.unit_muscle, s.h_stress
     for u in range(unit_muscle.shape[0]):
         m = unit_muscle[u]
-        h_retract = (h_stress[u] * retraction[0, m] + retraction[1, m]) * retraction[2, m]
-        out[RETRACT_HAZARD, u] = h_retract
-        out[FULL_P_ANY, u] = decision(h_retract, 0.0)[0]
-        p_any, first_below = decision(h_retract, h_expand[u])
-        out[PARTIAL_P_ANY, u] = p_any
-        out[PARTIAL_FIRST_BELOW, u] = first_below
+        out[RETRACT_HAZARD, u] = (h_stress[u] * retraction[0, m] + retraction[1, m]) * retraction[2, m]
+
+
+@njit(cache=True, inline="always")
+def terminal_decision(h_retract: float, h_expand: float, coverage: int):
+    """The decision of a terminal of coverage 1 or 2: retraction (first) or, at coverage 1,
+    expansion (second); as :func:`~alsim.engine.fast.chance.competing` computes it."""
+    if coverage == 2:
+        p_any = decision(h_retract, 0.0)[0]
+        return p_any, p_any
+    return decision(h_retract, h_expand)
 
 
 @njit(cache=True)

@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from .chance import FIRST, NONE, SECOND, competing, decide, uniform
-from .day_tables import ACHR_DECAY, FULL_P_ANY, PARTIAL_FIRST_BELOW, PARTIAL_P_ANY, SPROUT_QUIESCENT
+from .day_tables import ACHR_DECAY, RETRACT_HAZARD, SPROUT_QUIESCENT, terminal_decision
 from .tables import DEAD, F_DISASSEMBLY, ORPHAN
 from .groups import join_group
 
@@ -110,7 +110,7 @@ def active_pass(rng, p, s, n_old, mf, terminal, schwann, muscle, cen):
     force_by_type, transmission = p.force_by_type, p.transmission
     coverage, owner, intact, tsc, achr, csa = s.coverage, s.owner, s.intact, s.tsc, s.achr, s.csa
     fibre_type, days_denervated, axon, size, active = s.fibre_type, s.days_denervated, s.axon, s.size, s.active
-    requests = s.requests
+    requests, h_expand = s.requests, s.h_expand
     floor, disassembly = p.csa_floor, p.disassembly
     p_wallerian = -math.expm1(-p.wallerian_terminal) if p.wallerian_terminal > 0.0 else -1.0
     p_conversion = -math.expm1(-p.conversion) if p.conversion > 0.0 else -1.0
@@ -143,10 +143,8 @@ def active_pass(rng, p, s, n_old, mf, terminal, schwann, muscle, cen):
                     if p_wallerian >= 0.0 and uniform(rng) < p_wallerian:
                         new = 0
                 else:
-                    if c == 2:
-                        event = decide(rng, terminal[FULL_P_ANY, o], terminal[FULL_P_ANY, o])
-                    else:
-                        event = decide(rng, terminal[PARTIAL_P_ANY, o], terminal[PARTIAL_FIRST_BELOW, o])
+                    p_terminal, retract_below = terminal_decision(terminal[RETRACT_HAZARD, o], h_expand[o], c)
+                    event = decide(rng, p_terminal, retract_below)
                     if event == FIRST:
                         new = c - 1
                     elif event == SECOND:

@@ -94,7 +94,7 @@ def _remove(e, k, ends, members, slot):
 def join_group(e, u, day, p, s):
     """Endplate ``e`` (state at the end of day ``day``, intact, coverage >= 1, owner ``u`` with an
     intact axon) enters its group; called after the day's relaxation of the census sums."""
-    m, c, ft = p.endplate_muscle[e], s.coverage[e], s.fibre_type[e]
+    m, c, ft = p.unit_muscle[u], s.coverage[e], s.fibre_type[e]          # a unit's endplates are in its muscle
     k = group_of(c, s.tsc[e], 1 if ft != p.unit_type[u] else 0)
     _insert(e, k, s.group_end[u], s.members, s.slot)
     s.group_n[m, c - 1, ft] += 1
@@ -139,7 +139,7 @@ def group_events(rng, p, s, day, terminal):
     its owner and joins the active list after its first entries (it is not stepped again
     today). ``terminal`` is the day's :func:`~alsim.engine.fast.day_tables.terminal_table`.
     """
-    unit_type, endplate_muscle, axon, h_expand = p.unit_type, p.endplate_muscle, s.axon, s.h_expand
+    unit_type, unit_muscle, axon, h_expand = p.unit_type, p.unit_muscle, s.axon, s.h_expand
     group_end, members, slot, size, moving = s.group_end, s.members, s.slot, s.size, s.moving
     coverage, owner, tsc, fibre_type = s.coverage, s.owner, s.tsc, s.fibre_type
     csa, achr, entry_day, group_n, group_excess = s.csa, s.achr, s.entry_day, s.group_n, s.group_excess
@@ -155,7 +155,7 @@ def group_events(rng, p, s, day, terminal):
         if ends[0] == ends[N_GROUPS] or not axon[u]:
             continue
         h_r, h_e = terminal[RETRACT_HAZARD, u], h_expand[u]
-        u_type = unit_type[u]
+        u_type, m = unit_type[u], unit_muscle[u]                     # a unit's endplates are in its muscle
         n_moving = 0
         for k in range(N_GROUPS):
             n = ends[k + 1] - ends[k]
@@ -178,7 +178,7 @@ def group_events(rng, p, s, day, terminal):
             p_conversion, p_switch = p_convert, (p_activate if t == QUIESCENT else p_quiesce)
             for _ in range(hits):
                 e = members[ends[k] + index_below(rng, ends[k + 1] - ends[k])]
-                m, ft = endplate_muscle[e], fibre_type[e]
+                ft = fibre_type[e]
                 _remove(e, k, ends, members, slot)
                 excess = _leave(e, m, c, ft, day, csa, achr, entry_day, group_n, group_excess, relax)
                 # which events, given at least one (they are independent within the day)
@@ -238,12 +238,12 @@ def release_unit(p, s, u, day):
     Endplates that moved group today (``entry_day == day + 1``) are already at the end of
     the day: the closed form leaves them as they are and takes out what they put in.
     """
-    ends, members, endplate_muscle = s.group_end[u], s.members, p.endplate_muscle
+    ends, members, m = s.group_end[u], s.members, p.unit_muscle[u]
     for k in range(N_GROUPS):
         c = 2 - k // 6
         for j in range(ends[k], ends[k + 1]):
             e = members[j]
-            _leave(e, endplate_muscle[e], c, s.fibre_type[e], day, s.csa, s.achr, s.entry_day, s.group_n,
+            _leave(e, m, c, s.fibre_type[e], day, s.csa, s.achr, s.entry_day, s.group_n,
                    s.group_excess, s.relax)
             s.active[s.n_active[0]] = e
             s.n_active[0] += 1

@@ -61,7 +61,7 @@ def step_day(rng, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_f
     retraction = np.empty((3, n_muscles))
     retraction_by_muscle(p, s, muscle_factors, retraction)
     unit_phase(rng, p, s, burden, drive, muscle_factors)
-    terminal = np.empty((4, p.unit_muscle.shape[0]))
+    terminal = np.empty((1, p.unit_muscle.shape[0]))
     terminal_table(p, s, retraction, terminal)
     schwann = np.empty((2, n_muscles, 3, 3))
     schwann_table(p, burden, muscle_factors, schwann)

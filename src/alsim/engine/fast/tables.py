@@ -108,7 +108,7 @@ def build_params(ctx: RunContext) -> Params:
         vulnerability=ctx.unit_vulnerability.astype(np.float64), activity=ctx.unit_activity.astype(np.float64),
         mean_baseline_size=ctx.unit_mean_baseline_size.astype(np.float64),
         competence=ctx.unit_competence.astype(np.float64), length_factor=ctx.unit_length_factor.astype(np.float64),
-        unit_start=layout.unit_start.astype(np.int64), endplate_muscle=layout.endplate_muscle.astype(np.int64),
+        unit_start=layout.unit_start.astype(np.int64), endplate_muscle=layout.endplate_muscle.astype(np.int16),
         member_start=np.concatenate([[0], np.cumsum(slots)]).astype(np.int64),
         force_by_type=ctx.fibre_force_by_type.astype(np.float64),
         transmission=ctx.transmission_by_coverage.astype(np.float64),
@@ -177,7 +177,7 @@ def initial_subject_state(ctx: RunContext, params: Params, days: int) -> Subject
         die_soma=np.zeros(n_u, dtype=np.bool_), die_axon=np.zeros(n_u, dtype=np.bool_),
         h_stress=np.zeros(n_u), h_expand=np.zeros(n_u), weight=np.zeros(n_u), capacity=np.zeros(n_u),
         taken=np.zeros(n_u, dtype=np.int32), cum_weight=np.zeros(n_u),
-        requests=np.zeros(n_e, dtype=np.int32), request_donor=np.zeros(n_e, dtype=np.int64),
+        requests=np.zeros(n_e, dtype=np.int32), request_donor=np.zeros(n_e, dtype=np.int32),
         moving=np.zeros(int(np.diff(params.member_start).max()), dtype=np.int32),
     )
 

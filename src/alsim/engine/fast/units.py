@@ -39,6 +39,7 @@ def unit_phase(rng, p, s, burden, cortical_drive, mf):
     retraction_per_stress, expansion, transport_decline = p.retraction_per_stress, p.expansion, p.transport_decline
     stress_decay, tau, recovery = math.exp(-1.0 / p.stress_tau), p.stress_tau, p.transport_recovery
     square_root = exponent == 0.5
+    recovery_factor = math.exp(-(0.0 + recovery))
     for u in range(unit_muscle.shape[0]):
         alive, intact = soma[u], axon[u]
         die_soma[u] = False
@@ -77,7 +78,8 @@ def unit_phase(rng, p, s, burden, cortical_drive, mf):
         decline = transport_decline * length_factor[u] * m_u * mf[F_TRANSPORT_DECLINE, m]
         total = decline + recovery
         equilibrium = recovery / total if total > 0.0 else t_u
-        transport[u] = equilibrium + (t_u - equilibrium) * math.exp(-total)
+        # no stress yet (or no decline): the same exp every day, computed once
+        transport[u] = equilibrium + (t_u - equilibrium) * (recovery_factor if decline == 0.0 else math.exp(-total))
         stress[u] = m_u * stress_decay + production * tau * (1.0 - stress_decay)
 
 
