@@ -1,25 +1,31 @@
 """Groups of innervated endplates that share all their hazards (docs/performance.md, *Event-driven endplates*).
 
-An intact endplate with coverage >= 1 whose owner's axon is intact has hazards that
-depend only on its owner unit ``u``, its coverage ``c`` (1 or 2), its terminal Schwann
-cell state and whether its fibre is of the owner's type (docs/model.md, endplate
-rules 1, 3 and 5):
+An intact endplate with coverage >= 1 whose owner's axon is intact has terminal and
+fibre hazards that depend only on its owner unit ``u``, its coverage ``c`` (1 or 2) and
+whether its fibre is of the owner's type (docs/model.md, endplate rules 1 and 5):
 
 - rule 1: retraction (per unit, :func:`~alsim.engine.fast.day_tables.terminal_table`)
   and, at coverage 1, expansion (per unit);
 - rule 5: conversion of the fibre to the owner's type (constant hazard), only when the
-  types differ;
-- rule 3: activation of a quiescent cell at coverage 1, quiescence of a reactive one at
-  coverage 2 (constant hazards; loss only happens at coverage 0).
+  types differ.
 
-Such endplates are therefore exchangeable within a group ``(u, c, Schwann cell, type
-match)``: each day a group draws how many of its members have at least one event (a
-binomial), picks them uniformly without replacement and draws, for each, which events
-it has, conditional on at least one. This has the law of drawing every member every
-day. Members that have an event leave the group: to their new group once all the
-unit's groups have drawn, or to the active list when the terminal retracts to coverage 0;
-the others do nothing. Endplates that become innervated elsewhere (sprouts) join their
+Such endplates are therefore exchangeable within a group ``(u, c, type match)``: each
+day a group draws how many of its members have at least one event (a binomial), picks
+them uniformly without replacement and draws, for each, which events it has,
+conditional on at least one. This has the law of drawing every member every day.
+Members that have an event leave the group: to their new group once all the unit's
+groups have drawn, or to the active list when the terminal retracts to coverage 0; the
+others do nothing. Endplates that become innervated elsewhere (sprouts) join their
 group at the end of the day (:func:`join_group`).
+
+The terminal Schwann cell (rule 3) is left out of the group: at coverage 1 a quiescent
+cell activates, at coverage 2 a reactive one calms down, each at a constant hazard and
+independently of the terminal's and fibre's events, and nothing a grouped endplate does
+depends on it (loss needs coverage 0). So ``tsc[e]`` of a grouped endplate is its state
+on entry, and on leaving, whether the one possible switch happened within its ``j``
+days in the group is drawn once, with probability ``1 - exp(-h j)``: the law of
+drawing it every day, without the ~80 group moves a mouse-day that switches alone
+used to cost.
 
 In a group the fibre cross-section regrows towards 1 at ``rates.fibre_regrowth`` and the
 AChR stability towards 1 at ``rates.agrin_maintenance * c / 2`` (rules 4 and 5), the
@@ -32,7 +38,7 @@ Layout: the members of unit ``u`` occupy ``members[member_start[u]:...]`` sorted
 group, group ``k`` in ``members[group_end[u, k]:group_end[u, k + 1]]`` (``group_end[u, 0]
 == member_start[u]``); ``slot[e]`` is endplate ``e``'s position. Moving one endplate in
 or out shifts the later groups of its unit by one place (one move per non-empty group).
-Group 0 is the former bulk pool: coverage 2, quiescent cell, fibre of the owner's type.
+Group 0 is the former bulk pool: coverage 2, fibre of the owner's type.
 """
 
 from __future__ import annotations
@@ -49,10 +55,32 @@ from .tables import ACTIVE, GROUPED, N_GROUPS
 QUIESCENT, REACTIVE, LOST = 0, 1, 2
 
 
+#: Rows of the relaxation table (:func:`relaxation_table`) with the probability that the
+#: Schwann cell of a grouped endplate switched within ``j - 1`` days (column ``j``).
+ACTIVATED_WITHIN, QUIESCED_WITHIN = 3, 4
+
+
 @njit(cache=True, inline="always")
-def group_of(coverage, tsc, mismatch):
-    """The group index of coverage 1 or 2, a Schwann cell state and a type mismatch (0 or 1)."""
-    return (2 - coverage) * 6 + tsc * 2 + mismatch
+def group_of(coverage, mismatch):
+    """The group index of coverage 1 or 2 and a type mismatch (0 or 1)."""
+    return (2 - coverage) * 2 + mismatch
+
+
+@njit(cache=True, inline="always")
+def _settle_schwann_cell(rng, e, c, days, tsc, relax):
+    """Endplate ``e``'s terminal Schwann cell after ``days`` days at coverage ``c`` in a group
+    (rule 3): a quiescent cell at coverage 1 has activated, or a reactive one at coverage 2
+    has calmed down, with the probability of at least one switch in that many daily draws;
+    other states cannot switch there. Draws only when a switch is possible."""
+    t = tsc[e]
+    if days <= 0:
+        return
+    if c == 1 and t == QUIESCENT:
+        if uniform(rng) < relax[ACTIVATED_WITHIN, days + 1]:
+            tsc[e] = REACTIVE
+    elif c == 2 and t == REACTIVE:
+        if uniform(rng) < relax[QUIESCED_WITHIN, days + 1]:
+            tsc[e] = QUIESCENT
 
 
 @njit(cache=True, inline="always")
@@ -95,7 +123,7 @@ def join_group(e, u, day, p, s):
     """Endplate ``e`` (state at the end of day ``day``, intact, coverage >= 1, owner ``u`` with an
     intact axon) enters its group; called after the day's relaxation of the census sums."""
     m, c, ft = p.unit_muscle[u], s.coverage[e], s.fibre_type[e]          # a unit's endplates are in its muscle
-    k = group_of(c, s.tsc[e], 1 if ft != p.unit_type[u] else 0)
+    k = group_of(c, 1 if ft != p.unit_type[u] else 0)
     _insert(e, k, s.group_end[u], s.members, s.slot)
     s.group_n[m, c - 1, ft] += 1
     s.group_excess[m, c - 1, ft] += s.csa[e] - 1.0
@@ -120,24 +148,29 @@ def _leave(e, m, c, ft, day, csa, achr, entry_day, group_n, group_excess, relax)
 
 
 def relaxation_table(p, days: int) -> np.ndarray:
-    """(3, days + 2) closed-form relaxation factors over ``j - 1`` days (column ``j``): row 0 of the
+    """(5, days + 2) closed forms over ``j - 1`` days (column ``j``): row 0 the relaxation of the
     fibre cross-section's excess (``exp(-fibre_regrowth (j - 1))``), rows 1 and 2 of the AChR
-    instability ``1 - A`` at coverage 1 and 2 (``exp(-agrin_maintenance c / 2 (j - 1))``)."""
+    instability ``1 - A`` at coverage 1 and 2 (``exp(-agrin_maintenance c / 2 (j - 1))``), rows
+    ``ACTIVATED_WITHIN`` and ``QUIESCED_WITHIN`` the probability that a Schwann cell switched
+    (``1 - exp(-h (j - 1))``, ``h`` the activation or quiescence hazard)."""
     elapsed = np.arange(-1, days + 1, dtype=np.float64)
-    return np.stack([np.exp(-p.regrowth * elapsed), np.exp(-p.agrin * 0.5 * elapsed), np.exp(-p.agrin * elapsed)])
+    within = np.maximum(elapsed, 0.0)
+    return np.stack([np.exp(-p.regrowth * elapsed), np.exp(-p.agrin * 0.5 * elapsed), np.exp(-p.agrin * elapsed),
+                     -np.expm1(-p.tsc_activation * within), -np.expm1(-p.tsc_quiescence * within)])
 
 
 @njit(cache=True)
 def group_events(rng, p, s, day, terminal):
-    """The day's events of every group (rules 1, 3 and 5), from the start-of-day state.
+    """The day's events of every group (rules 1 and 5), from the start-of-day state.
 
-    Members with an event get their new coverage, owner, Schwann cell and fibre type and
-    are brought to the end of the day. Those still innervated move to their new group
-    once all the unit's groups have drawn (so nobody draws twice in a day); their
-    start-of-day cross-section excess moves with them in the census sums, which relax to
-    the end of the day with everyone else's. A terminal that retracts to coverage 0 loses
-    its owner and joins the active list after its first entries (it is not stepped again
-    today). ``terminal`` is the day's :func:`~alsim.engine.fast.day_tables.terminal_table`.
+    Members with an event get their new coverage, owner and fibre type, their Schwann
+    cell is settled (rule 3, :func:`_settle_schwann_cell`), and they are brought to the
+    end of the day. Those still innervated move to their new group once all the unit's
+    groups have drawn (so nobody draws twice in a day); their start-of-day cross-section
+    excess moves with them in the census sums, which relax to the end of the day with
+    everyone else's. A terminal that retracts to coverage 0 loses its owner and joins the
+    active list after its first entries (it is not stepped again today). ``terminal`` is
+    the day's :func:`~alsim.engine.fast.day_tables.terminal_table`.
     """
     unit_type, unit_muscle, axon, h_expand = p.unit_type, p.unit_muscle, s.axon, s.h_expand
     group_end, members, slot, size, moving = s.group_end, s.members, s.slot, s.size, s.moving
@@ -145,11 +178,8 @@ def group_events(rng, p, s, day, terminal):
     csa, achr, entry_day, group_n, group_excess = s.csa, s.achr, s.entry_day, s.group_n, s.group_excess
     active, pool, n_active = s.active, s.pool, s.n_active
     relax = s.relax
-    h_conversion, h_activation, h_quiescence = p.conversion, p.tsc_activation, p.tsc_quiescence
-    p_convert, p_activate, p_quiesce = -math.expm1(-h_conversion), -math.expm1(-h_activation), -math.expm1(-h_quiescence)
-    # P(conversion | conversion or a Schwann cell switch), at coverage 1 (activation) and 2 (quiescence)
-    p_convert_first = (p_convert / -math.expm1(-(h_conversion + h_activation)) if h_conversion + h_activation > 0.0 else 0.0,
-                       p_convert / -math.expm1(-(h_conversion + h_quiescence)) if h_conversion + h_quiescence > 0.0 else 0.0)
+    h_conversion = p.conversion
+    p_convert = -math.expm1(-h_conversion)
     for u in range(unit_type.shape[0]):
         ends = group_end[u]
         if ends[0] == ends[N_GROUPS] or not axon[u]:
@@ -161,48 +191,31 @@ def group_events(rng, p, s, day, terminal):
             n = ends[k + 1] - ends[k]
             if n == 0:
                 continue
-            c, t, mismatch = 2 - k // 6, (k // 2) % 3, k % 2
+            c, mismatch = 2 - k // 2, k % 2
             h_t = h_r + (h_e if c == 1 else 0.0)                     # rule 1
             h_c = h_conversion if mismatch == 1 else 0.0             # rule 5
-            h_s = 0.0                                                # rule 3 (no loss at coverage >= 1)
-            if t == QUIESCENT and c == 1:
-                h_s = h_activation
-            elif t == REACTIVE and c == 2:
-                h_s = h_quiescence
-            total = h_t + h_c + h_s
+            total = h_t + h_c
             hits = binomial(rng, n, total)
             if hits == 0:
                 continue
-            others = h_c + h_s
-            p_terminal_given_any = -math.expm1(-h_t) / -math.expm1(-total) if others > 0.0 and h_t > 0.0 else 1.0
-            p_conversion, p_switch = p_convert, (p_activate if t == QUIESCENT else p_quiesce)
+            p_terminal_given_any = -math.expm1(-h_t) / -math.expm1(-total) if h_c > 0.0 and h_t > 0.0 else 1.0
             for _ in range(hits):
                 e = members[ends[k] + index_below(rng, ends[k + 1] - ends[k])]
                 ft = fibre_type[e]
                 _remove(e, k, ends, members, slot)
+                _settle_schwann_cell(rng, e, c, day - entry_day[e] + 1, tsc, relax)
                 excess = _leave(e, m, c, ft, day, csa, achr, entry_day, group_n, group_excess, relax)
                 # which events, given at least one (they are independent within the day)
-                if others <= 0.0:
-                    retract_or_expand = True
+                if h_c <= 0.0:
+                    retract_or_expand, converts = True, False
                 elif h_t <= 0.0:
-                    retract_or_expand = False
+                    retract_or_expand, converts = False, True
                 else:
                     retract_or_expand = uniform(rng) < p_terminal_given_any
-                if retract_or_expand:
-                    converts = h_c > 0.0 and uniform(rng) < p_conversion
-                    switches = h_s > 0.0 and uniform(rng) < p_switch
-                elif h_c <= 0.0:
-                    converts, switches = False, True
-                elif h_s <= 0.0:
-                    converts, switches = True, False
-                else:
-                    converts = uniform(rng) < p_convert_first[c - 1]
-                    switches = uniform(rng) < p_switch if converts else True
+                    converts = uniform(rng) < p_convert if retract_or_expand else True
                 if converts:
                     ft = u_type
                     fibre_type[e] = ft
-                if switches:
-                    tsc[e] = REACTIVE if t == QUIESCENT else QUIESCENT
                 new = c
                 if retract_or_expand:
                     if c == 2 or h_e <= 0.0:
@@ -227,22 +240,24 @@ def group_events(rng, p, s, day, terminal):
                     n_moving += 1
         for j in range(n_moving):
             e = moving[j]
-            _insert(e, group_of(coverage[e], tsc[e], 1 if fibre_type[e] != u_type else 0), ends, members, slot)
+            _insert(e, group_of(coverage[e], 1 if fibre_type[e] != u_type else 0), ends, members, slot)
 
 
 @njit(cache=True)
-def release_unit(p, s, u, day):
-    """Unit ``u``'s axon died today: all its grouped endplates, brought to the end of the day,
-    join the active list (their terminals now face Wallerian degeneration, rule 1).
+def release_unit(rng, p, s, u, day):
+    """Unit ``u``'s axon died today: all its grouped endplates, brought to the end of the day
+    (Schwann cells settled), join the active list (their terminals now face Wallerian
+    degeneration, rule 1).
 
     Endplates that moved group today (``entry_day == day + 1``) are already at the end of
     the day: the closed form leaves them as they are and takes out what they put in.
     """
     ends, members, m = s.group_end[u], s.members, p.unit_muscle[u]
     for k in range(N_GROUPS):
-        c = 2 - k // 6
+        c = 2 - k // 2
         for j in range(ends[k], ends[k + 1]):
             e = members[j]
+            _settle_schwann_cell(rng, e, c, day - s.entry_day[e] + 1, s.tsc, s.relax)
             _leave(e, m, c, s.fibre_type[e], day, s.csa, s.achr, s.entry_day, s.group_n,
                    s.group_excess, s.relax)
             s.active[s.n_active[0]] = e

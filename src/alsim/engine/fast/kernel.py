@@ -71,7 +71,7 @@ def step_day(rng, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_f
     group_events(rng, p, s, day, terminal)
     n_requests = active_pass(rng, p, s, n_old, muscle_factors, terminal, schwann, muscle, cen)
     grant_sprouts(rng, p, s, n_requests)
-    apply_unit_deaths(p, s, day)
+    apply_unit_deaths(rng, p, s, day)
     _relax_subject(p, s, cen, day, cortex_burden, cortex_factors)
     sort_active(rng, p, s, day, all_muscle_factors)
 

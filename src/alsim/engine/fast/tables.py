@@ -8,13 +8,14 @@ constants) and the treatments into per-day factor tables. Each subject's state i
 Endplates live in one of four *pools* (docs/performance.md, *Event-driven
 endplates*):
 
-- ``GROUPED``: innervated (coverage >= 1), owner's axon intact. Its hazards depend only
-  on (owner unit, coverage, Schwann cell state, fibre type matching the owner's), so
+- ``GROUPED``: innervated (coverage >= 1), owner's axon intact. Its terminal and fibre
+  hazards depend only on (owner unit, coverage, fibre type matching the owner's), so
   each such group draws a binomial count of members with an event per day instead of
   stepping them (:mod:`~alsim.engine.fast.groups`). Cross-section and AChR stability
-  relax deterministically in a group and are brought up to date only when the endplate
-  leaves; per muscle, coverage and fibre type a count and a running sum of ``csa - 1``
-  feed the census.
+  relax deterministically in a group, and the terminal Schwann cell switches at a
+  constant rate that nothing in the group reads; all three are brought up to date only
+  when the endplate leaves. Per muscle, coverage and fibre type a count and a running
+  sum of ``csa - 1`` feed the census.
 - ``ACTIVE``: everything else that is intact (denervated, or owner's axon lost); stepped
   endplate by endplate.
 - ``ORPHAN``: denervated with its terminal Schwann cell lost, where lost cells give no
@@ -37,9 +38,9 @@ from ...config.treatments import TARGETS
 from ..context import RunContext
 
 GROUPED, ACTIVE, DEAD, ORPHAN = 0, 1, 2, 3
-#: Groups per unit (:mod:`~alsim.engine.fast.groups`): 2 coverages x 3 Schwann cell states x
-#: (fibre of the owner's type or not).
-N_GROUPS = 12
+#: Groups per unit (:mod:`~alsim.engine.fast.groups`): 2 coverages x (fibre of the owner's
+#: type or not).
+N_GROUPS = 4
 
 #: Treatment targets that act per muscle, in the order of the kernel's factor table.
 MUSCLE_TARGETS: tuple[str, ...] = ("soma_death", "soma_starvation", "stress_production", "transport_decline",

@@ -93,11 +93,11 @@ def retraction_by_muscle(p, s, mf, out):
 
 
 @njit(cache=True)
-def apply_unit_deaths(p, s, day):
+def apply_unit_deaths(rng, p, s, day):
     """Commit today's soma and axon deaths; an axon's grouped endplates become active (Wallerian terminals)."""
     for u in range(p.unit_muscle.shape[0]):
         if s.die_soma[u]:
             s.soma[u] = False
         if s.die_axon[u]:
             s.axon[u] = False
-            release_unit(p, s, u, day)
+            release_unit(rng, p, s, u, day)
