@@ -2,7 +2,9 @@
 
 Throughput is in endplate-days per second: endplates in the scenario times days
 simulated, divided by wall seconds (docs/performance.md). Everything is measured on
-the B6SJL preset (``--quick``: its muscles shrunk, fewer subjects and days, for tests).
+the B6SJL preset (``--quick``: its muscles shrunk, fewer subjects and days, for tests),
+except one figure for people: ``human-sals-limb`` with 16 times its sampled fibres (400
+endplates a motor unit, about a hand muscle's density), simulated to the end stage.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ QUICK_MUSCLES = ["muscles.gastrocnemius.n_fibres=500", "muscles.tibialis_anterio
                  "muscles.gastrocnemius.n_motor_units=20", "muscles.tibialis_anterior.n_motor_units=20",
                  "muscles.soleus.n_motor_units=10", "muscles.diaphragm.n_motor_units=20"]
 TRIAL_TREATMENT = "muscle_gdnf@60"
+HUMAN_FIBRE_FACTOR = 16
 
 
 def _timed(func: Callable[[], object]) -> tuple[float, object]:
@@ -50,8 +53,30 @@ def _cpu_model() -> str:
 
 def _sizes(quick: bool) -> dict[str, int]:
     if quick:
-        return dict(days=60, engine=4, numpy=2, reference=1, trial=40, scaling=8, block=5, repeats=1, scaling_block=2)
-    return dict(days=180, engine=32, numpy=4, reference=1, trial=1000, scaling=64, block=25, repeats=3, scaling_block=8)
+        return dict(days=60, engine=4, numpy=2, reference=1, trial=40, scaling=8, block=5, repeats=1, scaling_block=2,
+                    people=1, human_fibre_factor=1, human_days=365)
+    return dict(days=180, engine=32, numpy=4, reference=1, trial=1000, scaling=64, block=25, repeats=3, scaling_block=8,
+                people=4, human_fibre_factor=HUMAN_FIBRE_FACTOR, human_days=None)
+
+
+def _people(*, people: int, fibre_factor: int, days: int | None) -> dict[str, float]:
+    """The compiled engine on ``people`` people of ``human-sals-limb`` with ``fibre_factor``
+    times its fibres, each to its end stage (or ``days``): endplate-days simulated per second."""
+    import alsim
+    from .engine.context import build_context
+    from .engine.runner import simulate_census
+
+    base, _ = alsim.load_scenario("human-sals-limb", [])
+    scenario, _ = alsim.load_scenario("human-sals-limb", [f"muscles.{name}.n_fibres={m.n_fibres * fibre_factor}"
+                                                          for name, m in base.muscles.items()])
+    endplates = build_context(scenario).layout.n_endplates
+    days = scenario.horizon_days if days is None else days
+    simulate_census(scenario, subjects=1, days=2, seed=0)                     # the kernel for these dtypes
+    seconds, census = _timed(lambda: simulate_census(scenario, subjects=people, days=days, seed=3,
+                                                     stop_at_end_stage=True))
+    simulated = int(np.isfinite(census.counts["force"][:, 0, 1:]).sum())      # person-days stepped
+    return {"endplates": endplates, "seconds_per_person": seconds / people,
+            "endplate_days_per_s": endplates * simulated / seconds}
 
 
 def _trial(scenario, treated, *, mice: int, days: int, workers: int, block: int) -> tuple[float, float]:
@@ -136,6 +161,8 @@ def run_bench(*, quick: bool = False, workers: int | None = None,
     say(f"two-arm trial of {n['trial']} mice on {workers} worker(s)")
     treated = with_treatments(scenario, [parse_treatment(TRIAL_TREATMENT, builtin_catalogue())])
     trial_s, cluster_start_s = _trial(scenario, treated, mice=n["trial"], days=days, workers=workers, block=n["block"])
+    say(f"people: human-sals-limb, {n['human_fibre_factor']}x its fibres")
+    human = _people(people=n["people"], fibre_factor=n["human_fibre_factor"], days=n["human_days"])
     say(f"strong scaling, 1 and 2 workers (best of {n['repeats']})")
     scaling = _scaling(scenario, mice=n["scaling"], days=days, block=n["scaling_block"], repeats=n["repeats"])
     state = initial_subject_state(ctx, build_params(ctx), days)
@@ -165,6 +192,10 @@ def run_bench(*, quick: bool = False, workers: int | None = None,
         "trial_s": trial_s,
         "trial_cluster_start_s": cluster_start_s,
         "trial_1000_mice_s": None if quick else trial_s,
+        "human_fibre_factor": n["human_fibre_factor"],
+        "human_endplates_per_person": human["endplates"],
+        "human_s_per_person": human["seconds_per_person"],
+        "human_endplate_days_per_s": human["endplate_days_per_s"],
         "scaling_subjects": n["scaling"],
         "scaling_1_worker_s": scaling["one"],
         "scaling_2_workers_s": scaling["threads"],
@@ -192,6 +223,8 @@ def format_table(result: dict) -> list[tuple[str, str]]:
         ("speed-up vs reference / NumPy", f"{result['speedup_vs_reference']:.0f}x / {result['speedup_vs_numpy']:.1f}x"),
         (f"two-arm trial, {result['trial_mice']} mice, {result['trial_workers']} worker(s)", f"{result['trial_s']:.1f} s"),
         ("  of which starting the local cluster", f"{result['trial_cluster_start_s']:.1f} s"),
+        (f"people: human-sals-limb x{result['human_fibre_factor']} fibres ({result['human_endplates_per_person']} endplates)",
+         f"{result['human_endplate_days_per_s']:.3g} endplate-days/s, {result['human_s_per_person']:.2f} s a person"),
         (f"{result['scaling_subjects']} mice on 1 / 2 worker threads (cluster started)",
          f"{result['scaling_1_worker_s']:.2f} s / {result['scaling_2_workers_s']:.2f} s "
          f"({result['scaling_speedup_1_to_2']:.2f}x)"),
