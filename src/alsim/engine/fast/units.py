@@ -39,7 +39,7 @@ def unit_phase(rng, p, s, burden, cortical_drive, mf):
     retraction_per_stress, expansion, transport_decline = p.retraction_per_stress, p.expansion, p.transport_decline
     stress_decay, tau, recovery = math.exp(-1.0 / p.stress_tau), p.stress_tau, p.transport_recovery
     square_root = exponent == 0.5
-    recovery_factor = math.exp(-(0.0 + recovery))
+    recovery_factor = math.exp(-recovery)
     for u in range(unit_muscle.shape[0]):
         alive, intact = soma[u], axon[u]
         die_soma[u] = False
