@@ -31,12 +31,12 @@ def kernel_stream(generator: np.random.Generator) -> np.ndarray:
     return words
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _rotl(x, k):
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def uniform(rng) -> float:
     """The next uniform in [0, 1) (53 bits) of the xoshiro256** stream ``rng``."""
     s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
@@ -51,13 +51,13 @@ def uniform(rng) -> float:
     return float(result >> np.uint64(11)) * _TWO_TO_MINUS_53
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def probability(hazard: float) -> float:
     """``1 - exp(-h dt)`` with ``dt = 1`` day."""
     return -math.expm1(-hazard)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def happens(rng, hazard: float) -> bool:
     """Whether one event of ``hazard`` (per day) happens today; draws only when the hazard is positive.
 
@@ -73,7 +73,7 @@ def happens(rng, hazard: float) -> bool:
     return x < -math.expm1(-hazard)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def competing(rng, first: float, second: float) -> int:
     """Which of two competing events happens today (NONE, FIRST or SECOND), from one uniform."""
     total = first + second
@@ -86,7 +86,7 @@ def competing(rng, first: float, second: float) -> int:
     return FIRST if u < p_any * (first / total) else SECOND
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def binomial(rng, n: int, hazard: float) -> int:
     """How many of ``n`` independent cells with the same daily ``hazard`` have the event today.
 
@@ -114,7 +114,7 @@ def binomial(rng, n: int, hazard: float) -> int:
     return k
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _binomial_by_waiting(rng, n: int, p: float) -> int:
     """Binomial(n, p) exactly, by counting the successes of the rarer outcome as geometric
     waiting times (Devroye 1986, X.4.3): about ``n min(p, 1 - p)`` uniforms, for the
@@ -132,13 +132,13 @@ def _binomial_by_waiting(rng, n: int, p: float) -> int:
     return k if p <= 0.5 else n - k
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def index_below(rng, n: int) -> int:
     """A uniform integer in ``0 .. n-1``."""
     return min(int(uniform(rng) * n), n - 1)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def decide(rng, p_any: float, first_below: float) -> int:
     """:func:`competing` from a precomputed decision (:func:`~alsim.engine.fast.day_tables.decision`):
     no draw when ``p_any < 0`` (no event possible)."""

@@ -28,7 +28,7 @@ RETRACT_HAZARD = 0
 ACHR_DECAY, SPROUT_QUIESCENT, SPROUT_REACTIVE, SPROUT_LOST = range(4)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def decision(first: float, second: float):
     """``(p_any, first_below)`` of two competing hazards, as :func:`~alsim.engine.fast.chance.competing` computes them."""
     total = first + second
@@ -38,7 +38,7 @@ def decision(first: float, second: float):
     return p_any, p_any * (first / total)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def terminal_table(p, s, retraction, out):
     """Endplate rule 1 per unit ``u`` (its terminals all see the same hazards today):
     ``out[RETRACT_HAZARD, u]``, the retraction hazard (per day) of a terminal of ``u``.
@@ -55,7 +55,7 @@ def terminal_table(p, s, retraction, out):
         out[RETRACT_HAZARD, u] = (h_stress[u] * retraction[0, m] + retraction[1, m]) * retraction[2, m]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def terminal_decision(h_retract: float, h_expand: float, coverage: int):
     """The decision of a terminal of coverage 1 or 2: retraction (first) or, at coverage 1,
     expansion (second); as :func:`~alsim.engine.fast.chance.competing` computes it."""
@@ -65,7 +65,7 @@ def terminal_decision(h_retract: float, h_expand: float, coverage: int):
     return decision(h_retract, h_expand)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def schwann_table(p, burden, mf, out):
     """Endplate rule 3 per muscle, Schwann cell state and coverage: ``out[:, m, tsc, coverage]``
     is the decision between a switch (activation or quiescence; first) and loss (second)."""
@@ -83,7 +83,7 @@ def schwann_table(p, burden, mf, out):
                 out[1, m, tsc_now, coverage] = first_below
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def muscle_table(p, s, mf, out):
     """Per muscle: the day's AChR decay factor of a denervated endplate (rule 4) and the
     sprouting hazard (rule 2) under each Schwann cell state."""

@@ -24,7 +24,7 @@ QUIESCENT, REACTIVE, LOST = 0, 1, 2
 MAX_DAYS_DENERVATED = 65535
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def census_add(cen, m, coverage, intact, owner_axon, csa, force_per_csa):
     """Add one active endplate of muscle ``m`` (start of day) to the census ``cen`` (fields, M).
 
@@ -41,7 +41,7 @@ def census_add(cen, m, coverage, intact, owner_axon, csa, force_per_csa):
     cen[FIBRE_CSA_SUM, m] += csa
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def census_active_all(p, s, cen):
     """The census of every active endplate (the last day of a run, when no step follows)."""
     endplate_muscle, force_by_type, transmission = p.endplate_muscle, p.force_by_type, p.transmission
@@ -53,7 +53,7 @@ def census_active_all(p, s, cen):
                    force_by_type[fibre_type[e]] * transmission[c])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def census_units_and_pools(p, s, cen, typed):
     """The census of the units, of the grouped endplates (from their per-muscle sums) and of dead fibres."""
     cen[:] = 0.0
@@ -87,7 +87,7 @@ def census_units_and_pools(p, s, cen, typed):
         cen[FIBRE_CSA_SUM, m] += (s.dead_n[m] + s.orphan_n[m]) * p.csa_floor + s.floor_excess[m]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _schwann_cell(rng, tsc_now, coverage, m, schwann):
     """Endplate rule 3: the new terminal Schwann cell state (activation, quiescence or loss)."""
     event = decide(rng, schwann[0, m, tsc_now, coverage], schwann[1, m, tsc_now, coverage])
@@ -98,7 +98,7 @@ def _schwann_cell(rng, tsc_now, coverage, m, schwann):
     return tsc_now
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def active_pass(rng, p, s, n_old, mf, terminal, schwann, muscle, cen):
     """Census and endplate rules 1-6 for the first ``n_old`` active endplates; returns the sprout requests.
 
@@ -188,7 +188,7 @@ def active_pass(rng, p, s, n_old, mf, terminal, schwann, muscle, cen):
     return n_requests
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _pick_donor(lo, hi, x, cum_weight, weight):
     """The unit in ``lo:hi`` whose cumulative-weight interval holds ``x`` (last positive weight at the top)."""
     a, b = lo, hi                       # first index with cum_weight > x
@@ -204,7 +204,7 @@ def _pick_donor(lo, hi, x, cum_weight, weight):
     return donor
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def grant_sprouts(rng, p, s, n_requests):
     """Endplate rule 2: each request picks a donor in proportion to its weight; a donor takes at
     most its capacity of requests, a uniformly random subset of them when more ask; granted
@@ -247,7 +247,7 @@ def grant_sprouts(rng, p, s, n_requests):
         size[donor] += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _disassembly_day(rng, first_day, achr, m, disassembly, achr_decay, muscle_factors):
     """The day an orphan endplate (AChR stability ``achr`` at the start of ``first_day``) is
     disassembled: the first day its cumulative hazard (endplate rule 4) passes an Exp(1)
@@ -268,7 +268,7 @@ def _disassembly_day(rng, first_day, achr, m, disassembly, achr_decay, muscle_fa
     return day
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def sort_active(rng, p, s, day, muscle_factors):
     """End of day: disassembled endplates join the dead fibres, orphans are scheduled, innervated
     ones whose owner's axon is intact join their group; the rest (denervated, or owner's axon

@@ -60,13 +60,13 @@ QUIESCENT, REACTIVE, LOST = 0, 1, 2
 ACTIVATED_WITHIN, QUIESCED_WITHIN = 3, 4
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def group_of(coverage, mismatch):
     """The group index of coverage 1 or 2 and a type mismatch (0 or 1)."""
     return (2 - coverage) * 2 + mismatch
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _settle_schwann_cell(rng, e, c, days, tsc, relax):
     """Endplate ``e``'s terminal Schwann cell after ``days`` days at coverage ``c`` in a group
     (rule 3): a quiescent cell at coverage 1 has activated, or a reactive one at coverage 2
@@ -83,7 +83,7 @@ def _settle_schwann_cell(rng, e, c, days, tsc, relax):
             tsc[e] = QUIESCENT
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _insert(e, k, ends, members, slot):
     """Put endplate ``e`` at the end of group ``k`` of a unit whose group ends are ``ends`` (N_GROUPS + 1)."""
     hole = ends[N_GROUPS]
@@ -100,7 +100,7 @@ def _insert(e, k, ends, members, slot):
     ends[k + 1] += 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _remove(e, k, ends, members, slot):
     """Take endplate ``e`` out of group ``k`` of a unit whose group ends are ``ends``."""
     hole = ends[k + 1] - 1
@@ -118,7 +118,7 @@ def _remove(e, k, ends, members, slot):
     ends[N_GROUPS] -= 1
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def join_group(e, u, day, p, s):
     """Endplate ``e`` (state at the end of day ``day``, intact, coverage >= 1, owner ``u`` with an
     intact axon) enters its group; called after the day's relaxation of the census sums."""
@@ -131,7 +131,7 @@ def join_group(e, u, day, p, s):
     s.pool[e] = GROUPED
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _leave(e, m, c, ft, day, csa, achr, entry_day, group_n, group_excess, relax):
     """Endplate ``e`` (muscle ``m``, coverage ``c``, fibre type ``ft`` at the start of day ``day``)
     leaves the census sums; its cross-section and AChR stability are brought to the end of
@@ -159,7 +159,7 @@ def relaxation_table(p, days: int) -> np.ndarray:
                      -np.expm1(-p.tsc_activation * within), -np.expm1(-p.tsc_quiescence * within)])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def group_events(rng, p, s, day, terminal):
     """The day's events of every group (rules 1 and 5), from the start-of-day state.
 
@@ -243,7 +243,7 @@ def group_events(rng, p, s, day, terminal):
             _insert(e, group_of(coverage[e], 1 if fibre_type[e] != u_type else 0), ends, members, slot)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def release_unit(rng, p, s, u, day):
     """Unit ``u``'s axon died today: all its grouped endplates, brought to the end of the day
     (Schwann cells settled), join the active list (their terminals now face Wallerian

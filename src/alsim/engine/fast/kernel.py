@@ -28,7 +28,7 @@ from .groups import group_events
 from .units import apply_unit_deaths, retraction_by_muscle, unit_phase
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _relax_subject(p, s, cen, day, burden, cortex):
     """Grouped fibres regrow, dead and orphan fibres atrophy, orphans due today are disassembled,
     S_m follows the denervated fraction, UMNs are lost."""
@@ -48,7 +48,7 @@ def _relax_subject(p, s, cen, day, burden, cortex):
     s.umn[0] *= math.exp(-p.w_forward * p.umn_loss * burden * cortex[F_UMN_LOSS])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def step_day(rng, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_factors, cen):
     """Advance subject state ``s`` over day ``day``, adding the active endplates to ``cen``.
 
@@ -76,7 +76,7 @@ def step_day(rng, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_f
     sort_active(rng, p, s, day, all_muscle_factors)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def snapshot_units(s, unit_size, unit_axon):
     """Keep every unit's size ``n_u`` (clipped to uint16) and axon state in one snapshot row."""
     size, axon = s.size, s.axon
@@ -85,7 +85,7 @@ def snapshot_units(s, unit_size, unit_axon):
         unit_axon[u] = axon[u]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _past_end_stage(census, day, end_stage):
     """Whether the census of ``day`` (complete) is at or past the end stage.
 
@@ -123,7 +123,7 @@ def _past_end_stage(census, day, end_stage):
     return False
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def simulate_subject(rng, p, s, burden, cortex_burden, muscle_factors, cortex_factors, census, typed, slot, unit_size,
                      unit_axon, end_stage):
     """Run one subject for ``census.shape[0] - 1`` days from state ``s``; returns the last day simulated.

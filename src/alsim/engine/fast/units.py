@@ -19,7 +19,7 @@ from .tables import (F_AXON_DIEBACK, F_DESTABILISATION, F_RETRACTION, F_SOMA_DEA
                      F_STRESS_PRODUCTION, F_TRANSPORT_DECLINE)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def unit_phase(rng, p, s, burden, cortical_drive, mf):
     """Unit rules 1-4 for every unit, from the start-of-day state.
 
@@ -83,7 +83,7 @@ def unit_phase(rng, p, s, burden, cortical_drive, mf):
         stress[u] = m_u * stress_decay + production * tau * (1.0 - stress_decay)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def retraction_by_muscle(p, s, mf, out):
     """Endplate rule 1 per muscle: the retraction hazard is ``(h_stress[owner] * out[0, m] + out[1, m]) * out[2, m]``."""
     for m in range(s.expression.shape[0]):
@@ -92,7 +92,7 @@ def retraction_by_muscle(p, s, mf, out):
         out[2, m] = mf[F_RETRACTION, m]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def apply_unit_deaths(rng, p, s, day):
     """Commit today's soma and axon deaths; an axon's grouped endplates become active (Wallerian terminals)."""
     for u in range(p.unit_muscle.shape[0]):
