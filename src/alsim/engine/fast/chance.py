@@ -52,12 +52,6 @@ def uniform(rng) -> float:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def probability(hazard: float) -> float:
-    """``1 - exp(-h dt)`` with ``dt = 1`` day."""
-    return -math.expm1(-hazard)
-
-
-@njit(cache=True, error_model="numpy", inline="always")
 def happens(rng, hazard: float) -> bool:
     """Whether one event of ``hazard`` (per day) happens today; draws only when the hazard is positive.
 
