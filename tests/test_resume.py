@@ -1,4 +1,4 @@
-"""Resume after ``kill -9``: ``alsim run``, ``trial --replicates`` and ``window`` are started as
+"""Resume after ``kill -9``: ``alsim run``, ``trial --replicates``, ``window`` and ``sweep`` are started as
 subprocesses, killed with SIGKILL once a (seeded) random number of their blocks is on disk,
 then continued with ``--resume``; the result must be the same bits as an uninterrupted run's.
 
@@ -50,7 +50,14 @@ def window_argv(scenario: Path, out: Path) -> list[str]:
             "--replicates", "2", "--days", "14", "--seed", "4", "--out", str(out)]
 
 
-COMMANDS = {"run": (run_argv, 3, 3), "trial": (trial_argv, 12, 3), "window": (window_argv, 12, 4)}
+def sweep_argv(scenario: Path, out: Path) -> list[str]:
+    """A sweep of 3 points, a block of 16 B6SJL mice each (the small preset's blocks take milliseconds)."""
+    return ["sweep", "sod1-g93a-b6sjl", "--vary", "disease.burden_scale_days=80:120:3", "--subjects", "16",
+            "--days", "60", "--seed", "6", "--out", str(out)]
+
+
+COMMANDS = {"run": (run_argv, 3, 3), "trial": (trial_argv, 12, 3), "window": (window_argv, 12, 4),
+            "sweep": (sweep_argv, 3, 3)}
 """command: (its argv, its blocks, how many of the first take long enough that a kill lands between them)"""
 
 
@@ -59,7 +66,7 @@ def result_files(folder: Path) -> dict[str, bytes]:
     each Zarr store's metadata and chunks, summary.json, sources.json, trial.json, window.json."""
     files = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
              if p.is_file() and p.name not in UNCOMPARED}
-    assert any(name.endswith(".zarr/.zattrs") or "/.zattrs" in name for name in files), sorted(files)
+    assert any(name.endswith(".zarr/.zattrs") or "/.zattrs" in name or name == "sweep.json" for name in files), sorted(files)
     return files
 
 
@@ -82,6 +89,8 @@ def _no_report():
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("alsim.report.write_report", lambda results, path, **kw: Path(path).write_text("<html></html>"))
         patch.setattr("alsim.trials.report.write_trial_report",
+                      lambda path, *a, **kw: Path(path).write_text("<html></html>"))
+        patch.setattr("alsim.trials.sweep_report.write_sweep_report",
                       lambda path, *a, **kw: Path(path).write_text("<html></html>"))
         yield
 

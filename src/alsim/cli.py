@@ -338,6 +338,7 @@ def bench(
 from . import cli_inference  # noqa: E402,F401  (registers calibrate and compare)
 from . import cli_runs  # noqa: E402,F401  (registers runs, show and rerun)
 from . import cli_trials  # noqa: E402,F401  (registers trial and window)
+from . import cli_sweep  # noqa: E402,F401  (registers sweep)
 
 
 def main(argv: list[str] | None = None) -> int:

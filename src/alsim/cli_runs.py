@@ -138,7 +138,7 @@ def rerun(
         raise typer.Exit(code=code)
     difference, compared = compare_outputs(original, new_out)
     if difference is None and compared == 0:
-        raise _fail(f"{original}: nothing to compare (no results.zarr, posterior.csv, trial.json or window.json)")
+        raise _fail(f"{original}: nothing to compare (no results.zarr, posterior.csv, trial.json, window.json or sweep.json)")
     if difference is not None:
         out.print(escape(f"differ: {difference} (original {original}, rerun {new_out})"), highlight=False,
                   soft_wrap=True)

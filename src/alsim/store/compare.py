@@ -6,8 +6,8 @@ What is compared, in this order, wherever the original folder has it:
   trial arm; ``predictive.zarr`` of a calibration): the same variables and coordinates
   with the same dtype, shape and bytes (so NaNs must match bit for bit too), and the
   same attributes;
-- ``posterior.csv`` (calibrate, compare): the same bytes;
-- ``trial.json`` and ``window.json``: the same numbers and strings.
+- ``posterior.csv`` (calibrate, compare) and ``endpoints.csv`` (sweep): the same bytes;
+- ``trial.json``, ``window.json`` and ``sweep.json``: the same numbers and strings.
 
 Files that record when or how fast a run went (``summary.json`` of a calibration,
 ``calibration.db``, ``report.html``, ``provenance.json``) are not compared.
@@ -24,8 +24,8 @@ import xarray as xr
 
 __all__ = ["compare_outputs"]
 
-BYTE_FILES = ("posterior.csv",)
-JSON_FILES = ("trial.json", "window.json")
+BYTE_FILES = ("posterior.csv", "endpoints.csv")
+JSON_FILES = ("trial.json", "window.json", "sweep.json")
 
 
 def compare_outputs(original: str | os.PathLike, new: str | os.PathLike) -> tuple[str | None, int]:

@@ -118,7 +118,12 @@ def median_with_ci(times: np.ndarray, follow_up: float) -> tuple[float, float, f
     the ages at which the pointwise 95% bands of S(t) cross 0.5. Any of the
     three is NaN when the curve (or band) stays above 0.5 until follow-up.
     """
-    durations, observed = _censor(times, follow_up)
+    return km_median_with_ci(*_censor(times, follow_up))
+
+
+def km_median_with_ci(durations: np.ndarray, observed: np.ndarray) -> tuple[float, float, float]:
+    """:func:`median_with_ci` of right-censored ``durations`` (``observed``: the event was seen;
+    otherwise the duration is the censoring time)."""
     if durations.size == 0:
         return (float("nan"),) * 3
     with _quiet():
