@@ -31,12 +31,12 @@ import xarray as xr
 
 from ..config.schema import Scenario
 from ..engine.context import build_context
-from ..engine.runner import DEFAULT_BLOCK_SIZE, blocks_of, simulate_block
+from ..engine.runner import DEFAULT_BLOCK_SIZE, Census, blocks_of, simulate_block
 from .provenance import content_sha256
 from .streaming import STORE, create_store, open_streamed, stream_block_size, sync_block, tidy_store, write_block
 from .workfolder import ResumeError, WorkFolder, open_work_folder
 
-__all__ = ["BLOCK_SIZE", "open_run_work", "run_identity", "simulate_resumable"]
+__all__ = ["BLOCK_SIZE", "Cohort", "open_run_work", "run_identity", "simulate_resumable"]
 
 BLOCK_SIZE = DEFAULT_BLOCK_SIZE
 """Subjects per block of a cohort up to 2,048 (the engine's block: the most a kill can lose, per
@@ -69,19 +69,60 @@ def open_run_work(out: str | os.PathLike, scenario: Scenario, *, subjects: int, 
     return open_work_folder(out, identity, seed=seed, resume=resume, overwrite=overwrite)
 
 
+class Cohort:
+    """Which scenario each subject of a streamed run runs with, and how a block's Dataset is put
+    together from its parts (the subjects that share a scenario): here one scenario for
+    every subject, so a block is one part.
+
+    :class:`alsim.inference.cohort.PosteriorCohort` gives each subject its posterior particle's
+    scenario. A block's task gets ``cohort.of(block)`` (what that block needs: it is sent to
+    a worker with each task) and runs each part with its scenario. A subject's results depend
+    only on the seed, its index and its scenario, so they do not depend on the blocks.
+    """
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+
+    def of(self, subjects: np.ndarray) -> "Cohort":
+        """The part of the cohort that the block ``subjects`` needs."""
+        return self
+
+    def parts(self, subjects: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """``(key, subject indices)`` of each part of ``subjects`` that runs with one scenario."""
+        return [(0, subjects)]
+
+    def scenario_of(self, key: int) -> Scenario:
+        """The scenario of part ``key``."""
+        return self.scenario
+
+    def dataset(self, parts: dict[int, xr.Dataset]) -> xr.Dataset:
+        """A block's results Dataset from its parts' (``{key: Dataset}``), subjects in order."""
+        return parts[0]
+
+
+def part_censuses(cohort: Cohort, seed: int, subjects: np.ndarray, days: int, backend: str,
+                  on_day: Callable[[int], None] | None) -> Iterator[tuple[int, Scenario, Census]]:
+    """``(key, scenario, census)`` of each part of the block ``subjects``."""
+    for key, ids in cohort.parts(subjects):
+        member = cohort.scenario_of(key)
+        yield key, member, simulate_block(build_context(member), seed, ids, days, on_day=on_day, backend=backend)
+
+
 def _per_subject(scenario: Scenario) -> bool:
     """Whether a block's results Dataset is its subjects' rows of the cohort's (not in
     human runs, aligned on a cohort-wide day-from-onset grid)."""
     return scenario.species != "human"
 
 
-def _block_dataset(scenario: Scenario, seed: int, subjects: np.ndarray, days: int, backend: str, mune_method: str,
-                   on_day: Callable[[int], None] | None = None) -> xr.Dataset:
-    """The results Dataset of one block of subjects (their rows of the cohort's Dataset)."""
+def block_dataset(cohort: Cohort, seed: int, subjects: np.ndarray, days: int, backend: str, mune_method: str,
+                  grid_onset: np.ndarray | None = None, on_day: Callable[[int], None] | None = None) -> xr.Dataset:
+    """The results Dataset of one block of subjects (their rows of the cohort's Dataset);
+    ``grid_onset``: see :func:`alsim.simulation.results_dataset` (human runs)."""
     from ..simulation import results_dataset
 
-    census = simulate_block(build_context(scenario), seed, subjects, days, on_day=on_day, backend=backend)
-    return results_dataset(scenario, census, seed=seed, backend=backend, mune_method=mune_method)
+    return cohort.dataset({key: results_dataset(member, census, seed=seed, backend=backend, mune_method=mune_method,
+                                                grid_onset=grid_onset)
+                           for key, member, census in part_censuses(cohort, seed, subjects, days, backend, on_day)})
 
 
 def _key(index: int) -> str:
@@ -90,9 +131,9 @@ def _key(index: int) -> str:
 
 @dataclass
 class BlockRun:
-    """What the blocks of one streamed run share: the work folder, sizes, options, the cluster."""
+    """What the blocks of one streamed run share: the cohort, the work folder, sizes, options, the cluster."""
 
-    scenario: Scenario
+    cohort: Cohort
     work: WorkFolder
     days: int
     backend: str
@@ -133,12 +174,14 @@ def marked(work: WorkFolder, key: str, subjects: np.ndarray) -> bool:
     return stored is not None and np.array_equal(stored["subject"], subjects)
 
 
-def simulate_resumable(scenario: Scenario, work: WorkFolder, *, subjects: int, days: int, backend: str,
+def simulate_resumable(scenario: Scenario | Cohort, work: WorkFolder, *, subjects: int, days: int, backend: str,
                        mune_method: str, workers: int = 1, scheduler: str | None = None,
                        progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """``alsim.simulate(scenario, subjects=..., days=..., seed=work.seed, ...)``, streamed to
     ``work``'s ``results.zarr`` block by block, returned read lazily from there.
 
+    ``scenario`` may be a :class:`Cohort` whose subjects run with scenarios of their own
+    (``alsim run --posterior``, :class:`alsim.inference.cohort.PosteriorCohort`).
     Blocks already in the store are not done again; the others run (on ``workers``
     processes or ``scheduler``). ``progress`` is called with subject-days done (blocks
     done before count at once).
@@ -149,12 +192,13 @@ def simulate_resumable(scenario: Scenario, work: WorkFolder, *, subjects: int, d
     """
     from .stream_human import stream_human
 
+    cohort = scenario if isinstance(scenario, Cohort) else Cohort(scenario)
     size = stream_block_size(subjects, BLOCK_SIZE)
     blocks = blocks_of(subjects, size)
     store = work.path / STORE
     with _Cluster(workers, scheduler) as cluster:
-        run = BlockRun(scenario, work, days, backend, mune_method, workers, progress, cluster)
-        if _per_subject(scenario):
+        run = BlockRun(cohort, work, days, backend, mune_method, workers, progress, cluster)
+        if _per_subject(cohort.scenario):
             _stream_blocks(run, blocks, store)
         else:
             stream_human(run, blocks, store, group_size=size * HUMAN_GROUP_BLOCKS)
@@ -170,8 +214,8 @@ def _stream_blocks(run: BlockRun, blocks: list[np.ndarray], store) -> None:
     run.advance(sum(len(block) for block, d in zip(blocks, done) if d))
     todo = [index for index, d in enumerate(done) if not d]
     cohort = np.concatenate(blocks)
-    args = lambda i: (run.scenario, work.seed, blocks[i], run.days, run.backend, run.mune_method)  # noqa: E731
-    for index, ds in run.each(_block_dataset, todo, args, lambda i: len(blocks[i])):
+    args = lambda i: (run.cohort.of(blocks[i]), work.seed, blocks[i], run.days, run.backend, run.mune_method)  # noqa: E731
+    for index, ds in run.each(block_dataset, todo, args, lambda i: len(blocks[i])):
         if not store.is_dir():
             create_store(store, ds, cohort, len(blocks[0]))
         write_block(store, ds, index * len(blocks[0]))
