@@ -17,6 +17,11 @@ blocks in memory whatever its number of subjects:
 Either way the result is, bit for bit, :func:`alsim.simulate`'s, whatever blocks were
 done before a kill and however many workers ran the others (``tests/test_resume.py``,
 ``tests/test_streaming.py``).
+
+``alsim run --posterior`` streams the same way: its subjects run with scenarios of their
+own (their posterior particles'), which a :class:`Cohort` tells each block's task; a
+block's Dataset is then its parts' (the subjects of one particle) put together, and the
+result is :func:`alsim.inference.cohort.simulate_with_posterior`'s bit for bit.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from ..engine.context import build_context
 from ..engine.runner import DEFAULT_BLOCK_SIZE, Census, blocks_of, simulate_block
 from .provenance import content_sha256
 from .streaming import STORE, create_store, open_streamed, stream_block_size, sync_block, tidy_store, write_block
-from .workfolder import ResumeError, WorkFolder, open_work_folder
+from .workfolder import WorkFolder, open_work_folder
 
 __all__ = ["BLOCK_SIZE", "Cohort", "open_run_work", "run_identity", "simulate_resumable"]
 
@@ -45,27 +50,24 @@ HUMAN_GROUP_BLOCKS = 4
 """Human runs write their store in groups of this many blocks (:mod:`alsim.store.stream_human`)."""
 
 
-def run_identity(scenario: Scenario, *, subjects: int, days: int, backend: str, mune_method: str) -> dict:
-    """What a resumed ``alsim run`` must share with the interrupted one (the seed apart)."""
-    return {"command": "run", "scenario_sha256": content_sha256(scenario.model_dump(mode="json")),
-            "subjects": subjects, "days": days, "backend": backend, "mune_method": mune_method}
+def run_identity(scenario: Scenario, *, subjects: int, days: int, backend: str, mune_method: str,
+                 posterior_sha256: str | None = None) -> dict:
+    """What a resumed ``alsim run`` must share with the interrupted one (the seed apart);
+    ``posterior_sha256``: that of ``--posterior``'s posterior.csv, which decides every
+    subject's parameters (the hypothesis is the scenario's)."""
+    identity = {"command": "run", "scenario_sha256": content_sha256(scenario.model_dump(mode="json")),
+                "subjects": subjects, "days": days, "backend": backend, "mune_method": mune_method}
+    if posterior_sha256 is not None:
+        identity["posterior_sha256"] = posterior_sha256
+    return identity
 
 
 def open_run_work(out: str | os.PathLike, scenario: Scenario, *, subjects: int, days: int, backend: str,
                   mune_method: str, seed: int | None, resume: bool, overwrite: bool,
-                  posterior: bool = False) -> WorkFolder | None:
-    """The work folder of an ``alsim run`` into ``out`` (:func:`open_work_folder`); ``None``
-    for a ``--posterior`` cohort, which is not saved in blocks."""
-    if posterior:
-        if resume:
-            raise ResumeError("--resume: a --posterior run is not saved in blocks and cannot be resumed; "
-                              "run it again without --resume")
-        if os.path.exists(out) and not overwrite:
-            from .results import OutputExistsError
-
-            raise OutputExistsError(f"--out: folder {out} already exists; choose another or pass --overwrite")
-        return None
-    identity = run_identity(scenario, subjects=subjects, days=days, backend=backend, mune_method=mune_method)
+                  posterior_sha256: str | None = None) -> WorkFolder:
+    """The work folder of an ``alsim run`` into ``out`` (:func:`open_work_folder`)."""
+    identity = run_identity(scenario, subjects=subjects, days=days, backend=backend, mune_method=mune_method,
+                            posterior_sha256=posterior_sha256)
     return open_work_folder(out, identity, seed=seed, resume=resume, overwrite=overwrite)
 
 
