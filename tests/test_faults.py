@@ -20,7 +20,7 @@ import alsim
 from alsim.cli import main
 from alsim.parallel import run_tasks
 from alsim.store import StoreFault, disk_faults, in_progress_folder
-from alsim.store.resumable import BLOCK_SIZE, _block_dataset
+from alsim.store.resumable import BLOCK_SIZE, Cohort, block_dataset
 
 from .conftest import small_scenario
 from .test_resume import (ALSIM, _no_report, assert_same_bits, changed, reference, result_files,  # noqa: F401
@@ -146,11 +146,11 @@ def test_read_only_folder_for_calibrate(read_only, capsys):
 # ------------------------------------------------------------------ Dask worker death
 
 def _dies_first_time(marker: str, *block_args):
-    """``_block_dataset(*block_args)``, but the first call anywhere kills its worker process."""
+    """``block_dataset(*block_args)``, but the first call anywhere kills its worker process."""
     try:
         os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
     except FileExistsError:
-        return _block_dataset(*block_args)
+        return block_dataset(*block_args)
     os._exit(1)
 
 
@@ -165,8 +165,8 @@ def test_a_dead_worker_has_its_block_redone_with_the_same_bits(tmp_path):
     subjects, days = 3 * BLOCK_SIZE, 14
     marker = tmp_path / "died"
     blocks = [np.arange(start, start + BLOCK_SIZE) for start in range(0, subjects, BLOCK_SIZE)]
-    parts = run_tasks(_dies_first_time, [(str(marker), scenario, 7, b, days, "numpy", "multipoint") for b in blocks],
-                      workers=2)
+    parts = run_tasks(_dies_first_time, [(str(marker), Cohort(scenario), 7, b, days, "numpy", "multipoint")
+                                         for b in blocks], workers=2)
     assert marker.exists()                                    # a worker did die
     whole = alsim.simulate(scenario, subjects=subjects, days=days, seed=7, backend="numpy")
     xr.testing.assert_identical(xr.concat(parts, dim="subject", data_vars="minimal", coords="minimal",

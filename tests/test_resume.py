@@ -1,4 +1,4 @@
-"""Resume after ``kill -9``: ``alsim run``, ``trial --replicates``, ``window`` and ``sweep`` are started as
+"""Resume after ``kill -9``: ``alsim run`` (plain and ``--posterior``), ``trial --replicates``, ``window`` and ``sweep`` are
 subprocesses, killed with SIGKILL once a (seeded) random number of their blocks is on disk,
 then continued with ``--resume``; the result must be the same bits as an uninterrupted run's.
 
@@ -16,12 +16,15 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import xarray as xr
 
 import alsim
 from alsim.cli import main
+from alsim.inference.posterior import POSTERIOR_FILE, Posterior
 from alsim.store import in_progress_folder, open_work_folder, read_results
+from alsim.store.provenance import file_sha256
 from alsim.store.resumable import run_identity, simulate_resumable
 
 from .conftest import small_scenario, write_small_preset
@@ -50,14 +53,20 @@ def window_argv(scenario: Path, out: Path) -> list[str]:
             "--replicates", "2", "--days", "14", "--seed", "4", "--out", str(out)]
 
 
+def posterior_argv(scenario: Path, out: Path) -> list[str]:
+    """The run with each mouse's parameters drawn from the packaged B6SJL posterior: 3 blocks, each of
+    mice of several particles."""
+    return [*run_argv(scenario, out), "--posterior", "sod1-g93a-b6sjl"]
+
+
 def sweep_argv(scenario: Path, out: Path) -> list[str]:
     """A sweep of 3 points, a block of 16 B6SJL mice each (the small preset's blocks take milliseconds)."""
     return ["sweep", "sod1-g93a-b6sjl", "--vary", "disease.burden_scale_days=80:120:3", "--subjects", "16",
             "--days", "60", "--seed", "6", "--out", str(out)]
 
 
-COMMANDS = {"run": (run_argv, 3, 3), "trial": (trial_argv, 12, 3), "window": (window_argv, 12, 4),
-            "sweep": (sweep_argv, 3, 3)}
+COMMANDS = {"run": (run_argv, 3, 3), "run-posterior": (posterior_argv, 3, 3), "trial": (trial_argv, 12, 3),
+            "window": (window_argv, 12, 4), "sweep": (sweep_argv, 3, 3)}
 """command: (its argv, its blocks, how many of the first take long enough that a kill lands between them)"""
 
 
@@ -236,6 +245,27 @@ def test_resume_refuses_another_command_and_names_the_field(small, tmp_path, cap
     design.write_text(f'scenario = "{small}"\narms = ["control", "placebo"]\nper_arm = 2\nseed = 1\ndays = 5\n')
     assert main(["trial", "--design", str(design), "--out", str(out), "--resume"]) == 2
     assert "--command" not in (said := capsys.readouterr().err) and 'command "run" (now "trial")' in said, said
+
+
+def test_resume_refuses_another_posterior(small, tmp_path, capsys):
+    """A --posterior run resumed with another posterior.csv (one weight changed), or without --posterior,
+    is refused naming --posterior, and the interrupted run is left as it was."""
+    out = tmp_path / "out"
+    argv = posterior_argv(small, out)
+    packaged = Path(Posterior.read("sod1-g93a-b6sjl").folder) / POSTERIOR_FILE
+    scenario, _ = alsim.load_scenario(str(small))
+    open_work_folder(out, run_identity(scenario, subjects=20, days=14, backend="numpy", mune_method="multipoint",
+                                       posterior_sha256=file_sha256(packaged)), seed=3, resume=False, overwrite=False)
+    state = sorted(p.name for p in in_progress_folder(out).rglob("*"))
+    table = pd.read_csv(packaged)
+    table.loc[0, "weight"] *= 2
+    (tmp_path / "other").mkdir()
+    table.to_csv(tmp_path / "other" / POSTERIOR_FILE, index=False)
+    for other in (changed(argv, "--posterior", str(tmp_path / "other")), run_argv(small, out)):
+        assert main([*other, "--resume"]) == 2
+        said = capsys.readouterr().err
+        assert "--posterior (its posterior.csv)" in said and len(said.strip().splitlines()) == 1, said
+    assert sorted(p.name for p in in_progress_folder(out).rglob("*")) == state and not out.exists()
 
 
 def test_resume_without_seed_takes_the_interrupted_runs_seed(small, tmp_path, reference):

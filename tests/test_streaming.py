@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import alsim
+from alsim.inference.cohort import PosteriorCohort, posterior_assignment, simulate_with_posterior
+from alsim.inference.posterior import Posterior
 from alsim.store import compare_outputs, open_work_folder, summarise, write_results
 from alsim.store import resumable
 from alsim.store.resumable import run_identity, simulate_resumable
@@ -79,6 +82,58 @@ def test_human_stream_is_the_in_memory_result_bit_for_bit(tmp_path, monkeypatch)
     assert compare_outputs(memory, streamed) == (None, 1)
     assert chunk_rows(streamed / STORE) == {2}
     assert summarise(ds) == summarise(whole) and ds.attrs == whole.attrs
+
+
+def streamed_posterior(scenario, folder, tmp_path, name: str, *, seed: int, workers: int = 1, **options):
+    """(result folder, Dataset) of ``alsim run --posterior folder``'s stream, without the command line."""
+    cohort = PosteriorCohort.draw(scenario, folder, subjects=options["subjects"], seed=seed)
+    work = open_work_folder(tmp_path / f"{name}-work", run_identity(scenario, **options, posterior_sha256="0" * 64),
+                            seed=seed, resume=False, overwrite=False)
+    ds = simulate_resumable(cohort, work, workers=workers, **options)
+    (tmp_path / name).mkdir()
+    write_results(ds, tmp_path / name)
+    return tmp_path / name, ds
+
+
+def test_mouse_posterior_stream_is_the_in_memory_result_bit_for_bit(tmp_path, monkeypatch):
+    """``--posterior``: blocks of 3 whose subjects ran with several particles, streamed on 1 and on 2
+    workers, hold the bits of :func:`simulate_with_posterior` (one census per particle, in memory)."""
+    monkeypatch.setattr(resumable, "BLOCK_SIZE", 3)
+    scenario, seed = small_scenario(), 5
+    options = dict(subjects=7, days=40, backend="numba", mune_method="multipoint")
+    whole = simulate_with_posterior(scenario, "sod1-g93a-b6sjl", seed=seed, subjects=7, days=40, backend="numba")
+    posterior = Posterior.read("sod1-g93a-b6sjl")
+    particle = posterior_assignment(posterior, "dying_back", 7, seed)
+    assert len(np.unique(particle[:3])) > 1 and len(np.unique(particle[3:6])) > 1      # blocks mix particles
+    np.testing.assert_array_equal(whole.posterior_particle.values, particle)
+    np.testing.assert_array_equal(whole.parameter_value.values, posterior.of("dying_back")[0].to_numpy()[particle])
+    (tmp_path / "memory").mkdir()
+    write_results(whole, tmp_path / "memory")
+    for workers in (1, 2):
+        folder, ds = streamed_posterior(scenario, "sod1-g93a-b6sjl", tmp_path, f"workers-{workers}", seed=seed,
+                                        workers=workers, **options)
+        assert compare_outputs(tmp_path / "memory", folder) == (None, 1)
+        assert chunk_rows(folder / STORE) == {3}
+        assert ds.attrs == whole.attrs and summarise(ds) == summarise(whole)
+
+
+def test_human_posterior_stream_is_the_in_memory_result_bit_for_bit(tmp_path, monkeypatch):
+    """People of three particles (disease speeds), in blocks of 1 written in groups of 2 on the cohort's
+    day-from-onset grid: the bits, grids included, of the union of each particle's grid in memory."""
+    monkeypatch.setattr(resumable, "BLOCK_SIZE", 1)
+    monkeypatch.setattr(resumable, "HUMAN_GROUP_BLOCKS", 2)
+    pd.DataFrame({"hypothesis": "dying_back", "weight": [0.3, 0.3, 0.4],
+                  "disease.burden_scale_days": [20.0, 25.0, 30.0]}).to_csv(tmp_path / "posterior.csv", index=False)
+    scenario, seed = small_human(), 5
+    options = dict(subjects=5, days=100, backend="numba", mune_method="multipoint")
+    whole = simulate_with_posterior(scenario, tmp_path, seed=seed, subjects=5, days=100, backend="numba")
+    assert len(np.unique(whole.posterior_particle.values)) == 3
+    assert np.isfinite(whole.onset_sim_day.values).all() and len(np.unique(whole.onset_sim_day.values)) > 2
+    (tmp_path / "memory").mkdir()
+    write_results(whole, tmp_path / "memory")
+    folder, ds = streamed_posterior(scenario, tmp_path, tmp_path, "streamed", seed=seed, **options)
+    assert compare_outputs(tmp_path / "memory", folder) == (None, 1)
+    assert ds.attrs == whole.attrs and summarise(ds) == summarise(whole)
 
 
 @pytest.mark.parametrize("subjects, size", [(1, 8), (2048, 8), (2049, 16), (10_000, 40), (100_000, 64)])

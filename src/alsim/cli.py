@@ -96,8 +96,9 @@ class MuneMethod(str, Enum):
 
 def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | None, workers: int, label: str,
                             backend: str = "numba", scheduler: str | None = None, mune_method: str = "multipoint",
-                            work=None):
-    """``alsim.simulate`` with a progress bar; block by block, saved in ``work``, when one is given."""
+                            work=None, cohort=None):
+    """``alsim.simulate`` with a progress bar; block by block, saved in ``work``, when one is given.
+    ``cohort``: the subjects' own scenarios (``--posterior``, :class:`alsim.store.resumable.Cohort`), with ``work``."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from .simulation import simulate
@@ -110,23 +111,8 @@ def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | N
         options = dict(subjects=subjects, days=days, workers=workers, progress=lambda n: bar.advance(task, n),
                        backend=backend, scheduler=scheduler, mune_method=mune_method)
         if work is not None:
-            return simulate_resumable(scenario, work, **options)
+            return simulate_resumable(cohort or scenario, work, **options)
         return simulate(scenario, seed=seed, **options)
-
-
-def _simulate_posterior_cohort(scenario, folder: Path, *, subjects: int, days: int, seed: int | None, workers: int,
-                               backend: str, scheduler: str | None):
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    from .engine.streams import fresh_seed
-    from .inference.cohort import simulate_with_posterior
-
-    seed = fresh_seed() if seed is None else seed
-    with Progress(TextColumn(f"[bold]{scenario.name} (posterior)"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TimeRemainingColumn(), console=err, transient=True) as bar:
-        task = bar.add_task("posterior cohort", total=subjects * days)
-        return simulate_with_posterior(scenario, folder, subjects=subjects, days=days, seed=seed, workers=workers,
-                                       scheduler=scheduler, backend=backend, progress=lambda n: bar.advance(task, n))
 
 
 class BackendName(str, Enum):
@@ -156,6 +142,7 @@ def run(
     """Simulate a cohort and write results.zarr, summary.json and report.html."""
     from .config import ScenarioError, load_scenario
     from .store import summarise
+    from .store.provenance import file_sha256
     from .store.resumable import open_run_work
 
     overrides = list(set_ or [])
@@ -168,20 +155,22 @@ def run(
     except ScenarioError as exc:
         raise _fail(str(exc)) from None
     days = days or resolved.horizon_days
+    posterior_sha256 = None if posterior_file is None else file_sha256(posterior_file)
     work = _open_work(lambda: open_run_work(out_dir, resolved, subjects=subjects, days=days, backend=backend.value,
                                             mune_method=mune_method.value, seed=seed, resume=resume,
-                                            overwrite=overwrite, posterior=posterior is not None), out_dir)
-    seed = seed if work is None else work.seed
-    with _faults(out_dir, work), _recorded("run", out_dir, scenario=resolved, seed=seed,
+                                            overwrite=overwrite, posterior_sha256=posterior_sha256), out_dir)
+    cohort = None
+    if posterior is not None:
+        from .inference.cohort import PosteriorCohort
+
+        cohort = PosteriorCohort.draw(resolved, posterior, subjects=subjects, seed=work.seed)
+    label = resolved.name + (" (posterior)" if cohort is not None else "")
+    with _faults(out_dir, work), _recorded("run", out_dir, scenario=resolved, seed=work.seed,
                                            inputs=[scenario, *(treatments_file or []), posterior_file]) as record:
         try:
-            if posterior is not None:
-                ds = _simulate_posterior_cohort(resolved, posterior, subjects=subjects, days=days,
-                                                seed=seed, workers=workers, backend=backend.value, scheduler=scheduler)
-            else:
-                ds = _simulate_with_progress(resolved, subjects=subjects, days=days, seed=seed,
-                                             workers=workers, label=resolved.name, backend=backend.value,
-                                             scheduler=scheduler, mune_method=mune_method.value, work=work)
+            ds = _simulate_with_progress(resolved, subjects=subjects, days=days, seed=work.seed, workers=workers,
+                                         label=label, backend=backend.value, scheduler=scheduler,
+                                         mune_method=mune_method.value, work=work, cohort=cohort)
         except ScenarioError as exc:
             raise _fail(str(exc)) from None
         except ValueError as exc:
@@ -191,10 +180,9 @@ def run(
         record.seed = int(ds.attrs["seed"])
         folder = _write_run(out_dir, {resolved.hypothesis.name: ds}, resolved_sources=sources, overwrite=overwrite,
                             title=f"alsim run: {resolved.name} ({resolved.hypothesis.name})", record=record,
-                            scratch=None if work is None else work.path)
+                            scratch=work.path)
         summary = summarise(ds)             # before the work folder goes: a streamed ds reads from it
-        if work is not None:
-            work.remove()
+        work.remove()
     _print_summary(summary)
     out.print(f"wrote {folder}/results.zarr, summary.json and report.html", highlight=False, markup=False)
 

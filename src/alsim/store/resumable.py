@@ -17,6 +17,11 @@ blocks in memory whatever its number of subjects:
 Either way the result is, bit for bit, :func:`alsim.simulate`'s, whatever blocks were
 done before a kill and however many workers ran the others (``tests/test_resume.py``,
 ``tests/test_streaming.py``).
+
+``alsim run --posterior`` streams the same way: its subjects run with scenarios of their
+own (their posterior particles'), which a :class:`Cohort` tells each block's task; a
+block's Dataset is then its parts' (the subjects of one particle) put together, and the
+result is :func:`alsim.inference.cohort.simulate_with_posterior`'s bit for bit.
 """
 
 from __future__ import annotations
@@ -31,12 +36,12 @@ import xarray as xr
 
 from ..config.schema import Scenario
 from ..engine.context import build_context
-from ..engine.runner import DEFAULT_BLOCK_SIZE, blocks_of, simulate_block
+from ..engine.runner import DEFAULT_BLOCK_SIZE, Census, blocks_of, simulate_block
 from .provenance import content_sha256
 from .streaming import STORE, create_store, open_streamed, stream_block_size, sync_block, tidy_store, write_block
-from .workfolder import ResumeError, WorkFolder, open_work_folder
+from .workfolder import WorkFolder, open_work_folder
 
-__all__ = ["BLOCK_SIZE", "open_run_work", "run_identity", "simulate_resumable"]
+__all__ = ["BLOCK_SIZE", "Cohort", "open_run_work", "run_identity", "simulate_resumable"]
 
 BLOCK_SIZE = DEFAULT_BLOCK_SIZE
 """Subjects per block of a cohort up to 2,048 (the engine's block: the most a kill can lose, per
@@ -45,28 +50,64 @@ HUMAN_GROUP_BLOCKS = 4
 """Human runs write their store in groups of this many blocks (:mod:`alsim.store.stream_human`)."""
 
 
-def run_identity(scenario: Scenario, *, subjects: int, days: int, backend: str, mune_method: str) -> dict:
-    """What a resumed ``alsim run`` must share with the interrupted one (the seed apart)."""
-    return {"command": "run", "scenario_sha256": content_sha256(scenario.model_dump(mode="json")),
-            "subjects": subjects, "days": days, "backend": backend, "mune_method": mune_method}
+def run_identity(scenario: Scenario, *, subjects: int, days: int, backend: str, mune_method: str,
+                 posterior_sha256: str | None = None) -> dict:
+    """What a resumed ``alsim run`` must share with the interrupted one (the seed apart);
+    ``posterior_sha256``: that of ``--posterior``'s posterior.csv, which decides every
+    subject's parameters (the hypothesis is the scenario's)."""
+    identity = {"command": "run", "scenario_sha256": content_sha256(scenario.model_dump(mode="json")),
+                "subjects": subjects, "days": days, "backend": backend, "mune_method": mune_method}
+    if posterior_sha256 is not None:
+        identity["posterior_sha256"] = posterior_sha256
+    return identity
 
 
 def open_run_work(out: str | os.PathLike, scenario: Scenario, *, subjects: int, days: int, backend: str,
                   mune_method: str, seed: int | None, resume: bool, overwrite: bool,
-                  posterior: bool = False) -> WorkFolder | None:
-    """The work folder of an ``alsim run`` into ``out`` (:func:`open_work_folder`); ``None``
-    for a ``--posterior`` cohort, which is not saved in blocks."""
-    if posterior:
-        if resume:
-            raise ResumeError("--resume: a --posterior run is not saved in blocks and cannot be resumed; "
-                              "run it again without --resume")
-        if os.path.exists(out) and not overwrite:
-            from .results import OutputExistsError
-
-            raise OutputExistsError(f"--out: folder {out} already exists; choose another or pass --overwrite")
-        return None
-    identity = run_identity(scenario, subjects=subjects, days=days, backend=backend, mune_method=mune_method)
+                  posterior_sha256: str | None = None) -> WorkFolder:
+    """The work folder of an ``alsim run`` into ``out`` (:func:`open_work_folder`)."""
+    identity = run_identity(scenario, subjects=subjects, days=days, backend=backend, mune_method=mune_method,
+                            posterior_sha256=posterior_sha256)
     return open_work_folder(out, identity, seed=seed, resume=resume, overwrite=overwrite)
+
+
+class Cohort:
+    """Which scenario each subject of a streamed run runs with, and how a block's Dataset is put
+    together from its parts (the subjects that share a scenario): here one scenario for
+    every subject, so a block is one part.
+
+    :class:`alsim.inference.cohort.PosteriorCohort` gives each subject its posterior particle's
+    scenario. A block's task gets ``cohort.of(block)`` (what that block needs: it is sent to
+    a worker with each task) and runs each part with its scenario. A subject's results depend
+    only on the seed, its index and its scenario, so they do not depend on the blocks.
+    """
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+
+    def of(self, subjects: np.ndarray) -> "Cohort":
+        """The part of the cohort that the block ``subjects`` needs."""
+        return self
+
+    def parts(self, subjects: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """``(key, subject indices)`` of each part of ``subjects`` that runs with one scenario."""
+        return [(0, subjects)]
+
+    def scenario_of(self, key: int) -> Scenario:
+        """The scenario of part ``key``."""
+        return self.scenario
+
+    def dataset(self, parts: dict[int, xr.Dataset]) -> xr.Dataset:
+        """A block's results Dataset from its parts' (``{key: Dataset}``), subjects in order."""
+        return parts[0]
+
+
+def part_censuses(cohort: Cohort, seed: int, subjects: np.ndarray, days: int, backend: str,
+                  on_day: Callable[[int], None] | None) -> Iterator[tuple[int, Scenario, Census]]:
+    """``(key, scenario, census)`` of each part of the block ``subjects``."""
+    for key, ids in cohort.parts(subjects):
+        member = cohort.scenario_of(key)
+        yield key, member, simulate_block(build_context(member), seed, ids, days, on_day=on_day, backend=backend)
 
 
 def _per_subject(scenario: Scenario) -> bool:
@@ -75,13 +116,15 @@ def _per_subject(scenario: Scenario) -> bool:
     return scenario.species != "human"
 
 
-def _block_dataset(scenario: Scenario, seed: int, subjects: np.ndarray, days: int, backend: str, mune_method: str,
-                   on_day: Callable[[int], None] | None = None) -> xr.Dataset:
-    """The results Dataset of one block of subjects (their rows of the cohort's Dataset)."""
+def block_dataset(cohort: Cohort, seed: int, subjects: np.ndarray, days: int, backend: str, mune_method: str,
+                  grid_onset: np.ndarray | None = None, on_day: Callable[[int], None] | None = None) -> xr.Dataset:
+    """The results Dataset of one block of subjects (their rows of the cohort's Dataset);
+    ``grid_onset``: see :func:`alsim.simulation.results_dataset` (human runs)."""
     from ..simulation import results_dataset
 
-    census = simulate_block(build_context(scenario), seed, subjects, days, on_day=on_day, backend=backend)
-    return results_dataset(scenario, census, seed=seed, backend=backend, mune_method=mune_method)
+    return cohort.dataset({key: results_dataset(member, census, seed=seed, backend=backend, mune_method=mune_method,
+                                                grid_onset=grid_onset)
+                           for key, member, census in part_censuses(cohort, seed, subjects, days, backend, on_day)})
 
 
 def _key(index: int) -> str:
@@ -90,9 +133,9 @@ def _key(index: int) -> str:
 
 @dataclass
 class BlockRun:
-    """What the blocks of one streamed run share: the work folder, sizes, options, the cluster."""
+    """What the blocks of one streamed run share: the cohort, the work folder, sizes, options, the cluster."""
 
-    scenario: Scenario
+    cohort: Cohort
     work: WorkFolder
     days: int
     backend: str
@@ -133,12 +176,14 @@ def marked(work: WorkFolder, key: str, subjects: np.ndarray) -> bool:
     return stored is not None and np.array_equal(stored["subject"], subjects)
 
 
-def simulate_resumable(scenario: Scenario, work: WorkFolder, *, subjects: int, days: int, backend: str,
+def simulate_resumable(scenario: Scenario | Cohort, work: WorkFolder, *, subjects: int, days: int, backend: str,
                        mune_method: str, workers: int = 1, scheduler: str | None = None,
                        progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """``alsim.simulate(scenario, subjects=..., days=..., seed=work.seed, ...)``, streamed to
     ``work``'s ``results.zarr`` block by block, returned read lazily from there.
 
+    ``scenario`` may be a :class:`Cohort` whose subjects run with scenarios of their own
+    (``alsim run --posterior``, :class:`alsim.inference.cohort.PosteriorCohort`).
     Blocks already in the store are not done again; the others run (on ``workers``
     processes or ``scheduler``). ``progress`` is called with subject-days done (blocks
     done before count at once).
@@ -149,12 +194,13 @@ def simulate_resumable(scenario: Scenario, work: WorkFolder, *, subjects: int, d
     """
     from .stream_human import stream_human
 
+    cohort = scenario if isinstance(scenario, Cohort) else Cohort(scenario)
     size = stream_block_size(subjects, BLOCK_SIZE)
     blocks = blocks_of(subjects, size)
     store = work.path / STORE
     with _Cluster(workers, scheduler) as cluster:
-        run = BlockRun(scenario, work, days, backend, mune_method, workers, progress, cluster)
-        if _per_subject(scenario):
+        run = BlockRun(cohort, work, days, backend, mune_method, workers, progress, cluster)
+        if _per_subject(cohort.scenario):
             _stream_blocks(run, blocks, store)
         else:
             stream_human(run, blocks, store, group_size=size * HUMAN_GROUP_BLOCKS)
@@ -170,8 +216,8 @@ def _stream_blocks(run: BlockRun, blocks: list[np.ndarray], store) -> None:
     run.advance(sum(len(block) for block, d in zip(blocks, done) if d))
     todo = [index for index, d in enumerate(done) if not d]
     cohort = np.concatenate(blocks)
-    args = lambda i: (run.scenario, work.seed, blocks[i], run.days, run.backend, run.mune_method)  # noqa: E731
-    for index, ds in run.each(_block_dataset, todo, args, lambda i: len(blocks[i])):
+    args = lambda i: (run.cohort.of(blocks[i]), work.seed, blocks[i], run.days, run.backend, run.mune_method)  # noqa: E731
+    for index, ds in run.each(block_dataset, todo, args, lambda i: len(blocks[i])):
         if not store.is_dir():
             create_store(store, ds, cohort, len(blocks[0]))
         write_block(store, ds, index * len(blocks[0]))

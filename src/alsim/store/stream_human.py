@@ -9,8 +9,9 @@ written before every subject's onset is known, so:
    ``blocks/onsets-NNNNNN.npz`` (a few bytes per subject);
 2. the store's layout is made on the cohort's grids, and each group of
    :data:`~alsim.store.resumable.HUMAN_GROUP_BLOCKS` blocks is simulated again (the same
-   bits: a subject depends only on the seed and its index), its readouts computed and
-   written into its region; ``blocks/subjects-NNNNNN.npz`` records each group written.
+   bits: a subject depends only on the seed, its index and its scenario), its readouts
+   computed and written into its region; ``blocks/subjects-NNNNNN.npz`` records each
+   group written.
 
 The grids depend only on the earliest and latest onset, which each group is given
 (:func:`alsim.simulation.results_dataset`, ``grid_onset``). Simulating twice costs about
@@ -24,11 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-import xarray as xr
 
-from ..config.schema import Scenario
-from ..engine.context import build_context
-from ..engine.runner import simulate_block
 from .streaming import create_store, sync_block, tidy_store, write_block
 
 __all__ = ["stream_human"]
@@ -42,26 +39,20 @@ def _group_key(index: int) -> str:
     return f"subjects-{index:06d}"
 
 
-def _block_onsets(scenario: Scenario, seed: int, subjects: np.ndarray, days: int, backend: str,
+def _block_onsets(cohort, seed: int, subjects: np.ndarray, days: int, backend: str,
                   on_day: Callable[[int], None] | None = None) -> np.ndarray:
-    """The onset days (simulation days; NaN: none) of one block of subjects."""
+    """The onset days (simulation days; NaN: none) of one block of subjects (in ascending order),
+    each part of it run with its scenario (``cohort``: a :class:`alsim.store.resumable.Cohort`)."""
     from ..biology.motor_units import build_layout
     from ..readouts.human import human_clinical
+    from .resumable import part_censuses
 
-    ctx = build_context(scenario)
-    census = simulate_block(ctx, seed, subjects, days, on_day=on_day, backend=backend)
-    return human_clinical(scenario, census.counts["force"], list(build_layout(scenario).muscle_names))["onset_day"]
-
-
-def _group_dataset(scenario: Scenario, seed: int, subjects: np.ndarray, grid_onset: np.ndarray, days: int,
-                   backend: str, mune_method: str, on_day: Callable[[int], None] | None = None) -> xr.Dataset:
-    """The results Dataset of a group of ``subjects`` on the grids of the cohort's earliest and
-    latest onset (``grid_onset``)."""
-    from ..simulation import results_dataset
-
-    census = simulate_block(build_context(scenario), seed, subjects, days, on_day=on_day, backend=backend)
-    return results_dataset(scenario, census, seed=seed, backend=backend, mune_method=mune_method,
-                           grid_onset=grid_onset)
+    ids, onsets = [], []
+    for _, member, census in part_censuses(cohort, seed, subjects, days, backend, on_day):
+        ids.append(census.subject)
+        muscles = list(build_layout(member).muscle_names)
+        onsets.append(human_clinical(member, census.counts["force"], muscles)["onset_day"])
+    return np.concatenate(onsets)[np.argsort(np.concatenate(ids), kind="stable")]
 
 
 def _onsets(run, blocks: list[np.ndarray]) -> np.ndarray:
@@ -74,7 +65,7 @@ def _onsets(run, blocks: list[np.ndarray]) -> np.ndarray:
         onsets.append(stored["onset_day"] if ok else None)
     run.advance(sum(len(block) for block, o in zip(blocks, onsets) if o is not None))
     todo = [index for index, o in enumerate(onsets) if o is None]
-    args = lambda i: (run.scenario, work.seed, blocks[i], run.days, run.backend)  # noqa: E731
+    args = lambda i: (run.cohort.of(blocks[i]), work.seed, blocks[i], run.days, run.backend)  # noqa: E731
     for index, onset in run.each(_block_onsets, todo, args, lambda i: len(blocks[i])):
         work.save(_onsets_key(index), {"subject": blocks[index], "onset_day": onset})
         onsets[index] = onset
@@ -89,7 +80,7 @@ def _extreme_onsets(onset: np.ndarray) -> np.ndarray:
 
 def stream_human(run, blocks: list[np.ndarray], store, *, group_size: int) -> None:
     """Both passes of a human run (``run``: a :class:`alsim.store.resumable.BlockRun`)."""
-    from .resumable import marked
+    from .resumable import block_dataset, marked
 
     onset = _onsets(run, blocks)
     cohort = np.concatenate(blocks)
@@ -102,10 +93,11 @@ def stream_human(run, blocks: list[np.ndarray], store, *, group_size: int) -> No
     attrs = {"subjects_without_onset": int(np.sum(~np.isfinite(onset)))}
 
     def args(index: int) -> tuple:
-        return (run.scenario, work.seed, groups[index], extremes, run.days, run.backend, run.mune_method)
+        return (run.cohort.of(groups[index]), work.seed, groups[index], run.days, run.backend, run.mune_method,
+                extremes)
 
     run.advance(sum(len(group) for index, group in enumerate(groups) if index not in todo))
-    for index, ds in run.each(_group_dataset, todo, args):
+    for index, ds in run.each(block_dataset, todo, args):
         if not store.is_dir():
             create_store(store, ds, cohort, group_size, attrs=attrs)
         write_block(store, ds, index * group_size)

@@ -171,7 +171,8 @@ class WorkFolder:
 
 
 _NAMES = {"command": "command", "alsim_version": "alsim version", "numpy_version": "NumPy version", "arms": "--arm",
-          "scenario_sha256": "the scenario (its resolved parameters)", "arms_sha256": "the arms' treatments"}
+          "scenario_sha256": "the scenario (its resolved parameters)", "arms_sha256": "the arms' treatments",
+          "posterior_sha256": "--posterior (its posterior.csv)"}
 
 
 def _refused_fields(stored: dict, identity: dict) -> list[str]:
