@@ -1,5 +1,5 @@
-"""Resume after ``kill -9``: ``alsim run`` (plain and ``--posterior``), ``trial --replicates``, ``window`` and ``sweep`` are
-subprocesses, killed with SIGKILL once a (seeded) random number of their blocks is on disk,
+"""Resume after ``kill -9``: ``alsim run`` (plain and ``--posterior``), ``trial --replicates``, ``window`` and
+``sweep`` are started as subprocesses, killed with SIGKILL once a (seeded) random number of their blocks is on disk,
 then continued with ``--resume``; the result must be the same bits as an uninterrupted run's.
 
 The fast tests kill each command at one point; ``-m slow`` kills them at several, and kills
