@@ -65,6 +65,14 @@ def _open_work(opener, out_dir: Path):
             raise _fail(str(exc)) from None
 
 
+def _overrides(set_: list[str] | None, hypothesis: HypothesisName | None) -> list[str]:
+    """``--set`` overrides, then ``--hypothesis`` as one more (it wins over a ``--set`` of it)."""
+    overrides = list(set_ or [])
+    if hypothesis is not None:
+        overrides.append(f"hypothesis.name={hypothesis.value}")
+    return overrides
+
+
 Resume = Annotated[bool, typer.Option(help="Continue an interrupted run of the same command from its completed blocks (kept in .NAME.inprogress beside --out).")]
 
 
@@ -145,9 +153,7 @@ def run(
     from .store.provenance import file_sha256
     from .store.resumable import open_run_work
 
-    overrides = list(set_ or [])
-    if hypothesis is not None:
-        overrides.append(f"hypothesis.name={hypothesis.value}")
+    overrides = _overrides(set_, hypothesis)
     try:
         resolved, sources = load_scenario(scenario, overrides)
         resolved = _with_treatments(resolved, treat or [], treatments_file or [])

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .cli import HypothesisName, Resume, _fail, _faults, _open_work, _recorded, app, err, out
+from .cli import HypothesisName, Resume, _fail, _faults, _open_work, _overrides, _recorded, app, err, out
 
 SHOWN_POINTS = 30
 """Points printed in the terminal table (all are in sweep.csv and the report)."""
@@ -106,9 +106,7 @@ def sweep(
     from .store import open_work_folder
     from .trials.sweep import build_sweep, parse_axis, summarise_sweep
 
-    overrides = list(set_ or [])
-    if hypothesis is not None:
-        overrides.append(f"hypothesis.name={hypothesis.value}")
+    overrides = _overrides(set_, hypothesis)
     try:
         axes = [parse_axis(spec) for spec in vary]
         design = build_sweep(scenario, axes, overrides=overrides, subjects=subjects, days=days,
