@@ -98,6 +98,16 @@ def preset_150(tmp_path):
     return path
 
 
+def test_sweep_reruns_bit_for_bit(small_toml, tmp_path, capsys):
+    out = tmp_path / "sweep"
+    assert main(["sweep", str(small_toml), "--vary", "disease.burden_scale_days=70,90", "--subjects", "3",
+                 "--days", "40", "--out", str(out)]) == 0
+    entry = _only_run(tmp_path)
+    assert entry.command == "sweep" and entry.seed is not None        # drawn, recorded, given back to the rerun
+    code, printed, _ = _rerun(capsys, entry, tmp_path, tmp_path / "again")
+    assert code == 0 and "identical: 2 stored result(s)" in printed   # endpoints.csv and sweep.json
+
+
 def test_calibrate_reruns_bit_for_bit(preset_150, tmp_path, capsys):
     out = tmp_path / "cal"
     assert main(["calibrate", "--hypothesis", "dying_back", "--preset", str(preset_150), "--budget", "32",
