@@ -110,7 +110,6 @@ class SweepDesign:
     """The grid and the cohort: ``points[i]`` is the scenario at ``values[i]`` (one value
     per axis); ``subjects`` animals at each point, followed for ``days`` days."""
 
-    name: str
     base: Scenario
     axes: tuple[Axis, ...]
     values: tuple[tuple[str, ...], ...]
@@ -118,6 +117,10 @@ class SweepDesign:
     subjects: int
     days: int
     seed: int
+
+    @property
+    def name(self) -> str:
+        return self.base.name
 
     def identity(self) -> dict:
         """What a resumed sweep must share with the interrupted one (the seed apart)."""
@@ -157,7 +160,7 @@ def build_sweep(scenario: str, axes: Sequence[Axis], *, overrides: Sequence[str]
             _point_scenario(scenario, list(overrides), [axis], [value])
     grid = tuple(itertools.product(*(a.values for a in axes)))
     points = tuple(_point_scenario(scenario, list(overrides), axes, values) for values in grid)
-    return SweepDesign(name=base.name, base=base, axes=tuple(axes), values=grid, points=points, subjects=subjects,
+    return SweepDesign(base=base, axes=tuple(axes), values=grid, points=points, subjects=subjects,
                        days=days or base.horizon_days, seed=seed)
 
 
