@@ -13,16 +13,25 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..report.html import _CSS, _e, _fmt, _img, _table, write_html
+from .sweep import Axis
 
 MEDIANS = (("median_onset_day", "onset", "C0"), ("median_end_stage_day", "end stage", "C3"))
 
 
 def _positions(axis: dict) -> tuple[np.ndarray, list[str] | None]:
     """x positions of an axis's values: the numbers themselves, or 0, 1, ... with labels (names)."""
+    numbers = Axis(axis["path"], tuple(axis["values"]), axis["log"]).numeric()
+    if numbers is not None:
+        return numbers, None
+    return np.arange(len(axis["values"]), dtype=float), list(axis["values"])
+
+
+def _label(value: str) -> str:
+    """A grid value as shown: a number to 3 significant digits, a name as it is (plain text)."""
     try:
-        return np.array([float(v) for v in axis["values"]]), None
+        return _fmt(float(value))
     except ValueError:
-        return np.arange(len(axis["values"]), dtype=float), list(axis["values"])
+        return value
 
 
 def _entry(point: dict, key: str) -> tuple[float, float, float]:
@@ -68,8 +77,8 @@ def heatmap_figure(summary: dict) -> Figure:
         for (i, j), value in np.ndenumerate(grid):
             ax.text(j, i, "-" if np.isnan(value) else f"{value:.0f}", ha="center", va="center", fontsize=8,
                     color="k" if np.isnan(value) or _bright(image.cmap(image.norm(value))) else "w")
-        ax.set_xticks(range(shape[1]), [_fmt(v) if _isnum(v) else v for v in cols["values"]], rotation=45)
-        ax.set_yticks(range(shape[0]), [_fmt(v) if _isnum(v) else v for v in rows["values"]])
+        ax.set_xticks(range(shape[1]), [_label(v) for v in cols["values"]], rotation=45)
+        ax.set_yticks(range(shape[0]), [_label(v) for v in rows["values"]])
         ax.set_xlabel(cols["path"])
         ax.set_ylabel(rows["path"])
         ax.set_title(f"median {label} (- : not reached by day {summary['follow_up_days']})")
@@ -82,14 +91,6 @@ def _bright(rgba) -> bool:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5
 
 
-def _isnum(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _cell(entry: dict) -> str:
     if entry["value"] is None:
         return "not reached"
@@ -100,7 +101,7 @@ def points_table(summary: dict) -> str:
     paths = [a["path"] for a in summary["axes"]]
     headers = [*paths, "median onset (d, 95 % CI)", "median end stage (d)", "onset to end stage (d)",
                "with onset", "at end stage"]
-    rows = [[*(_e(_fmt(float(p["values"][k])) if _isnum(p["values"][k]) else p["values"][k]) for k in paths),
+    rows = [[*(_e(_label(p["values"][k])) for k in paths),
              _cell(p["median_onset_day"]), _cell(p["median_end_stage_day"]), _cell(p["median_onset_to_end_stage_days"]),
              f"{p['fraction_with_onset']:.2f}", f"{p['fraction_with_end_stage']:.2f}"] for p in summary["points"]]
     return _table(headers, rows, numeric=range(len(paths), len(headers)))
