@@ -1,0 +1,288 @@
+"""The model's large-size limit: a deterministic day map of expected endplate counts (mean field).
+
+DESIGN.md asks that the engine's mean agree with the mean-field equations at large
+sizes. This module writes those equations for the part of docs/model.md that has a
+deterministic limit, so that the engines can be checked where the reference stepper is
+far too slow to go (hundreds of fibres a motor unit, as in a real muscle):
+
+- **what is in**: unit rules 3 and 4 (stress, transport), endplate rules 1 (retraction,
+  expansion), 2 (sprouting, donors by weight, capacity), 3 (terminal Schwann cells) and
+  5 (cross-section, fibre-type conversion), the muscle's expression programme ``S_m``,
+  treatments on those rates, and the force census;
+- **what must be off**: every motor-unit death (soma and axon hazards 0) and endplate
+  disassembly (``rates.endplate_disassembly = 0``). A unit's death is one random event
+  however many fibres it has, so it never becomes deterministic, and the disassembly
+  hazard depends on each endplate's own AChR history, a distribution, not a count.
+  :func:`mean_field_census` refuses a scenario where they are on.
+
+With those off, every hazard of an endplate depends only on its class: owner unit,
+coverage, Schwann cell state and fibre type (or, when denervated, muscle, Schwann cell
+state and fibre type), and on unit quantities (``M_u``, ``T_u``, ``n_u``, ``S_m``) that
+are averages over thousands of endplates. As the fibres a unit grow (``n_fibres`` times
+``k``, units unchanged), each class's count divided by ``k`` follows, by the law of
+large numbers, the map below: per day, every class splits by the probabilities of
+docs/model.md (*Time*: ``1 - exp(-h)``, competing events by their share), evaluated on
+the start-of-day expected counts; the cross-section sums move with the counts (no
+event reads ``csa``). Sprout requests go to donors in proportion to their weights, and a
+donor takes ``min(requests, cap_v)``: the limit of a binomial number of requests against
+a capacity, both growing with ``k``. The map is discrete in time like the model, so it is
+compared with the engines day for day, not with a differential equation that the daily
+probabilities only approximate.
+
+It imports nothing from the engines; the unit layout (types, baseline sizes) is the
+reference stepper's, which follows docs/model.md *Structure of one subject* verbatim.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..config.schema import Scenario
+from .reference import disease_burden, hypothesis_weights, largest_remainder_sizes, treatment_factor, unit_types_of
+
+TYPES = ("S", "FR", "FF")
+QUIESCENT, REACTIVE, LOST = 0, 1, 2
+PARTIAL, FULL = 0, 1
+"""Index of coverage 1 and 2 along the coverage axis of the innervated classes."""
+CENSUS = ("endplates_intact", "endplates_covered", "endplates_full", "functional_size_sum", "force", "fibre_csa_sum")
+"""The census fields the map computes, with the engines' names and meaning (per muscle, start of day)."""
+
+_MUSCLE_TARGETS = ("retraction", "destabilisation", "sprouting", "tsc_loss", "stress_production", "transport_decline")
+
+
+def mean_field_blockers(scenario: Scenario) -> list[str]:
+    """The settings of ``scenario`` that have no deterministic limit (empty: the map applies)."""
+    rates = scenario.rates
+    _, w_forward = hypothesis_weights(scenario)
+    blockers = [f"rates.{name} = {getattr(rates, name):g}" for name in
+                ("soma_starvation_death", "soma_ageing_death", "axon_dieback", "endplate_disassembly")
+                if getattr(rates, name) > 0.0]
+    if w_forward > 0.0:
+        blockers += [f"rates.{name} = {getattr(rates, name):g} (with w_forward = {w_forward:g})"
+                     for name in ("soma_stress_death", "soma_excitotoxic_death") if getattr(rates, name) > 0.0]
+    return blockers
+
+
+class _Layout:
+    """Per-unit constants of one subject, units muscle by muscle (S, FR, FF within a muscle)."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        muscle, unit_type, n0 = [], [], []
+        for m, params in enumerate(scenario.muscles.values()):
+            types = unit_types_of(params)
+            weights = [scenario.unit_types[k].innervation_ratio_relative for k in types]
+            muscle += [m] * len(types)
+            unit_type += [TYPES.index(k) for k in types]
+            n0 += largest_remainder_sizes(params.n_fibres, weights)
+        muscles = list(scenario.muscles.values())
+        kinds = [scenario.unit_types[k] for k in TYPES]
+        self.muscle = np.array(muscle)
+        self.type = np.array(unit_type)
+        self.n0 = np.array(n0, dtype=float)
+        self.n_muscles = len(muscles)
+        self.n_fibres = np.array([p.n_fibres for p in muscles], dtype=float)
+        self.nbar0 = np.array([p.n_fibres / p.n_motor_units for p in muscles])[self.muscle]
+        self.length = np.array([p.axon_length_mm for p in muscles])[self.muscle] / scenario.rates.reference_axon_length_mm
+        self.vulnerability = np.array([kinds[k].vulnerability for k in self.type])
+        self.activity = np.array([kinds[k].activity for k in self.type])
+        self.competence = np.array([kinds[k].sprouting_competence for k in self.type])
+        self.max_size = np.floor(np.array([kinds[k].max_enlargement for k in self.type]) * self.n0)
+        self.fibre_force = np.array([k.fibre_specific_force for k in kinds])
+
+    def by_muscle(self, per_unit: np.ndarray) -> np.ndarray:
+        """Sum a per-unit quantity (leading axis) over each muscle's units."""
+        out = np.zeros((self.n_muscles, *per_unit.shape[1:]))
+        np.add.at(out, self.muscle, per_unit)
+        return out
+
+
+def _competing(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities within a day of two competing events (docs/model.md, *Time*)."""
+    total = first + second
+    p_any = -np.expm1(-total)
+    share = np.divide(first, total, out=np.zeros_like(total), where=total > 0.0)
+    return p_any * share, p_any * (1.0 - share) * (total > 0.0)
+
+
+def _move(counts: np.ndarray, csa: np.ndarray, probability: np.ndarray, source, target) -> None:
+    """Move the expected share ``probability`` of classes ``source`` to ``target`` (index
+    tuples into the class arrays), their cross-section sums with them."""
+    moved, moved_csa = counts[source] * probability, csa[source] * probability
+    counts[source] -= moved
+    csa[source] -= moved_csa
+    counts[target] += moved
+    csa[target] += moved_csa
+
+
+class _Subject:
+    """Expected counts of one subject. ``inner[u, c, t, f]``: endplates owned by unit ``u``
+    at coverage index ``c`` (:data:`PARTIAL`, :data:`FULL`) with Schwann cell ``t`` and fibre
+    type ``f``; ``denervated[m, t, f]``; ``*_csa`` their summed cross-sections."""
+
+    def __init__(self, scenario: Scenario, layout: _Layout) -> None:
+        units = len(layout.n0)
+        self.inner = np.zeros((units, 2, 3, 3))
+        self.inner[np.arange(units), FULL, QUIESCENT, layout.type] = layout.n0
+        self.inner_csa = self.inner.copy()
+        self.denervated = np.zeros((layout.n_muscles, 3, 3))
+        self.denervated_csa = np.zeros_like(self.denervated)
+        self.stress = np.zeros(units)
+        self.transport = np.ones(units)
+        self.expression = np.zeros(layout.n_muscles)
+
+    def census(self, scenario: Scenario, layout: _Layout) -> dict[str, np.ndarray]:
+        """The start-of-day census per muscle (:data:`CENSUS`)."""
+        transmission = np.array([scenario.neuromuscular.partial_transmission, 1.0])
+        size = self.inner.sum(axis=(1, 2, 3))
+        covered = layout.by_muscle(self.inner.sum(axis=(2, 3)))
+        force = (self.inner_csa * transmission[None, :, None, None] * layout.fibre_force[None, None, None, :]).sum(axis=(1, 2, 3))
+        return {"endplates_intact": covered.sum(axis=1) + self.denervated.sum(axis=(1, 2)),
+                "endplates_covered": covered.sum(axis=1), "endplates_full": covered[:, FULL],
+                "functional_size_sum": layout.by_muscle(np.where(size >= 1.0, size, 0.0)),
+                "force": layout.by_muscle(force),
+                "fibre_csa_sum": layout.by_muscle(self.inner_csa.sum(axis=(1, 2, 3))) + self.denervated_csa.sum(axis=(1, 2))}
+
+    def step(self, scenario: Scenario, layout: _Layout, burden: np.ndarray, factors: dict[str, np.ndarray]) -> None:
+        """One day of docs/model.md on the expected counts, every rate from the start-of-day state.
+
+        ``burden`` (M,) is each muscle's ``D(t - delay_m)``; ``factors[target]`` (M,) the
+        day's treatment factors.
+        """
+        rates, tsc = scenario.rates, scenario.terminal_schwann_cells
+        w_back, _ = hypothesis_weights(scenario)
+        um = layout.muscle
+        size = self.inner.sum(axis=(1, 2, 3))
+        delta = self.denervated.sum(axis=(1, 2)) / (layout.by_muscle(size) + self.denervated.sum(axis=(1, 2)))
+        # what the endplates see today (endplate rules 1 and 2), from the start-of-day unit state
+        destabilised = 1.0 + scenario.muscle_feedback.destabilising_gain * self.expression * factors["destabilisation"]
+        h_retract = (w_back * rates.terminal_retraction_per_stress * self.stress * destabilised[um]
+                     + rates.terminal_retraction_baseline) * factors["retraction"][um]
+        h_expand = rates.terminal_expansion * self.transport
+        room = np.maximum(0.0, layout.max_size - size)
+        weight = np.where(size >= 1.0, layout.competence * self.transport * room, 0.0)
+        guidance = np.array([tsc.guidance_quiescent, 1.0, tsc.guidance_lost])
+        h_sprout = (rates.sprouting * guidance[None, :] * (1.0 + scenario.muscle_feedback.sprouting_signal_gain
+                                                            * self.expression[:, None]) * factors["sprouting"][:, None])
+        h_loss = tsc.loss_per_burden * burden * factors["tsc_loss"]
+        self._relax_cross_sections(rates)
+        granted = self._denervated_day(layout, weight, room, h_sprout, h_loss, tsc)
+        self._innervated_day(layout, h_retract, h_expand, rates, tsc)
+        self.inner += granted[0]
+        self.inner_csa += granted[1]
+        self._units_day(scenario, layout, burden, size, factors)
+        decay = math.exp(-1.0 / scenario.muscle_feedback.expression_time_constant_days)
+        self.expression = delta + (self.expression - delta) * decay
+
+    def _relax_cross_sections(self, rates) -> None:
+        """Endplate rule 5 on the sums: innervated fibres regrow towards 1, denervated ones atrophy to the floor."""
+        regrow, atrophy, floor = math.exp(-rates.fibre_regrowth), math.exp(-rates.fibre_atrophy), rates.fibre_csa_floor
+        self.inner_csa = self.inner + (self.inner_csa - self.inner) * regrow
+        self.denervated_csa = floor * self.denervated + (self.denervated_csa - floor * self.denervated) * atrophy
+
+    def _denervated_day(self, layout, weight, room, h_sprout, h_loss, tsc):
+        """Endplate rules 2 and 3 of denervated endplates; returns the granted sprouts as
+        (counts, cross-sections) in the shape of ``inner``, Schwann cells of the end of the day."""
+        p_sprout = -np.expm1(-h_sprout)                                          # (M, t)
+        requested = self.denervated * p_sprout[:, :, None]
+        requested_csa = self.denervated_csa * p_sprout[:, :, None]
+        # donors: requests in proportion to weight, at most cap_v taken
+        total_weight = layout.by_muscle(weight)
+        share = np.divide(weight, total_weight[layout.muscle], out=np.zeros_like(weight),
+                          where=total_weight[layout.muscle] > 0.0)
+        asked = requested.sum(axis=(1, 2))[layout.muscle] * share
+        accepted = np.divide(np.minimum(asked, room), asked, out=np.zeros_like(asked), where=asked > 0.0)
+        to_unit = share * accepted                                               # fraction of a muscle's requests
+        granted = to_unit[:, None, None] * requested[layout.muscle]              # (u, t, f), start-of-day t
+        granted_csa = to_unit[:, None, None] * requested_csa[layout.muscle]
+        taken = layout.by_muscle(to_unit)                                        # (M,) fraction of requests granted
+        self.denervated -= requested * taken[:, None, None]
+        self.denervated_csa -= requested_csa * taken[:, None, None]
+        # rule 3 at coverage 0 for everyone, the granted included (their cells follow the same start-of-day rule)
+        inner = np.zeros((len(weight), 2, 3, 3))
+        inner_csa = np.zeros_like(inner)
+        inner[:, PARTIAL], inner_csa[:, PARTIAL] = granted, granted_csa
+        activate, lose_quiescent = _competing(np.full_like(h_loss, tsc.activation), h_loss)
+        lose_reactive = -np.expm1(-h_loss)
+        for counts, csa, p_activate, p_lose_q, p_lose_r in (
+                (self.denervated, self.denervated_csa, activate, lose_quiescent, lose_reactive),
+                (inner[:, PARTIAL], inner_csa[:, PARTIAL], activate[layout.muscle], lose_quiescent[layout.muscle],
+                 lose_reactive[layout.muscle])):
+            q, r = counts[:, QUIESCENT].copy(), counts[:, REACTIVE].copy()
+            q_csa, r_csa = csa[:, QUIESCENT].copy(), csa[:, REACTIVE].copy()
+            counts[:, REACTIVE] += q * p_activate[:, None] - r * p_lose_r[:, None]
+            csa[:, REACTIVE] += q_csa * p_activate[:, None] - r_csa * p_lose_r[:, None]
+            counts[:, LOST] += q * p_lose_q[:, None] + r * p_lose_r[:, None]
+            csa[:, LOST] += q_csa * p_lose_q[:, None] + r_csa * p_lose_r[:, None]
+            counts[:, QUIESCENT] -= q * (p_activate + p_lose_q)[:, None]
+            csa[:, QUIESCENT] -= q_csa * (p_activate + p_lose_q)[:, None]
+        return inner, inner_csa
+
+    def _innervated_day(self, layout, h_retract, h_expand, rates, tsc) -> None:
+        """Endplate rules 3, 5 (conversion) and 1 of innervated endplates: independent events
+        of the day, applied one after the other to the coordinate each changes."""
+        inner, csa = self.inner, self.inner_csa
+        units = np.arange(len(h_retract))
+        # rule 3: quiescent -> reactive at coverage 1, reactive -> quiescent at coverage 2
+        _move(inner, csa, -math.expm1(-tsc.activation), (slice(None), PARTIAL, QUIESCENT), (slice(None), PARTIAL, REACTIVE))
+        _move(inner, csa, -math.expm1(-tsc.quiescence), (slice(None), FULL, REACTIVE), (slice(None), FULL, QUIESCENT))
+        # rule 5: a fibre of another type converts to its owner's type
+        p_convert = -math.expm1(-rates.fibre_type_conversion)
+        for f in range(3):
+            source = units[layout.type != f]
+            _move(inner, csa, p_convert, (source, slice(None), slice(None), f),
+                  (source, slice(None), slice(None), layout.type[source]))
+        # rule 1: full terminals retract to partial; partial ones retract (to the denervated) or expand
+        p_retract_full = -np.expm1(-h_retract)[:, None, None]
+        p_retract_partial, p_expand = (p[:, None, None] for p in _competing(h_retract, h_expand))
+        full, full_csa = inner[:, FULL].copy(), csa[:, FULL].copy()
+        partial, partial_csa = inner[:, PARTIAL].copy(), csa[:, PARTIAL].copy()
+        inner[:, FULL] += partial * p_expand - full * p_retract_full
+        csa[:, FULL] += partial_csa * p_expand - full_csa * p_retract_full
+        inner[:, PARTIAL] += full * p_retract_full - partial * (p_expand + p_retract_partial)
+        csa[:, PARTIAL] += full_csa * p_retract_full - partial_csa * (p_expand + p_retract_partial)
+        self.denervated += layout.by_muscle(partial * p_retract_partial)
+        self.denervated_csa += layout.by_muscle(partial_csa * p_retract_partial)
+
+    def _units_day(self, scenario, layout, burden, size, factors) -> None:
+        """Unit rules 3 and 4 (stress and transport), exact over one day."""
+        rates, um = scenario.rates, layout.muscle
+        tau = rates.stress_time_constant_days
+        production = (burden[um] * layout.vulnerability * layout.activity
+                      * (size / layout.nbar0) ** rates.stress_size_exponent * factors["stress_production"][um])
+        k = rates.transport_decline_per_stress * layout.length * self.stress * factors["transport_decline"][um]
+        r = rates.transport_recovery
+        equilibrium = np.divide(r, k + r, out=self.transport.copy(), where=(k + r) > 0.0)
+        self.transport = equilibrium + (self.transport - equilibrium) * np.exp(-(k + r))
+        decay = math.exp(-1.0 / tau)
+        self.stress = self.stress * decay + production * tau * (1.0 - decay)
+
+
+def mean_field_census(scenario: Scenario, *, burden_multiplier: float, days: int,
+                      delays: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The large-size limit of one subject's census: each field of :data:`CENSUS` as
+    (muscles, days + 1), at ages 0..days, per unit of ``n_fibres`` (multiply the engines'
+    counts by nothing: the map is in the scenario's own fibre counts).
+
+    ``burden_multiplier`` is the subject's ``b``; ``delays`` (days, per muscle, default none)
+    its spread delays (docs/human.md, *Spread*). Raises ``ValueError`` naming the settings
+    that have no deterministic limit (:func:`mean_field_blockers`).
+    """
+    blockers = mean_field_blockers(scenario)
+    if blockers:
+        raise ValueError("the mean field needs unit deaths and endplate disassembly off; set to 0: " + ", ".join(blockers))
+    layout = _Layout(scenario)
+    delays = np.zeros(layout.n_muscles) if delays is None else np.asarray(delays, dtype=float)
+    names = list(scenario.muscles)
+    subject = _Subject(scenario, layout)
+    out = {name: np.zeros((layout.n_muscles, days + 1)) for name in CENSUS}
+    for age in range(days + 1):
+        for name, value in subject.census(scenario, layout).items():
+            out[name][:, age] = value
+        if age == days:
+            break
+        burden = np.array([disease_burden(burden_multiplier, max(age - d, 0.0), scenario) for d in delays])
+        factors = {target: np.array([treatment_factor(scenario, target, m, age) for m in names]) for target in _MUSCLE_TARGETS}
+        subject.step(scenario, layout, burden, factors)
+    return out
