@@ -11,11 +11,10 @@ subjects' spread on that day) plus ``1 / nbar``, ``nbar`` the muscle's mean unit
 The second term is the finite-size bias: a unit's hazards are smooth functions of means
 over its ``n_u`` endplates (stress grows as ``sqrt(n_u)``, capacity is a ``min``), whose
 expectation differs from the function of the expectation by O(1/n_u) (delta method).
-Measured (B6SJL, 8 mice, 180 days): the largest difference is 0.017 at 1x the fibres
-(36 a unit on average), 0.013 at 4x, 0.006 at 16x, within 0.63 of this tolerance at 16x;
-changing one rate of the map by 5 % (sprouting, expansion, retraction per stress,
-Schwann cell loss, destabilising gain) takes it to 1.5-3.9 times the tolerance
-(docs/verification.md).
+Measured (B6SJL, 8 mice, 180 days; docs/verification.md): the largest difference is 0.016
+at 1x the fibres (36 a unit on average), 0.010 at 4x and 0.005 at 16x, 0.63 of this tolerance
+at 16x; one rate of the map changed by 5 % (sprouting, expansion, retraction per stress,
+Schwann cell loss, destabilising gain) gives 1.5-3.9 times the tolerance.
 """
 
 from __future__ import annotations
@@ -25,21 +24,16 @@ import pytest
 
 import alsim
 from alsim.biology.interventions import builtin_catalogue, parse_treatment, with_treatments
+from alsim.engine import meanfield
 from alsim.engine.meanfield import mean_field_blockers, mean_field_census
 from alsim.engine.runner import simulate_census
 
-#: Settings with no deterministic limit, switched off; every subject gets the same burden multiplier.
-LIMIT_SETTINGS = ["rates.soma_stress_death=0", "rates.soma_excitotoxic_death=0", "rates.soma_starvation_death=0",
-                  "rates.soma_ageing_death=0", "rates.axon_dieback=0", "rates.endplate_disassembly=0",
-                  "variability.copy_number_log_sd=0", "variability.litter_log_sd=0", "variability.male_burden_ratio=1"]
 FRACTIONS = ("endplates_covered", "endplates_full", "force")
 
 
 def limit_scenario(fibre_factor: int, *extra: str):
-    """The B6SJL preset in its deterministic-limit form, every muscle's fibres times ``fibre_factor``."""
-    base, _ = alsim.load_scenario("sod1-g93a-b6sjl", [])
-    scale = [f"muscles.{name}.n_fibres={muscle.n_fibres * fibre_factor}" for name, muscle in base.muscles.items()]
-    return alsim.load_scenario("sod1-g93a-b6sjl", LIMIT_SETTINGS + scale + list(extra))[0]
+    """The B6SJL preset in the map's domain, every muscle's fibres times ``fibre_factor``."""
+    return meanfield.limit_scenario("sod1-g93a-b6sjl", fibre_factor, extra)
 
 
 def fraction(counts: dict[str, np.ndarray], field: str) -> np.ndarray:
@@ -108,7 +102,6 @@ def test_a_five_percent_error_in_one_rate_is_seen():
     assert tolerance_ratio(scenario, census.counts, limit) > 1.0
 
 
-@pytest.mark.slow
 def test_numpy_engine_mean_follows_the_mean_field_at_4x_fibres():
     scenario = limit_scenario(4)
     census = simulate_census(scenario, subjects=8, days=150, seed=11, backend="numpy")

@@ -36,6 +36,7 @@ reference stepper's, which follows docs/model.md *Structure of one subject* verb
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -48,6 +49,12 @@ PARTIAL, FULL = 0, 1
 """Index of coverage 1 and 2 along the coverage axis of the innervated classes."""
 CENSUS = ("endplates_intact", "endplates_covered", "endplates_full", "functional_size_sum", "force", "fibre_csa_sum")
 """The census fields the map computes, with the engines' names and meaning (per muscle, start of day)."""
+
+LIMIT_SETTINGS = ("rates.soma_stress_death=0", "rates.soma_excitotoxic_death=0", "rates.soma_starvation_death=0",
+                  "rates.soma_ageing_death=0", "rates.axon_dieback=0", "rates.endplate_disassembly=0",
+                  "variability.copy_number_log_sd=0", "variability.litter_log_sd=0", "variability.male_burden_ratio=1")
+"""``--set`` overrides that put a preset in the map's domain: no unit deaths, no disassembly,
+and every subject with the preset's burden multiplier (no copy-number, litter or sex effect)."""
 
 _MUSCLE_TARGETS = ("retraction", "destabilisation", "sprouting", "tsc_loss", "stress_production", "transport_decline")
 
@@ -63,6 +70,17 @@ def mean_field_blockers(scenario: Scenario) -> list[str]:
         blockers += [f"rates.{name} = {getattr(rates, name):g} (with w_forward = {w_forward:g})"
                      for name in ("soma_stress_death", "soma_excitotoxic_death") if getattr(rates, name) > 0.0]
     return blockers
+
+
+def limit_scenario(scenario: str, fibre_factor: int = 1, overrides: Sequence[str] = ()) -> Scenario:
+    """Preset or TOML ``scenario`` with :data:`LIMIT_SETTINGS`, every muscle's ``n_fibres``
+    times ``fibre_factor`` (units unchanged), then ``overrides``: the form in which the
+    engines' mean converges to :func:`mean_field_census` as ``fibre_factor`` grows."""
+    from ..config.loading import load_scenario
+
+    base, _ = load_scenario(scenario, [])
+    scaled = [f"muscles.{name}.n_fibres={muscle.n_fibres * fibre_factor}" for name, muscle in base.muscles.items()]
+    return load_scenario(scenario, [*LIMIT_SETTINGS, *scaled, *overrides])[0]
 
 
 class _Layout:

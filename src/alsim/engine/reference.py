@@ -6,7 +6,8 @@ tested. Each motor unit (a motor neuron, its axon and its terminals) is one
 junction) is one :class:`ReferenceEndplate`. A day is stepped with plain loops and
 ``math`` functions, and every rule carries its number from ``docs/model.md``
 ("unit rule 3", "endplate rule 2", ...), so it can be read line by line against the
-specification. It imports nothing from ``alsim.biology`` or ``alsim.engine.vectorised``.
+specification. It imports nothing from the engines, and from ``alsim.biology`` only the
+human spread's delays (``spread.py``).
 
 Timing (docs/model.md, *Time*): every rate of day ``t`` is evaluated on the state at
 age ``t``; all objects first *plan* their next state from that frozen state, and only
