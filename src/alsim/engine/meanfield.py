@@ -100,7 +100,6 @@ class _Layout:
         self.type = np.array(unit_type)
         self.n0 = np.array(n0, dtype=float)
         self.n_muscles = len(muscles)
-        self.n_fibres = np.array([p.n_fibres for p in muscles], dtype=float)
         self.nbar0 = np.array([p.n_fibres / p.n_motor_units for p in muscles])[self.muscle]
         self.length = np.array([p.axon_length_mm for p in muscles])[self.muscle] / scenario.rates.reference_axon_length_mm
         self.vulnerability = np.array([kinds[k].vulnerability for k in self.type])
@@ -280,8 +279,9 @@ class _Subject:
 def mean_field_census(scenario: Scenario, *, burden_multiplier: float, days: int,
                       delays: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The large-size limit of one subject's census: each field of :data:`CENSUS` as
-    (muscles, days + 1), at ages 0..days, per unit of ``n_fibres`` (multiply the engines'
-    counts by nothing: the map is in the scenario's own fibre counts).
+    (muscles, days + 1), at ages 0..days, in expected endplates (or summed force and
+    cross-section) of the scenario's own fibre counts, so directly comparable with an
+    engine's census of the same scenario.
 
     ``burden_multiplier`` is the subject's ``b``; ``delays`` (days, per muscle, default none)
     its spread delays (docs/human.md, *Spread*). Raises ``ValueError`` naming the settings
