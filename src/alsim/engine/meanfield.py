@@ -304,3 +304,34 @@ def mean_field_census(scenario: Scenario, *, burden_multiplier: float, days: int
         factors = {target: np.array([treatment_factor(scenario, target, m, age) for m in names]) for target in _MUSCLE_TARGETS}
         subject.step(scenario, layout, burden, factors)
     return out
+
+
+FRACTIONS = ("endplates_covered", "endplates_full", "force")
+"""The readouts compared with the engines: innervated and fully innervated shares, force."""
+
+
+def census_fraction(counts: dict[str, np.ndarray], field: str) -> np.ndarray:
+    """A census (an engine's or the map's) as a fraction: ``endplates_covered`` or
+    ``endplates_full`` over the intact endplates, or ``force`` relative to day 0."""
+    if field == "force":
+        return counts["force"] / counts["force"][..., :1]
+    return counts[field] / counts["endplates_intact"]
+
+
+def compare_with_mean_field(scenario: Scenario, counts: dict[str, np.ndarray],
+                            limit: dict[str, np.ndarray]) -> tuple[float, float]:
+    """How far a cohort's mean (``counts``: an engine's census, subjects first) is from the
+    mean field ``limit`` of the same scenario, over :data:`FRACTIONS`, muscles and days:
+    the largest absolute difference, and the largest difference in units of the tolerance
+    ``5 standard errors of the cohort mean + 1 / nbar`` (``nbar`` the muscle's mean unit
+    size: the O(1/n) finite-size bias; docs/verification.md)."""
+    subjects = counts["force"].shape[0]
+    nbar = np.array([m.n_fibres / m.n_motor_units for m in scenario.muscles.values()])[:, None]
+    largest, ratio = 0.0, 0.0
+    for field in FRACTIONS:
+        engine = census_fraction(counts, field)
+        difference = np.abs(engine.mean(axis=0) - census_fraction(limit, field))
+        tolerance = 5.0 * engine.std(axis=0, ddof=1) / np.sqrt(subjects) + 1.0 / nbar
+        largest = max(largest, float(difference.max()))
+        ratio = max(ratio, float((difference / tolerance).max()))
+    return largest, ratio
