@@ -74,6 +74,9 @@ def _overrides(set_: list[str] | None, hypothesis: HypothesisName | None) -> lis
 
 
 Resume = Annotated[bool, typer.Option(help="Continue an interrupted run of the same command from its completed blocks (kept in .NAME.inprogress beside --out).")]
+DaskWorkers = Annotated[int, typer.Option(min=1, max=1024, help="Dask workers on this machine (results do not depend on it).")]
+Scheduler = Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler, tcp://host:port.")]
+Overwrite = Annotated[bool, typer.Option(help="Replace an existing output folder.")]
 
 
 def _recorded(command: str, out_dir: Path, **record):

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .cli import HypothesisName, Resume, _fail, _faults, _open_work, _overrides, _recorded, app, err, out
+from .cli import DaskWorkers, HypothesisName, Overwrite, Resume, Scheduler, _fail, _faults, _open_work, _overrides, _recorded, app, err, out
 
 SHOWN_POINTS = 30
 """Points printed in the terminal table (all are in sweep.csv and the report)."""
@@ -93,9 +93,9 @@ def sweep(
     days: Annotated[int | None, typer.Option(min=1, max=36_500, help="Follow-up in days (default: the scenario's horizon_days).")] = None,
     hypothesis: Annotated[HypothesisName | None, typer.Option(help="Override the scenario's hypothesis.")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Fix a parameter at every point: dotted.path=value (repeatable).")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=1024, help="Dask workers on this machine (results do not depend on it).")] = 1,
-    scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler, tcp://host:port.")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+    workers: DaskWorkers = 1,
+    scheduler: Scheduler = None,
+    overwrite: Overwrite = False,
     resume: Resume = False,
 ) -> None:
     """A parameter sweep: a cohort at each point of a grid; onset and end stage against the parameters."""

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .cli import HypothesisName, Resume, _fail, _faults, _open_work, _recorded, app, err, out
+from .cli import DaskWorkers, HypothesisName, Overwrite, Resume, Scheduler, _fail, _faults, _open_work, _recorded, app, err, out
 
 
 def _load_trial_settings(scenario: str | None, design_file: Path | None, cli: dict) -> dict:
@@ -135,9 +135,9 @@ def trial(
     design: Annotated[Path | None, typer.Option(help="TOML design file (keys: scenario, arms, per_arm, replicates, seed, days, count_day, ...).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a scenario parameter: dotted.path=value (repeatable).")] = None,
     treatments_file: Annotated[list[Path] | None, typer.Option("--treatments", help="Extra treatment catalogue (TOML; repeatable).")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=1024, help="Dask workers on this machine (results do not depend on it).")] = 1,
-    scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler, tcp://host:port.")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+    workers: DaskWorkers = 1,
+    scheduler: Scheduler = None,
+    overwrite: Overwrite = False,
     resume: Resume = False,
 ) -> None:
     """An in-silico trial: randomised, sex-balanced, litter-aware arms; KM, log-rank, Cox; power with --replicates."""
@@ -179,9 +179,9 @@ def window(
     count_muscle: Annotated[str | None, typer.Option(help="Muscle for the count (default: the scenario's first).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a scenario parameter (repeatable).")] = None,
     treatments_file: Annotated[list[Path] | None, typer.Option("--treatments", help="Extra treatment catalogue (TOML).")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=1024, help="Dask workers on this machine.")] = 1,
-    scheduler: Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler, tcp://host:port.")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
+    workers: DaskWorkers = 1,
+    scheduler: Scheduler = None,
+    overwrite: Overwrite = False,
     resume: Resume = False,
 ) -> None:
     """The same treatment started at different ages: its effect against start day."""
