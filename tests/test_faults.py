@@ -97,29 +97,44 @@ def test_disk_full_in_a_trial(small, tmp_path, capsys, monkeypatch):
 
 # ------------------------------------------------------------------ read-only folder
 
+def _read_only_mount(folder: Path) -> bool:
+    """Make ``folder`` a read-only bind mount of itself (root only); False where mounts are refused."""
+    if shutil.which("mount") is None:
+        return False
+    bound = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True).returncode == 0
+    if bound and subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True).returncode:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+        return False
+    return bound
+
+
 @pytest.fixture
 def read_only(tmp_path):
-    """A folder nobody can write to, holding an earlier result. Root ignores permission bits: there
-    the folder is made immutable (chattr +i) instead, or the test is skipped."""
+    """A folder nobody can write to, holding an earlier result.
+
+    Root (as in CI) ignores permission bits, so there the folder is made immutable
+    (``chattr +i``) or, where the file system has no such flag, a read-only bind mount of
+    itself. Where neither can be had the test fails rather than skips: a fault test that
+    silently skips where CI runs cannot catch anything."""
     folder = tmp_path / "ro"
     (folder / "earlier").mkdir(parents=True)
     (folder / "earlier" / "keep.txt").write_text("earlier result")
     folder.chmod(0o555)
-    immutable = False
-    try:
-        (folder / "probe").touch()
-    except PermissionError:
-        pass
-    else:
-        (folder / "probe").unlink()
-        immutable = shutil.which("chattr") is not None and subprocess.run(
-            ["chattr", "+i", str(folder)], capture_output=True).returncode == 0
-        if not immutable:
+    undo: list[str] = []
+    if os.access(folder, os.W_OK):                         # root: permission bits do not stop it
+        if shutil.which("chattr") and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0:
+            undo = ["chattr", "-i", str(folder)]
+        elif _read_only_mount(folder):
+            undo = ["umount", str(folder)]
+        else:
             folder.chmod(0o755)
-            pytest.skip("cannot make a read-only folder here (root, and no chattr)")
+            pytest.fail("running as root, and neither chattr +i nor a read-only bind mount works here: "
+                        "the read-only fault cannot be made")
+    with pytest.raises(OSError):                           # the fixture really is read-only
+        (folder / "probe").touch()
     yield folder
-    if immutable:
-        subprocess.run(["chattr", "-i", str(folder)], check=True)
+    if undo:
+        subprocess.run(undo, check=True)
     folder.chmod(0o755)
 
 

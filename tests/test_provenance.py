@@ -184,3 +184,41 @@ def test_concurrent_writers_share_one_catalogue(tmp_path):
 ])
 def test_rerun_argv(argv, seed, expected):
     assert rerun_argv(argv, seed=seed, out="/n") == expected
+
+
+def test_a_row_whose_process_is_gone_reads_as_interrupted(tmp_path):
+    """A ``running`` row written by a process of this host that no longer lives is ``interrupted``;
+    one of a live process stays ``running``; one from another host cannot be judged and stays too."""
+    import subprocess
+
+    from alsim.store.catalogue import this_process
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    catalogue = Catalogue(tmp_path)
+    rows = {"dead": {**this_process(), "pid": gone.pid}, "alive": this_process(),
+            "elsewhere": {**this_process(), "host": "another-host", "pid": gone.pid}}
+    for name, process in rows.items():
+        catalogue.add(RunEntry(run_id=name, command="run", argv=["run"], scenario_hash=None, seed=None,
+                               alsim_version="test", status="running", started="2026-01-01T00:00:00+00:00",
+                               finished=None, output_path=str(tmp_path / name), cwd=str(tmp_path), **process))
+    assert {e.run_id: e.status for e in catalogue.entries()} == {"dead": "interrupted", "alive": "running",
+                                                               "elsewhere": "running"}
+    assert catalogue.get("dead").status == "interrupted"
+
+
+def test_a_version_1_catalogue_is_read_and_upgraded(tmp_path):
+    """A catalogue written before rows recorded their process: read as it is, upgraded when next written."""
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "alsim-catalogue.sqlite") as conn:
+        conn.execute("CREATE TABLE runs (run_id TEXT PRIMARY KEY, command TEXT NOT NULL, argv TEXT NOT NULL, "
+                     "scenario_hash TEXT, seed INTEGER, alsim_version TEXT NOT NULL, status TEXT NOT NULL, "
+                     "started TEXT NOT NULL, finished TEXT, output_path TEXT NOT NULL, cwd TEXT NOT NULL)")
+        conn.execute("INSERT INTO runs VALUES ('old', 'run', '[]', NULL, 1, '0.1.0', 'running', "
+                     "'2026-01-01T00:00:00+00:00', NULL, '/x', '/')")
+    conn.close()
+    catalogue = Catalogue(tmp_path)
+    assert [(e.run_id, e.status, e.pid) for e in catalogue.entries()] == [("old", "running", None)]
+    catalogue.finish("old", "complete")
+    assert [e.status for e in catalogue.entries()] == ["complete"]

@@ -23,7 +23,7 @@ import xarray as xr
 import alsim
 from alsim.cli import main
 from alsim.inference.posterior import POSTERIOR_FILE, Posterior
-from alsim.store import in_progress_folder, open_work_folder, read_results
+from alsim.store import Catalogue, in_progress_folder, open_work_folder, read_results
 from alsim.store.provenance import file_sha256
 from alsim.store.resumable import run_identity, simulate_resumable
 
@@ -151,7 +151,11 @@ def kill_and_resume(command: str, small: Path, out: Path, blocks: int, capsys) -
     argv = COMMANDS[command][0](small, out)
     on_disk = kill_after_blocks(argv, out, blocks)
     assert on_disk >= blocks and not out.exists()
+    killed = [e for e in Catalogue(out.parent).entries() if e.output_path == str(out.resolve())]
+    assert [e.status for e in killed] == ["interrupted"], "a run killed with SIGKILL must read as interrupted"
     capsys.readouterr()
+    assert main(["runs", "--dir", str(out.parent)]) == 0
+    assert "interrupted" in capsys.readouterr().out
     assert main(argv) == 2
     said = capsys.readouterr().err
     assert "--resume" in said and "--overwrite" in said and len(said.strip().splitlines()) == 1, said

@@ -55,9 +55,9 @@ def runs(folder: Dir = Path(".")) -> None:
         return
     table = Table(title=escape(f"runs in {folder}"), box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("run id (started, UTC)", "command", "status", "seed", "took", "output"):
-        fixed = {"run id (started, UTC)": 24, "command": 9, "status": 8}.get(column)   # never cut a run id: `show` takes it
+        fixed = {"run id (started, UTC)": 24, "command": 9, "status": 11}.get(column)   # never cut a run id: `show` takes it
         table.add_column(column, overflow="fold", no_wrap=fixed is not None, min_width=fixed)
-    colours = {"complete": "green", "failed": "red", "running": "yellow"}
+    colours = {"complete": "green", "failed": "red", "running": "yellow", "interrupted": "magenta"}
     for e in entries:
         table.add_row(e.run_id, e.command, f"[{colours[e.status]}]{e.status}[/]", "-" if e.seed is None else str(e.seed),
                       _took(e.started, e.finished),

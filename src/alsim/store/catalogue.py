@@ -3,8 +3,11 @@
 Every ``alsim run``, ``demo``, ``trial``, ``window``, ``calibrate`` and ``compare``
 records itself in ``alsim-catalogue.sqlite`` in the parent folder of its ``--out``
 folder: inserted as ``running`` when the work starts (after its input is validated),
-set to ``complete`` or ``failed`` at the end. A run killed with ``kill -9`` stays
-``running``.
+set to ``complete`` or ``failed`` at the end. A run killed with ``kill -9`` cannot
+say so itself: its row also records the process (host, pid and the process's start
+time), and a ``running`` row whose process is gone from this host reads as
+``interrupted`` (:meth:`Catalogue.entries`, ``alsim runs``). A row written by another
+host stays ``running``: its process cannot be looked up from here.
 
 Several runs may write to the same catalogue at once (two jobs with outputs in the
 same folder): every write is one short transaction, the database is in WAL mode, and
@@ -17,18 +20,21 @@ import contextlib
 import json
 import os
 import secrets
+import socket
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-__all__ = ["CATALOGUE_FILE", "Catalogue", "RunEntry", "UnknownRunError", "new_run_id", "utc_now"]
+__all__ = ["CATALOGUE_FILE", "Catalogue", "RunEntry", "UnknownRunError", "new_run_id", "process_gone", "this_process",
+           "utc_now"]
 
 CATALOGUE_FILE = "alsim-catalogue.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TIMEOUT_S = 60.0
 STATUSES = ("running", "complete", "failed")
+"""What a row may hold; a fourth status, ``interrupted``, is read, not written (a killed run's row)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -42,9 +48,14 @@ CREATE TABLE IF NOT EXISTS runs (
     started       TEXT NOT NULL,
     finished      TEXT,
     output_path   TEXT NOT NULL,
-    cwd           TEXT NOT NULL
+    cwd           TEXT NOT NULL,
+    host          TEXT,
+    pid           INTEGER,
+    process_start REAL
 )
 """
+_ADDED_IN_2 = {"host": "TEXT", "pid": "INTEGER", "process_start": "REAL"}
+"""Columns that schema version 1 lacks (added to an older catalogue when it is next written)."""
 
 
 class UnknownRunError(LookupError):
@@ -67,9 +78,35 @@ class RunEntry:
     finished: str | None
     output_path: str
     cwd: str
+    host: str | None = None
+    pid: int | None = None
+    process_start: float | None = None
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+
+def this_process() -> dict:
+    """``host``, ``pid`` and ``process_start`` (seconds since the epoch) of the calling process,
+    for a new row: together they name the process even after its pid is reused."""
+    import psutil
+
+    return {"host": socket.gethostname(), "pid": os.getpid(), "process_start": psutil.Process().create_time()}
+
+
+def process_gone(entry: RunEntry) -> bool:
+    """Whether the process that wrote a ``running`` row is known to be gone: it ran on this host
+    and no process with its pid and start time is alive. ``False`` where that cannot be known."""
+    if entry.pid is None or entry.host != socket.gethostname():
+        return False
+    import psutil
+
+    try:
+        return abs(psutil.Process(entry.pid).create_time() - (entry.process_start or 0.0)) > 1.0
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
 
 
 def utc_now() -> str:
@@ -105,6 +142,7 @@ class Catalogue:
             if create:
                 with conn:  # one transaction; IF NOT EXISTS makes concurrent creators harmless
                     conn.execute(_SCHEMA)
+                    _upgrade(conn)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             yield conn
         finally:
@@ -128,7 +166,8 @@ class Catalogue:
                          (status, finished or utc_now(), seed, run_id))
 
     def entries(self) -> list[RunEntry]:
-        """All runs, oldest first (an empty list where there is no catalogue)."""
+        """All runs, oldest first (an empty list where there is no catalogue). A ``running`` row
+        whose process is gone (:func:`process_gone`) is given as ``interrupted``."""
         if not self.exists():
             return []
         with self._connect(create=False) as conn:
@@ -147,6 +186,19 @@ class Catalogue:
         return _entry(dict(zip(names, row)))
 
 
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Add the columns of schema version 2 to a catalogue written by version 1."""
+    present = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    for name, kind in _ADDED_IN_2.items():
+        if name not in present:
+            conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+
+
 def _entry(row: dict) -> RunEntry:
     row["argv"] = json.loads(row["argv"])
-    return RunEntry(**row)
+    for name in _ADDED_IN_2:
+        row.setdefault(name, None)
+    entry = RunEntry(**row)
+    if entry.status == "running" and process_gone(entry):
+        entry = RunEntry(**{**entry.as_dict(), "status": "interrupted"})
+    return entry

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from .catalogue import Catalogue, RunEntry, new_run_id, utc_now
+from .catalogue import Catalogue, RunEntry, new_run_id, this_process, utc_now
 
 __all__ = ["PROVENANCE_FILE", "PROVENANCE_VERSION", "RecordedRun", "content_sha256", "environment", "file_sha256",
            "read_provenance", "recorded_run", "rerun_argv"]
@@ -157,7 +157,7 @@ class RecordedRun:
     def entry(self) -> RunEntry:
         return RunEntry(run_id=self.run_id, command=self.command, argv=self.argv, scenario_hash=self.scenario_hash,
                         seed=self.seed, alsim_version=__version__, status="running", started=self.started,
-                        finished=None, output_path=str(self.out_dir.resolve()), cwd=self.cwd)
+                        finished=None, output_path=str(self.out_dir.resolve()), cwd=self.cwd, **this_process())
 
 
 @contextlib.contextmanager
