@@ -293,3 +293,29 @@ def test_overwrite_discards_an_interrupted_run(small, tmp_path):
     (work / "run.json").write_text("{}")
     assert main([*changed(argv, "--subjects", "1"), "--overwrite"]) == 0
     assert not work.exists() and read_results(out).subject.values.tolist() == [0]
+
+
+def test_a_second_resume_of_the_same_folder_is_refused_while_the_first_works(small, tmp_path, capsys):
+    """Two ``--resume`` of one killed run at once: the second gets one message and exit code 2, and
+    touches nothing; once the first is gone (here: the process holding the lock ends) it goes on."""
+    out = tmp_path / "out"
+    argv = run_argv(small, out)
+    kill_after_blocks(argv, out, 1)
+    work = in_progress_folder(out)
+    before = sorted(p.name for p in (work / "blocks").iterdir())
+    holder = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; "
+                               "from alsim.store import lock_work_folder; "
+                               f"lock_work_folder(Path({str(work)!r}), Path({str(out)!r})); print('locked', flush=True); "
+                               "sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        capsys.readouterr()
+        assert main([*argv, "--resume"]) == 2
+        said = capsys.readouterr().err.strip()
+        assert len(said.splitlines()) == 1 and "another alsim process is working on it" in said, said
+        assert main([*argv, "--overwrite"]) == 2             # nor is its folder discarded under it
+        assert sorted(p.name for p in (work / "blocks").iterdir()) == before
+    finally:
+        holder.communicate("")
+    assert main([*argv, "--resume"]) == 0
+    assert not work.exists()

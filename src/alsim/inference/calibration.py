@@ -38,6 +38,7 @@ from .. import __version__
 from ..config.loading import ScenarioError, load_scenario
 from ..config.schema import HYPOTHESES
 from ..store.results import OutputExistsError
+from ..store.workfolder import ResumeError, lock_work_folder, unlock_work_folder
 from .human_observations import HUMAN_ERROR_RULES, human_fitted_statistics, human_statistics
 from .observations import ERROR_RULES, fitted_statistics, observed_statistics
 from .posterior import POSTERIOR_FILE, Posterior, calibrated_preset, training_data_sha256, write_posterior
@@ -97,6 +98,8 @@ def _prepare_folder(out: Path, request: CalibrationRequest, resume: bool, overwr
     if out.exists() and not overwrite:
         raise OutputExistsError(f"output folder {out} already exists; choose another --out or pass --overwrite")
     if resume:
+        if work.is_dir():
+            _lock(work, out)
         run_file = work / RUN_FILE
         if not run_file.is_file() or not (work / DATABASE).is_file():
             raise ScenarioError(f"--resume: no interrupted run for --out {out} (looked for {work}/{DATABASE})")
@@ -110,7 +113,17 @@ def _prepare_folder(out: Path, request: CalibrationRequest, resume: bool, overwr
     if work.exists():
         raise ScenarioError(f"an interrupted run exists in {work}; continue it with --resume, or delete that folder")
     work.mkdir(parents=True)
+    _lock(work, out)
     return work
+
+
+def _lock(work: Path, out: Path) -> None:
+    """Lock the work folder for this process (:func:`alsim.store.lock_work_folder`), refusing in the
+    terms of calibration's other input faults when another process works in it."""
+    try:
+        lock_work_folder(work, out)
+    except ResumeError as exc:
+        raise ScenarioError(str(exc)) from None
 
 
 def _write_json(path: Path, payload: dict) -> None:
@@ -265,5 +278,6 @@ def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resu
         hooks.on_finish(work)
     if out.exists():
         shutil.rmtree(out)
+    unlock_work_folder(work)
     os.replace(work, out)
     return summary

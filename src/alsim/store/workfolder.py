@@ -12,6 +12,11 @@
   so a block file is complete or absent whatever moment the process is killed;
 - ``final-*``: the result folder while it is being written (:func:`alsim.store.atomic_output_dir`).
 
+While a command works in it, the folder is locked (``lock``, an advisory file lock
+that the operating system releases when the process ends, even by ``kill -9``): a
+second command on the same ``--out`` (two ``--resume`` at once, say) is refused with
+one message instead of writing the same blocks.
+
 When the result is complete it is moved to ``NAME`` and the work folder is removed.
 A killed command is continued with ``--resume``: blocks already on disk are loaded,
 not simulated again, and since every block depends only on the seed and its subjects
@@ -32,14 +37,20 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from filelock import FileLock, Timeout
 
 from .. import __version__
 from .results import OutputExistsError
 
-__all__ = ["ResumeError", "WorkFolder", "in_progress_folder", "open_work_folder"]
+__all__ = ["ResumeError", "WorkFolder", "in_progress_folder", "lock_work_folder", "open_work_folder",
+           "unlock_work_folder"]
 
 RUN_FILE = "run.json"
 BLOCKS = "blocks"
+LOCK_FILE = "lock"
+_HELD: dict[Path, FileLock] = {}
+"""Work folders this process has locked: a command that failed and is resumed in the same
+process (a test, a notebook) takes its own lock again instead of waiting for itself."""
 _HEADER = "__dataset__"
 
 
@@ -51,6 +62,32 @@ def in_progress_folder(out: str | os.PathLike) -> Path:
     """``.NAME.inprogress`` beside the output folder ``NAME``."""
     out = Path(out)
     return out.parent / f".{out.name}.inprogress"
+
+
+def lock_work_folder(work: Path, out: Path) -> FileLock:
+    """Lock the work folder ``work`` of ``--out out`` for this process; :class:`ResumeError` when
+    another process holds it. The lock is released by :meth:`WorkFolder.remove`, or by the
+    operating system when the process ends."""
+    work = Path(work).resolve()
+    if work in _HELD and _HELD[work].is_locked and (work / LOCK_FILE).exists():
+        return _HELD[work]
+    lock = FileLock(work / LOCK_FILE, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise ResumeError(f"--out {out}: another alsim process is working on it (its work folder {work} is "
+                          "locked); wait for it to finish, or stop it and continue with --resume") from None
+    _HELD[work] = lock
+    return lock
+
+
+def unlock_work_folder(work: Path) -> None:
+    """Release this process's lock on ``work`` and remove the lock file (before the folder is
+    removed, or renamed into the result)."""
+    lock = _HELD.pop(Path(work).resolve(), None)
+    if lock is not None:
+        lock.release(force=True)
+        Path(lock.lock_file).unlink(missing_ok=True)
 
 
 def _versions() -> dict[str, str]:
@@ -166,7 +203,8 @@ class WorkFolder:
         return sum(1 for _ in self.blocks.glob("*.npz"))
 
     def remove(self) -> None:
-        """Delete the work folder (once the result is in place)."""
+        """Delete the work folder (once the result is in place) and release its lock."""
+        unlock_work_folder(self.path)
         shutil.rmtree(self.path, ignore_errors=True)
 
 
@@ -232,11 +270,15 @@ def open_work_folder(out: str | os.PathLike, identity: dict[str, Any], *, seed: 
     if out.exists() and not overwrite:
         raise OutputExistsError(f"--out: folder {out} already exists; choose another or pass --overwrite")
     if resume:
+        if work.is_dir():
+            lock_work_folder(work, out)
         return _resume(work, out, identity, seed)
     if work.exists() and not overwrite:
         raise ResumeError(f"--out {out}: an interrupted run is in {work}; continue it with --resume (same command), "
                           "or pass --overwrite to discard it and start afresh")
     if work.exists():
+        lock_work_folder(work, out)                # never discard a folder another process works in
+        unlock_work_folder(work)
         shutil.rmtree(work)
     if seed is None:
         from ..engine.streams import fresh_seed
@@ -244,9 +286,16 @@ def open_work_folder(out: str | os.PathLike, identity: dict[str, Any], *, seed: 
         seed = fresh_seed()
     text = json.dumps({"identity": identity, "seed": int(seed)}, indent=1, allow_nan=False) + "\n"
     try:
-        (work / BLOCKS).mkdir(parents=True)
+        work.mkdir(parents=True)
+    except FileExistsError:                        # another command made it a moment ago
+        raise ResumeError(f"--out {out}: another alsim process has just started on it ({work}); "
+                          "wait for it to finish, or stop it and continue with --resume") from None
+    try:
+        lock_work_folder(work, out)
+        (work / BLOCKS).mkdir()
         _write_atomically(work / RUN_FILE, lambda handle: handle.write(text.encode("utf-8")))
     except BaseException:
+        unlock_work_folder(work)
         shutil.rmtree(work, ignore_errors=True)
         raise
     return WorkFolder(work, identity, int(seed))
