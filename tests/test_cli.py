@@ -131,7 +131,7 @@ def test_failed_write_leaves_nothing(small_toml, tmp_path, monkeypatch):
     with pytest.raises(OSError):
         main(["run", str(small_toml), "--subjects", "1", "--days", "5", "--out", str(out)])
     assert sorted(p.name for p in tmp_path.iterdir()) == [".crash.inprogress", "alsim-catalogue.sqlite", small_toml.name]
-    assert sorted(p.name for p in (tmp_path / ".crash.inprogress").iterdir()) == ["blocks", "run.json"]
+    assert sorted(p.name for p in (tmp_path / ".crash.inprogress").iterdir()) == ["blocks", "lock", "run.json"]
     assert [e.status for e in Catalogue(tmp_path).entries()] == ["failed"]
 
 
