@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -195,6 +196,19 @@ def test_a_block_that_kills_every_worker_gives_one_clear_message(tmp_path):
     with pytest.raises(StoreFault, match="killed every Dask worker") as caught, disk_faults(tmp_path / "out", work):
         run_tasks(_always_dies, [()], workers=2)
     assert f"completed blocks are kept in {work}" in str(caught.value) and "--resume" in str(caught.value)
+
+
+def test_dask_log_lines_stay_off_the_screen_when_workers_die():
+    """Dask logs ``distributed.scheduler - ERROR - Task ... marked as failed because 4 workers died``
+    to stderr; alsim's own message is all the user should see (here, in a fresh process, whose
+    stderr is the screen)."""
+    code = ("import functools, os; from alsim.parallel import run_tasks\n"
+            "if __name__ == '__main__':\n"
+            "    try:\n        run_tasks(functools.partial(os._exit, 1), [()], workers=2)\n"
+            "    except Exception as exc:\n        print(type(exc).__name__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip() == "KilledWorker", done.stderr
+    assert "distributed" not in done.stderr and "ERROR" not in done.stderr, done.stderr
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ random streams, :mod:`alsim.engine.streams`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -47,12 +48,14 @@ def dask_client(*, workers: int = 1, scheduler: str | None = None,
         finally:
             client.close()
         return
+    # Dask's own log lines (a worker died, a task failed) are silenced: alsim says what happened
+    # in one message of its own (alsim.store.faults), and the user's screen keeps only that.
     if threads:
         cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=workers, processes=False,
-                                           dashboard_address=":0", silence_logs=40)
+                                           dashboard_address=":0", silence_logs=logging.CRITICAL)
     else:
         cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=":0", silence_logs=40)
+                                           dashboard_address=":0", silence_logs=logging.CRITICAL)
     client = distributed.Client(cluster)
     try:
         yield client
