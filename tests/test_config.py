@@ -9,7 +9,7 @@ import pytest
 
 import alsim
 from alsim.config import ScenarioError, load_scenario, parse_override, preset_names, scenario_to_toml
-from alsim.config.loading import split_sources
+from alsim.config.loading import split_sources, unsourced_fields
 
 
 def test_presets_listed():
@@ -156,3 +156,24 @@ def test_public_names_are_documented():
         obj = getattr(alsim, name)
         if callable(obj):
             assert obj.__doc__, f"alsim.{name} has no docstring"
+
+
+@pytest.mark.parametrize("preset", preset_names())
+def test_every_preset_value_has_a_source(preset):
+    _, sources = load_scenario(preset)
+    assert unsourced_fields(sources) == []
+
+
+def test_a_file_value_without_a_source_is_recorded_as_unsourced(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('extends = "sod1-g93a-b6sjl"\nname = "mine"\n[rates]\nsprouting = 0.5\n'
+                    'terminal_retraction_per_stress = { value = 0.02, source = "assumed: a test" }\n')
+    _, sources = load_scenario(path)
+    assert unsourced_fields(sources) == ["rates.sprouting"]
+    assert sources["rates.sprouting"] == f"unsourced: set in {path} without a source"
+    assert sources["rates.terminal_retraction_per_stress"] == "assumed: a test"
+
+
+def test_an_unknown_preset_gets_a_did_you_mean():
+    with pytest.raises(ScenarioError, match=r"unknown preset 'sod1-g93a-b6sjll' \(did you mean 'sod1-g93a-b6sjl'\?\)"):
+        load_scenario("sod1-g93a-b6sjll")

@@ -21,6 +21,11 @@ from pydantic import ValidationError
 from .schema import Scenario
 
 PRESET_PACKAGE = "alsim.config.presets"
+DESCRIPTIVE_FIELDS = ("name", "description", "genotype", "species", "strain")
+"""Fields that say what a scenario is, not parameter values: they need no source."""
+UNSOURCED = "unsourced:"
+"""How ``sources`` marks a value given without a source (``key = value`` instead of
+``key = { value = ..., source = "..." }``)."""
 
 
 class ScenarioError(ValueError):
@@ -31,6 +36,12 @@ def preset_names() -> list[str]:
     """Names of the presets shipped with alsim, sorted."""
     files = resources.files(PRESET_PACKAGE).iterdir()
     return sorted(f.name.removesuffix(".toml") for f in files if f.name.endswith(".toml"))
+
+
+def _did_you_mean(name: str, allowed: list[str]) -> str:
+    """`` (did you mean 'X'?)`` for the closest of ``allowed``, or nothing."""
+    hint = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
 
 
 def _read_toml_text(text: str, origin: str) -> dict[str, Any]:
@@ -52,7 +63,8 @@ def _is_file(path: Path) -> bool:
 
 def _preset_tree(name: str) -> dict[str, Any]:
     if name not in preset_names():
-        raise ScenarioError(f"unknown preset '{name}'; allowed: {', '.join(preset_names())}")
+        raise ScenarioError(f"unknown preset '{name}'{_did_you_mean(name, preset_names())}; "
+                            f"allowed: {', '.join(preset_names())}")
     text = resources.files(PRESET_PACKAGE).joinpath(f"{name}.toml").read_text(encoding="utf-8")
     return _read_toml_text(text, f"preset {name}")
 
@@ -110,7 +122,10 @@ def _resolve_tree(tree: dict[str, Any], *, origin: str, base_dir: Path | None, d
     parent = tree.pop("extends", None)
     values, sources = split_sources(tree)
     for path in _leaf_paths(values):
-        sources.setdefault(path, f"set in {origin}")
+        if path in DESCRIPTIVE_FIELDS or _sourced_above(path, sources):
+            sources.setdefault(path, f"set in {origin}")
+        else:
+            sources.setdefault(path, f"{UNSOURCED} set in {origin} without a source")
     if parent is None:
         return values, sources
     if not isinstance(parent, str):
@@ -120,8 +135,21 @@ def _resolve_tree(tree: dict[str, Any], *, origin: str, base_dir: Path | None, d
     elif base_dir is not None and _is_file(base_dir / parent):
         base_values, base_sources = _resolve_file(base_dir / parent, depth + 1)
     else:
-        raise ScenarioError(f"{origin}: extends unknown preset or file '{parent}'; presets: {', '.join(preset_names())}")
+        raise ScenarioError(f"{origin}: extends unknown preset or file '{parent}'{_did_you_mean(parent, preset_names())}; "
+                            f"presets: {', '.join(preset_names())}")
     return _merge(base_values, values), {**base_sources, **sources}
+
+
+def _sourced_above(path: str, sources: dict[str, str]) -> bool:
+    """Whether a table holding ``path`` carries the source (``x = { value = { a = 1 }, source = ... }``)."""
+    parts = path.split(".")
+    return any(".".join(parts[:n]) in sources for n in range(1, len(parts)))
+
+
+def unsourced_fields(sources: dict[str, str]) -> list[str]:
+    """The dotted paths whose value was given without a source (a plain ``key = value`` in a
+    scenario file), sorted. The CLI warns about them; ``sources.json`` records them as such."""
+    return sorted(path for path, source in sources.items() if source.startswith(UNSOURCED))
 
 
 def _leaf_paths(tree: dict[str, Any], prefix: str = "") -> list[str]:
@@ -192,7 +220,8 @@ def load_scenario(spec: str | Path, overrides: list[str] | tuple[str, ...] = ())
     elif spec_text.endswith(".toml") or _is_file(Path(spec_text)):
         values, sources = _resolve_file(Path(spec_text))
     else:
-        raise ScenarioError(f"unknown preset '{spec_text}' (and no such TOML file); allowed presets: {', '.join(preset_names())}")
+        raise ScenarioError(f"unknown preset '{spec_text}'{_did_you_mean(spec_text, preset_names())} (and no such "
+                            f"TOML file); allowed presets: {', '.join(preset_names())}")
     for text in overrides:
         path, value = parse_override(text)
         _apply_override(values, path, value)
