@@ -10,6 +10,6 @@ The public face: load a scenario, simulate a cohort, read the results.
 __version__ = "0.1.0"
 
 from .config import Scenario, ScenarioError, load_scenario, preset_names  # noqa: E402
-from .simulation import simulate  # noqa: E402
+from .run import simulate  # noqa: E402
 
 __all__ = ["Scenario", "ScenarioError", "__version__", "load_scenario", "preset_names", "simulate"]
