@@ -4,19 +4,26 @@ Tolerances come from the estimators' own sampling error (tests/test_electrophysi
 and from the sampling error between cohorts, never from one lucky run.
 """
 
-from dataclasses import replace
 
 import numpy as np
 import pytest
-from scipy.stats import ks_2samp, spearmanr
+from scipy.stats import spearmanr
 
 from alsim.biology.motor_units import build_layout
 from alsim.engine.reference import simulate_reference
-from alsim.run import simulate_census
-from alsim.readouts.emg.simulated import (DEFAULT_MUNE_METHOD, EMG_READOUTS, MUNE_METHODS, emg_readouts,
-                                          muscle_conductors, recordable_pool, unit_properties, unit_recruitment)
 from alsim.readouts.electrophysiology import cmap, smup_amplitudes_uV
-from alsim.run import results_dataset, simulate
+from alsim.readouts.emg.simulated import (
+    DEFAULT_MUNE_METHOD,
+    EMG_READOUTS,
+    MUNE_METHODS,
+    emg_readouts,
+    muscle_conductors,
+    recordable_pool,
+    unit_properties,
+    unit_recruitment,
+)
+from alsim.run import results_dataset, simulate, simulate_census
+
 from .conftest import small_scenario
 
 EMG = [r.name for r in EMG_READOUTS]

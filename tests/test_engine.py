@@ -9,9 +9,9 @@ import alsim
 from alsim.biology.motor_units import baseline_sizes, build_layout, unit_type_counts
 from alsim.engine.context import build_context
 from alsim.engine.runner import simulate_block
-from alsim.run import simulate_census
 from alsim.engine.state import initial_state
 from alsim.engine.vectorised import _within_capacity
+from alsim.run import simulate_census
 
 from .conftest import small_scenario
 

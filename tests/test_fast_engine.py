@@ -25,7 +25,12 @@ from alsim.engine.runner import simulate_block
 from alsim.run import simulate_census
 
 from .conftest import small_scenario
-from .test_verification import FAMILY_ALPHA, comparison_pvalues, engine_readouts, tiny_scenario
+from .test_verification import (
+    FAMILY_ALPHA,
+    comparison_pvalues,
+    engine_readouts,
+    tiny_scenario,
+)
 
 
 def _same(a, b):

@@ -22,8 +22,17 @@ from alsim.run import BLOCK_SIZE, Cohort, block_dataset, run_tasks
 from alsim.store import StoreFault, disk_faults, in_progress_folder
 
 from .conftest import small_scenario
-from .test_resume import (ALSIM, _no_report, assert_same_bits, changed, reference, result_files,  # noqa: F401
-                          run_argv, small, trial_argv)
+from .test_resume import (  # noqa: F401
+    ALSIM,
+    _no_report,
+    assert_same_bits,
+    changed,
+    reference,
+    result_files,
+    run_argv,
+    small,
+    trial_argv,
+)
 
 
 def one_clear_line(capsys, *fragments: str) -> str:
@@ -72,7 +81,9 @@ def test_disk_full_while_writing_the_result_keeps_the_earlier_one(small, referen
     assert main(changed(argv, "--subjects", "1")) == 0         # an earlier result in --out
     earlier = result_files(out)
 
-    from alsim.store import results             # results.zarr fills the disk while it is put in the result folder
+    from alsim.store import (
+        results,  # results.zarr fills the disk while it is put in the result folder
+    )
 
     monkeypatch.setattr(results, "_link_or_copy", no_space(after=5, real=results._link_or_copy))
     assert main([*argv, "--overwrite"]) == 2

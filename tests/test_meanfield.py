@@ -23,11 +23,20 @@ import numpy as np
 import pytest
 
 import alsim
-from alsim.biology.interventions import builtin_catalogue, parse_treatment, with_treatments
+from alsim.biology.interventions import (
+    builtin_catalogue,
+    parse_treatment,
+    with_treatments,
+)
 from alsim.engine import meanfield
 from alsim.engine.meanfield import census_fraction as fraction
-from alsim.engine.meanfield import compare_with_mean_field, mean_field_blockers, mean_field_census
+from alsim.engine.meanfield import (
+    compare_with_mean_field,
+    mean_field_blockers,
+    mean_field_census,
+)
 from alsim.run import simulate_census
+
 
 def limit_scenario(fibre_factor: int, *extra: str):
     """The B6SJL preset in the map's domain, every muscle's fibres times ``fibre_factor``."""

@@ -23,10 +23,10 @@ import xarray as xr
 import alsim
 from alsim.cli import main
 from alsim.inference.posterior import POSTERIOR_FILE, Posterior
-from alsim.store import in_progress_folder, open_work_folder, read_results
-from alsim.store.provenance import file_sha256
 from alsim.run import run_identity
 from alsim.run import stream as simulate_resumable
+from alsim.store import in_progress_folder, open_work_folder, read_results
+from alsim.store.provenance import file_sha256
 
 from .conftest import small_scenario, write_small_preset
 

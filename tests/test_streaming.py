@@ -11,11 +11,15 @@ import pandas as pd
 import pytest
 
 import alsim
-from alsim.inference.cohort import PosteriorCohort, posterior_assignment, simulate_with_posterior
+from alsim.inference.cohort import (
+    PosteriorCohort,
+    posterior_assignment,
+    simulate_with_posterior,
+)
 from alsim.inference.posterior import Posterior
 from alsim.run import run_identity, summarise
-from alsim.run import streamed as resumable
 from alsim.run import stream as simulate_resumable
+from alsim.run import streamed as resumable
 from alsim.store import compare_outputs, open_work_folder, write_results
 from alsim.store.streaming import STORE, stream_block_size
 

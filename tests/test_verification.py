@@ -20,8 +20,8 @@ import alsim
 from alsim.biology.motor_units import build_layout
 from alsim.config.schema import Scenario
 from alsim.engine.reference import simulate_reference
-from alsim.run import simulate_census
 from alsim.readouts import clinical_endpoints, lab_readouts
+from alsim.run import simulate_census
 
 FAMILY_ALPHA = 1e-3
 COMPARED = ("endplates_innervated_fraction", "endplates_fully_innervated_fraction",

@@ -27,6 +27,7 @@ from ..readouts.emg.simulated import DEFAULT_MUNE_METHOD, EMG_DAY_DEFINITION, EM
 from .census import DEFAULT_BLOCK_SIZE, simulate_census
 from .emg import emg_in_blocks
 from .human import human_data_vars
+from .tasks import local_scheduler
 
 __all__ = ["ENGINE", "results_dataset", "simulate"]
 
@@ -71,8 +72,6 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
                                electrophysiology=electrophysiology, workers=workers, scheduler=address)
 
     if workers > 1 and scheduler is None and subjects > DEFAULT_BLOCK_SIZE:
-        from .tasks import local_scheduler
-
         with local_scheduler(workers) as address:     # one cluster for the engine and the electrophysiology
             return run(address)
     return run(scheduler)
