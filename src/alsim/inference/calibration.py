@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..biology.species import HUMAN, MOUSE, species_of
 from ..config.loading import ScenarioError, load_scenario
 from ..config.schema import HYPOTHESES

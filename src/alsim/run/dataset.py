@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
-from .. import __version__
+from .._version import __version__
 from ..biology.motor_units import build_layout
 from ..biology.species import species_of
 from ..config.schema import UNIT_TYPES, Scenario

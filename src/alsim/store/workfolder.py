@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .. import __version__
+from .._version import __version__
 from .results import OutputExistsError
 
 __all__ = ["ResumeError", "WorkFolder", "in_progress_folder", "open_work_folder"]

@@ -226,7 +226,7 @@ def _point_summary(onset: np.ndarray, end: np.ndarray, follow_up: float) -> dict
 
 def summarise_sweep(design: SweepDesign, endpoints: dict[str, np.ndarray]) -> dict:
     """``sweep.json``: the design and, per point, its values and :func:`_point_summary`."""
-    from .. import __version__
+    from .._version import __version__
 
     follow_up = float(design.days)
     points = []
