@@ -17,8 +17,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 import alsim
-from alsim.engine.runner import simulate_census
-from alsim.simulation import results_dataset
+from alsim.run import simulate_census
+from alsim.run import results_dataset
 
 SUBJECTS = 8
 SEED = 7

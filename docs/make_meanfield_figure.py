@@ -17,7 +17,7 @@ import numpy as np
 
 from alsim.engine.meanfield import census_fraction as fraction
 from alsim.engine.meanfield import compare_with_mean_field, limit_scenario, mean_field_census
-from alsim.engine.runner import simulate_census
+from alsim.run import simulate_census
 from alsim.report.plots import display_muscle, new_figure
 
 SCENARIO, SUBJECTS, SEED, DAYS = "sod1-g93a-b6sjl", 8, 5, 180

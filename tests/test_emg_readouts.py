@@ -4,19 +4,26 @@ Tolerances come from the estimators' own sampling error (tests/test_electrophysi
 and from the sampling error between cohorts, never from one lucky run.
 """
 
-from dataclasses import replace
 
 import numpy as np
 import pytest
-from scipy.stats import ks_2samp, spearmanr
+from scipy.stats import spearmanr
 
 from alsim.biology.motor_units import build_layout
 from alsim.engine.reference import simulate_reference
-from alsim.engine.runner import simulate_census
-from alsim.readouts.emg.simulated import (DEFAULT_MUNE_METHOD, EMG_READOUTS, MUNE_METHODS, emg_readouts,
-                                          muscle_conductors, recordable_pool, unit_properties, unit_recruitment)
 from alsim.readouts.electrophysiology import cmap, smup_amplitudes_uV
-from alsim.simulation import results_dataset, simulate
+from alsim.readouts.emg.simulated import (
+    DEFAULT_MUNE_METHOD,
+    EMG_READOUTS,
+    MUNE_METHODS,
+    emg_readouts,
+    muscle_conductors,
+    recordable_pool,
+    unit_properties,
+    unit_recruitment,
+)
+from alsim.run import results_dataset, simulate, simulate_census
+
 from .conftest import small_scenario
 
 EMG = [r.name for r in EMG_READOUTS]
@@ -28,7 +35,7 @@ def course():
     """A dying-back course of the small B6SJL scenario past end stage: the census and its Dataset."""
     scenario = small_scenario()
     census = simulate_census(scenario, subjects=6, days=140, seed=SEED)
-    return scenario, census, results_dataset(scenario, census, seed=SEED, backend="numba")
+    return scenario, census, results_dataset(scenario, census, seed=SEED)
 
 
 def _true_functional(census, layout):
@@ -37,11 +44,10 @@ def _true_functional(census, layout):
     return np.add.reduceat(functional, layout.unit_start[:-1], axis=2).transpose(0, 2, 1)
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_unit_snapshots_are_the_census_definition(backend):
-    """Both backends keep n_u and the axon state such that they sum to the census's functional counts."""
+def test_unit_snapshots_are_the_census_definition():
+    """The engine keeps n_u and the axon state such that they sum to the census's functional counts."""
     scenario = small_scenario()
-    census = simulate_census(scenario, subjects=2, days=100, seed=5, backend=backend)
+    census = simulate_census(scenario, subjects=2, days=100, seed=5)
     layout = build_layout(scenario)
     days = census.snapshot_day
     assert list(days) == [*range(0, 100, 7), 100]
@@ -200,32 +206,10 @@ def test_simulate_passes_the_mune_method():
     assert ds.attrs["mune_method"] == "incremental" and ds["mune"].sizes["emg_day"] == 2
 
 
-def test_backends_agree_in_distribution():
-    """Numba and NumPy courses give the same distribution of the readouts at day 84 (different seeds,
-    so the two samples are independent); KS with a family-wise alpha of 0.001."""
-    scenario = small_scenario()
-    layout = build_layout(scenario)
-    samples = {}
-    for backend, seed in (("numba", 101), ("numpy", 202)):
-        census = simulate_census(scenario, subjects=30, days=84, seed=seed, backend=backend)
-        keep = [0, len(census.snapshot_day) - 1]                          # day 0 and day 84 only
-        census = replace(census, snapshot_day=census.snapshot_day[keep], unit_size=census.unit_size[:, keep],
-                         unit_axon_intact=census.unit_axon_intact[:, keep])
-        assert census.snapshot_day[-1] == 84
-        samples[backend] = {**emg_readouts(census, layout, seed=seed),
-                            "true": _true_functional(census, layout).astype(float)}
-    checks = [(name, m, ks_2samp(samples["numba"][name][:, m, -1], samples["numpy"][name][:, m, -1]).pvalue)
-              for name in ("true", "cmap_fraction", "mune", "munix") for m in range(layout.n_muscles)]
-    worst = min(checks, key=lambda c: c[2])
-    assert worst[2] > 0.001 / len(checks), worst
-    # the test has power: the readouts do vary between animals at day 84
-    assert np.std(samples["numba"]["mune"][:, 0, -1]) > 0
-
-
 def test_streamed_census_keeps_the_unit_snapshots(tmp_path):
     import zarr
 
-    from alsim.engine.runner import stream_census_to_zarr
+    from alsim.run import stream_census_to_zarr
 
     scenario = small_scenario()
     stream_census_to_zarr(scenario, tmp_path / "census.zarr", subjects=3, days=9, seed=SEED, block_size=2)

@@ -8,9 +8,10 @@ import pytest
 import alsim
 from alsim.biology.motor_units import baseline_sizes, build_layout, unit_type_counts
 from alsim.engine.context import build_context
-from alsim.engine.runner import simulate_block, simulate_census
+from alsim.engine.runner import simulate_block
 from alsim.engine.state import initial_state
 from alsim.engine.vectorised import _within_capacity
+from alsim.run import simulate_census
 
 from .conftest import small_scenario
 
@@ -36,31 +37,28 @@ def test_layout_matches_scenario():
     assert sizes[types == 2].mean() > sizes[types == 0].mean()
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_same_seed_same_bits_and_different_seed_differs(backend):
+def test_same_seed_same_bits_and_different_seed_differs():
     scenario = small_scenario()
-    a = simulate_census(scenario, subjects=3, days=90, seed=5, backend=backend)
-    b = simulate_census(scenario, subjects=3, days=90, seed=5, backend=backend)
-    c = simulate_census(scenario, subjects=3, days=90, seed=6, backend=backend)
+    a = simulate_census(scenario, subjects=3, days=90, seed=5)
+    b = simulate_census(scenario, subjects=3, days=90, seed=5)
+    c = simulate_census(scenario, subjects=3, days=90, seed=6)
     for key in a.counts:
         np.testing.assert_array_equal(a.counts[key], b.counts[key])
     assert not np.array_equal(a.counts["endplates_covered"], c.counts["endplates_covered"])
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_block_size_does_not_change_bits(backend):
+def test_block_size_does_not_change_bits():
     scenario = small_scenario()
-    one = simulate_census(scenario, subjects=5, days=80, seed=9, block_size=5, backend=backend)
-    many = simulate_census(scenario, subjects=5, days=80, seed=9, block_size=2, backend=backend)
+    one = simulate_census(scenario, subjects=5, days=80, seed=9, block_size=5)
+    many = simulate_census(scenario, subjects=5, days=80, seed=9, block_size=2)
     for key in one.counts:
         np.testing.assert_array_equal(one.counts[key], many.counts[key])
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_one_subject_regenerated_alone(backend):
+def test_one_subject_regenerated_alone():
     scenario = small_scenario()
-    cohort = simulate_census(scenario, subjects=4, days=70, seed=3, backend=backend)
-    alone = simulate_block(build_context(scenario), 3, np.array([2]), 70, backend=backend)
+    cohort = simulate_census(scenario, subjects=4, days=70, seed=3)
+    alone = simulate_block(build_context(scenario), 3, np.array([2]), 70)
     for key in cohort.counts:
         np.testing.assert_array_equal(cohort.counts[key][2], alone.counts[key][0])
 

@@ -21,10 +21,16 @@ from alsim.engine.context import build_context
 from alsim.engine.fast.chance import binomial, kernel_stream, uniform
 from alsim.engine.fast.endplates import _disassembly_day
 from alsim.engine.reference import simulate_reference
-from alsim.engine.runner import simulate_block, simulate_census
+from alsim.engine.runner import simulate_block
+from alsim.run import simulate_census
 
 from .conftest import small_scenario
-from .test_verification import FAMILY_ALPHA, comparison_pvalues, engine_readouts, tiny_scenario
+from .test_verification import (
+    FAMILY_ALPHA,
+    comparison_pvalues,
+    engine_readouts,
+    tiny_scenario,
+)
 
 
 def _same(a, b):
@@ -63,16 +69,6 @@ def test_stopping_at_end_stage_keeps_the_endpoints_bit_for_bit():
             assert np.isnan(stopped.counts[key][row, ..., last + 1:]).all(), key
     again = clinical_endpoints(scenario, stopped.counts["force"], names)
     np.testing.assert_array_equal(again["end_stage_day"], end)
-
-
-def test_backends_share_traits_and_day_zero():
-    scenario = small_scenario()
-    fast = simulate_census(scenario, subjects=3, days=5, seed=2, backend="numba")
-    slow = simulate_census(scenario, subjects=3, days=5, seed=2, backend="numpy")
-    np.testing.assert_array_equal(fast.burden_multiplier, slow.burden_multiplier)
-    np.testing.assert_array_equal(fast.is_female, slow.is_female)
-    for key in fast.counts:
-        np.testing.assert_allclose(fast.counts[key][..., 0], slow.counts[key][..., 0], rtol=1e-12, err_msg=key)
 
 
 def test_census_bookkeeping():
@@ -152,16 +148,11 @@ def _all_targets_treatment(scenario):
 @pytest.mark.parametrize("hypothesis", ["independent"])
 def test_treated_engine_matches_reference_in_distribution(hypothesis):
     scenario = _all_targets_treatment(tiny_scenario(hypothesis))
-    fast = engine_readouts(scenario, subjects=120, days=70, seed=101, backend="numba")
+    fast = engine_readouts(scenario, subjects=120, days=70, seed=101)
     slow = simulate_reference(scenario, subjects=120, days=70, seed=202)
     checks = comparison_pvalues(fast, slow, [20, 35, 50, 70])
     worst = min(checks, key=lambda c: c[1])
     assert worst[1] > FAMILY_ALPHA / len(checks), f"{worst[0]}: p = {worst[1]:.2e}"
-
-
-def test_unknown_backend_is_refused():
-    with pytest.raises(ValueError, match="backend"):
-        simulate_census(small_scenario(), subjects=1, days=2, seed=1, backend="cuda")
 
 
 def test_wild_type_stays_healthy():

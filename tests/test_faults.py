@@ -19,13 +19,21 @@ import xarray as xr
 
 import alsim
 from alsim.cli import main
-from alsim.parallel import run_tasks
+from alsim.run import BLOCK_SIZE, Cohort, block_dataset, run_tasks
 from alsim.store import StoreFault, disk_faults, in_progress_folder
-from alsim.store.resumable import BLOCK_SIZE, Cohort, block_dataset
 
 from .conftest import small_scenario
-from .test_resume import (ALSIM, _no_report, assert_same_bits, changed, reference, result_files,  # noqa: F401
-                          run_argv, small, trial_argv)
+from .test_resume import (  # noqa: F401
+    ALSIM,
+    _no_report,
+    assert_same_bits,
+    changed,
+    reference,
+    result_files,
+    run_argv,
+    small,
+    trial_argv,
+)
 
 
 def one_clear_line(capsys, *fragments: str) -> str:
@@ -74,9 +82,11 @@ def test_disk_full_while_writing_the_result_keeps_the_earlier_one(small, referen
     assert main(changed(argv, "--subjects", "1")) == 0         # an earlier result in --out
     earlier = result_files(out)
 
-    from alsim.store import streaming          # results.zarr fills the disk while it is put in the result folder
+    from alsim.store import (
+        results,  # results.zarr fills the disk while it is put in the result folder
+    )
 
-    monkeypatch.setattr(streaming, "_link_or_copy", no_space(after=5, real=streaming._link_or_copy))
+    monkeypatch.setattr(results, "_link_or_copy", no_space(after=5, real=results._link_or_copy))
     assert main([*argv, "--overwrite"]) == 2
     one_clear_line(capsys, "no space left on the device", "--resume")
     assert result_files(out) == earlier                        # untouched
@@ -181,10 +191,10 @@ def test_a_dead_worker_has_its_block_redone_with_the_same_bits(tmp_path):
     subjects, days = 3 * BLOCK_SIZE, 14
     marker = tmp_path / "died"
     blocks = [np.arange(start, start + BLOCK_SIZE) for start in range(0, subjects, BLOCK_SIZE)]
-    parts = run_tasks(_dies_first_time, [(str(marker), Cohort(scenario), 7, b, days, "numpy", "multipoint")
+    parts = run_tasks(_dies_first_time, [(str(marker), Cohort(scenario), 7, b, days, "multipoint")
                                          for b in blocks], workers=2)
     assert marker.exists()                                    # a worker did die
-    whole = alsim.simulate(scenario, subjects=subjects, days=days, seed=7, backend="numpy")
+    whole = alsim.simulate(scenario, subjects=subjects, days=days, seed=7)
     xr.testing.assert_identical(xr.concat(parts, dim="subject", data_vars="minimal", coords="minimal",
                                           compat="identical", join="exact", combine_attrs="identical"), whole)
 
@@ -202,7 +212,7 @@ def test_dask_log_lines_stay_off_the_screen_when_workers_die():
     """Dask logs ``distributed.scheduler - ERROR - Task ... marked as failed because 4 workers died``
     to stderr; alsim's own message is all the user should see (here, in a fresh process, whose
     stderr is the screen)."""
-    code = ("import functools, os; from alsim.parallel import run_tasks\n"
+    code = ("import functools, os; from alsim.run import run_tasks\n"
             "if __name__ == '__main__':\n"
             "    try:\n        run_tasks(functools.partial(os._exit, 1), [()], workers=2)\n"
             "    except Exception as exc:\n        print(type(exc).__name__)\n")

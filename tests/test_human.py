@@ -130,14 +130,13 @@ def test_clinical_events_from_constructed_force():
     assert c["alsfrs_r_items"][0, 0, 50] == 4                   # speech: the tongue is still strong on day 50
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_delayed_regions_keep_their_units_longer(backend):
+def test_delayed_regions_keep_their_units_longer():
     """With the other regions delayed by ten years, only the onset region loses units."""
     regions = {"cervical": 3650.0, "lumbar": 3650.0, "bulbar": 3650.0, "respiratory": 3650.0, "thoracic": 3650.0}
     sets = {f"spread.median_delay_days.{onset}.{r}": d for onset in ("cervical", "lumbar") for r, d in regions.items()
             if r != onset}
     scenario = small_human(**sets, **{"spread.delay_log_sd": 0.0})
-    census = alsim.engine.runner.simulate_census(scenario, subjects=np.arange(2), days=1500, seed=1, backend=backend)
+    census = alsim.run.simulate_census(scenario, subjects=np.arange(2), days=1500, seed=1)
     names = list(scenario.muscles)
     alive = census.counts["units_functional"][..., -1] / 30
     for i in range(2):
@@ -200,8 +199,7 @@ def test_the_reference_stepper_runs_a_human_scenario():
 def test_people_stop_at_their_end_stage_without_changing_the_results():
     """The compiled engine stops each person at the end stage (FVC < 0.25); every human readout
     is NaN after it, so the results Dataset is the same bits as a run to the horizon."""
-    from alsim.engine.runner import simulate_census
-    from alsim.simulation import results_dataset
+    from alsim.run import results_dataset, simulate_census
 
     scenario = small_human()
     days = scenario.horizon_days

@@ -23,11 +23,20 @@ import numpy as np
 import pytest
 
 import alsim
-from alsim.biology.interventions import builtin_catalogue, parse_treatment, with_treatments
+from alsim.biology.interventions import (
+    builtin_catalogue,
+    parse_treatment,
+    with_treatments,
+)
 from alsim.engine import meanfield
 from alsim.engine.meanfield import census_fraction as fraction
-from alsim.engine.meanfield import compare_with_mean_field, mean_field_blockers, mean_field_census
-from alsim.engine.runner import simulate_census
+from alsim.engine.meanfield import (
+    compare_with_mean_field,
+    mean_field_blockers,
+    mean_field_census,
+)
+from alsim.run import simulate_census
+
 
 def limit_scenario(fibre_factor: int, *extra: str):
     """The B6SJL preset in the map's domain, every muscle's fibres times ``fibre_factor``."""
@@ -86,8 +95,3 @@ def test_a_five_percent_error_in_one_rate_is_seen():
     assert tolerance_ratio(scenario, census.counts, limit) > 1.0
 
 
-def test_numpy_engine_mean_follows_the_mean_field_at_4x_fibres():
-    scenario = limit_scenario(4)
-    census = simulate_census(scenario, subjects=8, days=150, seed=11, backend="numpy")
-    limit = mean_field_census(scenario, burden_multiplier=scenario.disease.burden_multiplier, days=150)
-    assert tolerance_ratio(scenario, census.counts, limit) < 1.0

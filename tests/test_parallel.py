@@ -1,4 +1,4 @@
-"""alsim.parallel: task order, progress, local clusters, unreachable schedulers; cohorts on workers."""
+"""alsim.run.tasks: task order, progress, local clusters, unreachable schedulers; cohorts on workers."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from alsim.engine.runner import simulate_census
-from alsim.parallel import run_tasks
+from alsim.run import run_tasks, simulate_census
 
 from .conftest import small_scenario
 
@@ -56,12 +55,12 @@ def test_cohort_on_a_cluster_matches_in_process():
 
 def test_blocks_on_worker_processes_match_threads():
     """The same blocks on two worker processes and on two threads: the same bits."""
-    from alsim.engine.runner import _run_block, blocks_of
+    from alsim.run import blocks_of, census_block
 
     scenario = small_scenario()
-    tasks = [(scenario, 5, b, 40, "numba") for b in blocks_of(np.array([3, 0, 8, 5]), 2)]
-    on_processes = run_tasks(_run_block, tasks, workers=2)
-    on_threads = run_tasks(_run_block, tasks, workers=2, threads=True)
+    tasks = [(scenario, 5, b, 40) for b in blocks_of(np.array([3, 0, 8, 5]), 2)]
+    on_processes = run_tasks(census_block, tasks, workers=2)
+    on_threads = run_tasks(census_block, tasks, workers=2, threads=True)
     for a, b in zip(on_processes, on_threads):
         for key in a.counts:
             np.testing.assert_array_equal(a.counts[key], b.counts[key])

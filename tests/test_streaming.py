@@ -1,4 +1,4 @@
-"""``alsim run`` streams its results to Zarr block by block (``alsim.store.streaming``): the store it
+"""``alsim run`` streams its results to Zarr block by block (``alsim.run.streamed``, ``alsim.store.streaming``): the store it
 builds holds the same bits as ``alsim.simulate`` written in one piece, for mice and for people,
 whatever the block size, and a store left half-written by a kill is tidied and completed."""
 
@@ -11,11 +11,16 @@ import pandas as pd
 import pytest
 
 import alsim
-from alsim.inference.cohort import PosteriorCohort, posterior_assignment, simulate_with_posterior
+from alsim.inference.cohort import (
+    PosteriorCohort,
+    posterior_assignment,
+    simulate_with_posterior,
+)
 from alsim.inference.posterior import Posterior
-from alsim.store import compare_outputs, open_work_folder, summarise, write_results
-from alsim.store import resumable
-from alsim.store.resumable import run_identity, simulate_resumable
+from alsim.run import run_identity, summarise
+from alsim.run import stream as simulate_resumable
+from alsim.run import streamed as resumable
+from alsim.store import compare_outputs, open_work_folder, write_results
 from alsim.store.streaming import STORE, stream_block_size
 
 from .conftest import small_scenario
@@ -48,7 +53,7 @@ def test_mouse_stream_is_the_in_memory_result_bit_for_bit(tmp_path, monkeypatch)
     """Blocks of 3 (3 blocks, the last of 1), one Zarr chunk each; then a kill's leftovers (a block
     file lost, a chunk and a layout half-written) are tidied and the block redone: the same bits."""
     monkeypatch.setattr(resumable, "BLOCK_SIZE", 3)
-    options = dict(subjects=7, days=14, backend="numba", mune_method="multipoint")
+    options = dict(subjects=7, days=14, mune_method="multipoint")
     streamed, memory, ds, whole, work = streamed_and_in_memory(small_scenario(), tmp_path, seed=5, **options)
     assert compare_outputs(memory, streamed) == (None, 1)
     assert chunk_rows(streamed / STORE) == {3} and work.completed() == 3
@@ -75,7 +80,7 @@ def test_human_stream_is_the_in_memory_result_bit_for_bit(tmp_path, monkeypatch)
     with the subjects of the earliest and latest onset (which set the grids)."""
     monkeypatch.setattr(resumable, "BLOCK_SIZE", 1)
     monkeypatch.setattr(resumable, "HUMAN_GROUP_BLOCKS", 2)
-    options = dict(subjects=4, days=100, backend="numba", mune_method="multipoint")
+    options = dict(subjects=4, days=100, mune_method="multipoint")
     streamed, memory, ds, whole, work = streamed_and_in_memory(small_human(), tmp_path, seed=5, **options)
     onset = whole.onset_sim_day.values
     assert np.isfinite(onset).all() and len(np.unique(onset)) > 2      # the grids span several onsets
@@ -100,8 +105,8 @@ def test_mouse_posterior_stream_is_the_in_memory_result_bit_for_bit(tmp_path, mo
     workers, hold the bits of :func:`simulate_with_posterior` (one census per particle, in memory)."""
     monkeypatch.setattr(resumable, "BLOCK_SIZE", 3)
     scenario, seed = small_scenario(), 5
-    options = dict(subjects=7, days=40, backend="numba", mune_method="multipoint")
-    whole = simulate_with_posterior(scenario, "sod1-g93a-b6sjl", seed=seed, subjects=7, days=40, backend="numba")
+    options = dict(subjects=7, days=40, mune_method="multipoint")
+    whole = simulate_with_posterior(scenario, "sod1-g93a-b6sjl", seed=seed, subjects=7, days=40)
     posterior = Posterior.read("sod1-g93a-b6sjl")
     particle = posterior_assignment(posterior, "dying_back", 7, seed)
     assert len(np.unique(particle[:3])) > 1 and len(np.unique(particle[3:6])) > 1      # blocks mix particles
@@ -125,8 +130,8 @@ def test_human_posterior_stream_is_the_in_memory_result_bit_for_bit(tmp_path, mo
     pd.DataFrame({"hypothesis": "dying_back", "weight": [0.3, 0.3, 0.4],
                   "disease.burden_scale_days": [20.0, 25.0, 30.0]}).to_csv(tmp_path / "posterior.csv", index=False)
     scenario, seed = small_human(), 5
-    options = dict(subjects=5, days=100, backend="numba", mune_method="multipoint")
-    whole = simulate_with_posterior(scenario, tmp_path, seed=seed, subjects=5, days=100, backend="numba")
+    options = dict(subjects=5, days=100, mune_method="multipoint")
+    whole = simulate_with_posterior(scenario, tmp_path, seed=seed, subjects=5, days=100)
     assert len(np.unique(whole.posterior_particle.values)) == 3
     assert np.isfinite(whole.onset_sim_day.values).all() and len(np.unique(whole.onset_sim_day.values)) > 2
     (tmp_path / "memory").mkdir()

@@ -7,9 +7,9 @@ The public face: load a scenario, simulate a cohort, read the results.
 >>> results = alsim.simulate(scenario, subjects=4, days=60, seed=1)   # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 from .config import Scenario, ScenarioError, load_scenario, preset_names  # noqa: E402
-from .simulation import simulate  # noqa: E402
+from .run import simulate  # noqa: E402
 
 __all__ = ["Scenario", "ScenarioError", "__version__", "load_scenario", "preset_names", "simulate"]

@@ -53,9 +53,9 @@ def _cpu_model() -> str:
 
 def _sizes(quick: bool) -> dict[str, int]:
     if quick:
-        return dict(days=60, engine=4, numpy=2, reference=1, trial=40, scaling=8, block=5, repeats=1, scaling_block=2,
+        return dict(days=60, engine=4, reference=1, trial=40, scaling=8, block=5, repeats=1, scaling_block=2,
                     people=1, human_fibre_factor=1, human_days=365)
-    return dict(days=180, engine=32, numpy=4, reference=1, trial=1000, scaling=64, block=25, repeats=3, scaling_block=8,
+    return dict(days=180, engine=32, reference=1, trial=1000, scaling=64, block=25, repeats=3, scaling_block=8,
                 people=4, human_fibre_factor=HUMAN_FIBRE_FACTOR, human_days=None)
 
 
@@ -65,7 +65,7 @@ def _people(*, people: int, fibre_factor: int, days: int | None, repeats: int) -
     (the best of ``repeats`` runs)."""
     import alsim
     from .engine.context import build_context
-    from .engine.runner import simulate_census
+    from .run import simulate_census
 
     base, _ = alsim.load_scenario("human-sals-limb", [])
     scenario, _ = alsim.load_scenario("human-sals-limb", [f"muscles.{name}.n_fibres={m.n_fibres * fibre_factor}"
@@ -89,19 +89,18 @@ def _trial(scenario, treated, *, mice: int, days: int, workers: int, block: int)
 
     Returns (wall seconds in all, seconds of that spent starting the cluster).
     """
-    from .engine.runner import Census, _run_block, blocks_of
-    from .parallel import local_scheduler, run_tasks
-    from .readouts import clinical_endpoints
+    from .engine.runner import Census
+    from .run import blocks_of, census_block, clinical_events, local_scheduler, run_tasks
 
     arms = [(scenario, np.arange(0, mice, 2)), (treated, np.arange(1, mice, 2))]
-    tasks = [(s, 1, b, days, "numba", True) for s, subjects in arms for b in blocks_of(subjects, block)]
+    tasks = [(s, 1, b, days, True) for s, subjects in arms for b in blocks_of(subjects, block)]
     start = time.perf_counter()
     with local_scheduler(workers, threads=True) if workers > 1 else _no_cluster() as address:
         started = time.perf_counter()
-        parts = run_tasks(_run_block, tasks, scheduler=address)
+        parts = run_tasks(census_block, tasks, scheduler=address)
     n_control = len(blocks_of(arms[0][1], block))
     for s, arm_parts in ((scenario, parts[:n_control]), (treated, parts[n_control:])):
-        clinical_endpoints(s, Census.concatenate(arm_parts).counts["force"], list(s.muscles))
+        clinical_events(s, Census.concatenate(arm_parts).counts["force"])
     return time.perf_counter() - start, started - start
 
 
@@ -109,16 +108,15 @@ def _scaling(scenario, *, mice: int, days: int, block: int, repeats: int) -> dic
     """Seconds (best of ``repeats``) to simulate ``mice`` in blocks of ``block`` on 1 worker (in
     this process), and on 2 workers of a local cluster already started (its start-up is not
     counted): 2 threads of this process (what cohorts and trials use) and 2 worker processes."""
-    from .engine.runner import _run_block, blocks_of
-    from .parallel import local_scheduler, run_tasks
+    from .run import blocks_of, census_block, local_scheduler, run_tasks
 
-    tasks = [(scenario, 2, b, days, "numba") for b in blocks_of(mice, block)]
-    one, _ = _best_of(repeats, lambda: [_run_block(*task) for task in tasks])
+    tasks = [(scenario, 2, b, days) for b in blocks_of(mice, block)]
+    one, _ = _best_of(repeats, lambda: [census_block(*task) for task in tasks])
     seconds = {"one": one}
     for kind, threads in (("threads", True), ("processes", False)):
         with local_scheduler(2, threads=threads) as address:
-            run_tasks(_run_block, tasks[:2], scheduler=address)      # worker processes import alsim and load the kernels
-            seconds[kind], _ = _best_of(repeats, lambda: run_tasks(_run_block, tasks, scheduler=address))
+            run_tasks(census_block, tasks[:2], scheduler=address)      # worker processes import alsim and load the kernels
+            seconds[kind], _ = _best_of(repeats, lambda: run_tasks(census_block, tasks, scheduler=address))
     return seconds
 
 
@@ -132,7 +130,7 @@ class _no_cluster:
 
 def run_bench(*, quick: bool = False, workers: int | None = None,
               report: Callable[[str], None] | None = None) -> dict:
-    """Time the compiled and NumPy engines, the reference stepper, a two-arm trial and 1-to-2-worker scaling
+    """Time the compiled engine, the reference stepper, a two-arm trial and 1-to-2-worker scaling
     (threads and processes)."""
     import alsim
     from .biology.interventions import builtin_catalogue, parse_treatment, with_treatments
@@ -140,7 +138,7 @@ def run_bench(*, quick: bool = False, workers: int | None = None,
     from .engine.fast.tables import build_params, initial_subject_state, state_bytes_per_subject
     from .engine.observe import snapshot_days
     from .engine.reference import simulate_reference
-    from .engine.runner import simulate_census
+    from .run import simulate_census
 
     say = report or (lambda _msg: None)
     n = _sizes(quick)
@@ -158,8 +156,6 @@ def run_bench(*, quick: bool = False, workers: int | None = None,
     say(f"compiled engine (best of {n['repeats']})")
     engine_s, engine_runs = _best_of(n["repeats"], lambda: simulate_census(scenario, subjects=n["engine"], days=days,
                                                                            seed=1))
-    say("NumPy engine")
-    numpy_s, _ = _timed(lambda: simulate_census(scenario, subjects=n["numpy"], days=days, seed=1, backend="numpy"))
     say("reference stepper")
     reference_s, _ = _timed(lambda: simulate_reference(scenario, subjects=n["reference"], days=days, seed=1))
     say(f"two-arm trial of {n['trial']} mice on {workers} worker(s)")
@@ -187,10 +183,8 @@ def run_bench(*, quick: bool = False, workers: int | None = None,
         "engine_s": engine_s,
         "engine_repeats_s": engine_runs,
         "engine_endplate_days_per_s": epd_per_s(n["engine"], engine_s),
-        "numpy_endplate_days_per_s": epd_per_s(n["numpy"], numpy_s),
         "reference_endplate_days_per_s": epd_per_s(n["reference"], reference_s),
         "speedup_vs_reference": epd_per_s(n["engine"], engine_s) / epd_per_s(n["reference"], reference_s),
-        "speedup_vs_numpy": epd_per_s(n["engine"], engine_s) / epd_per_s(n["numpy"], numpy_s),
         "trial_mice": n["trial"],
         "trial_workers": workers,
         "trial_s": trial_s,
@@ -222,9 +216,8 @@ def format_table(result: dict) -> list[tuple[str, str]]:
         ("Numba compile (or cache load)", f"{result['numba_compile_or_cache_load_s']:.2f} s"),
         (f"compiled engine, 1 core (best of {len(result['engine_repeats_s'])})",
          f"{result['engine_endplate_days_per_s']:.3g} endplate-days/s"),
-        ("NumPy engine, 1 core", f"{result['numpy_endplate_days_per_s']:.3g} endplate-days/s"),
         ("reference stepper, 1 core", f"{result['reference_endplate_days_per_s']:.3g} endplate-days/s"),
-        ("speed-up vs reference / NumPy", f"{result['speedup_vs_reference']:.0f}x / {result['speedup_vs_numpy']:.1f}x"),
+        ("speed-up vs reference", f"{result['speedup_vs_reference']:.0f}x"),
         (f"two-arm trial, {result['trial_mice']} mice, {result['trial_workers']} worker(s)", f"{result['trial_s']:.1f} s"),
         ("  of which starting the local cluster", f"{result['trial_cluster_start_s']:.1f} s"),
         (f"people: human-sals-limb x{result['human_fibre_factor']} fibres ({result['human_endplates_per_person']} endplates)",

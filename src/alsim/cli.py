@@ -109,20 +109,19 @@ def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | N
                             backend: str = "numba", scheduler: str | None = None, mune_method: str = "multipoint",
                             work=None, cohort=None):
     """``alsim.simulate`` with a progress bar; block by block, saved in ``work``, when one is given.
-    ``cohort``: the subjects' own scenarios (``--posterior``, :class:`alsim.store.resumable.Cohort`), with ``work``."""
+    ``cohort``: the subjects' own scenarios (``--posterior``, :class:`alsim.run.Cohort`), with ``work``."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .simulation import simulate
-    from .store.resumable import simulate_resumable
+    from .run import simulate, stream, stream_passes
 
     with Progress(TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
-        passes = 2 if work is not None and scenario.species == "human" else 1   # human runs stream in two passes
+        passes = stream_passes(scenario) if work is not None else 1
         task = bar.add_task(label, total=subjects * days * passes)
         options = dict(subjects=subjects, days=days, workers=workers, progress=lambda n: bar.advance(task, n),
                        backend=backend, scheduler=scheduler, mune_method=mune_method)
         if work is not None:
-            return simulate_resumable(cohort or scenario, work, **options)
+            return stream(cohort or scenario, work, **options)
         return simulate(scenario, seed=seed, **options)
 
 
@@ -152,9 +151,8 @@ def run(
 ) -> None:
     """Simulate a cohort and write results.zarr, summary.json and report.html."""
     from .config import ScenarioError, load_scenario
-    from .store import summarise
+    from .run import open_run_work, summarise
     from .store.provenance import file_sha256
-    from .store.resumable import open_run_work
 
     overrides = _overrides(set_, hypothesis)
     try:
@@ -249,7 +247,7 @@ def demo(
 ) -> None:
     """Run the B6SJL preset under dying-back and dying-forward and write one report comparing them."""
     from .config import load_scenario
-    from .store import summarise
+    from .run import summarise
 
     if out_dir.exists() and not overwrite:
         raise _fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
@@ -272,7 +270,8 @@ def _write_run(out_dir: Path, results: dict, *, resolved_sources: dict[str, str]
 
     from .data import load_training
     from .report import write_report
-    from .store import atomic_output_dir, summarise, write_results, write_summary
+    from .run import summarise
+    from .store import atomic_output_dir, write_results, write_summary
 
     with atomic_output_dir(out_dir, overwrite=overwrite, scratch=scratch) as tmp:
         if len(results) == 1:
@@ -291,7 +290,7 @@ def _write_run(out_dir: Path, results: dict, *, resolved_sources: dict[str, str]
 
 
 def _print_summary(s: dict) -> None:
-    """Print the endpoints of a run's :func:`alsim.store.summarise` summary."""
+    """Print the endpoints of a run's :func:`alsim.run.summarise` summary."""
     table = Table(title=escape(f"{s['scenario']}, {s['hypothesis']}: {s['subjects']} subjects, seed {s['seed']}"),
                   min_width=60)
     human = "onset_sim_day" in s

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..biology.species import HUMAN, MOUSE, species_of
 from .context import RunContext
 from .state import BlockState
 
@@ -19,10 +20,10 @@ CENSUS_FIELDS: tuple[str, ...] = (
 )
 TYPED_CENSUS_FIELDS: tuple[str, ...] = ("units_alive_by_type", "units_functional_by_type")
 
-SNAPSHOT_EVERY_DAYS = 7
+SNAPSHOT_EVERY_DAYS = MOUSE.snapshot_every_days
 """Per-unit snapshots (what the electrophysiology readouts need) are taken on every 7th day
 of age, and on the last day of the run (:func:`snapshot_days`)."""
-SNAPSHOT_EVERY_DAYS_HUMAN = 28
+SNAPSHOT_EVERY_DAYS_HUMAN = HUMAN.snapshot_every_days
 """In people the course takes years: a snapshot every 4 weeks (clinics record every few months)."""
 SNAPSHOT_SIZE_DTYPE = np.uint16
 """Unit sizes in a snapshot: fibres per unit fit in 16 bits (a mouse unit has tens to hundreds)."""
@@ -35,7 +36,7 @@ def snapshot_days(days: int, every: int = SNAPSHOT_EVERY_DAYS) -> np.ndarray:
 
 def snapshot_interval(scenario) -> int:
     """Days between per-unit snapshots: 7 in mice, 28 in people."""
-    return SNAPSHOT_EVERY_DAYS_HUMAN if scenario.species == "human" else SNAPSHOT_EVERY_DAYS
+    return species_of(scenario).snapshot_every_days
 
 
 def snapshot_slots(days: int, every: int = SNAPSHOT_EVERY_DAYS) -> np.ndarray:

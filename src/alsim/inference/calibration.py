@@ -34,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
+from ..biology.species import HUMAN, MOUSE, species_of
 from ..config.loading import ScenarioError, load_scenario
 from ..config.schema import HYPOTHESES
 from ..store.results import OutputExistsError
@@ -163,23 +164,45 @@ def _export_posterior(history, prior_sets, folder: Path) -> Posterior:
     return Posterior(table, folder)
 
 
+@dataclass(frozen=True)
+class SpeciesCalibration:
+    """What a species is calibrated against and how its posterior is checked."""
+
+    statistics: Callable[[str], tuple[list, list, dict]]
+    """strain -> ``(fitted, all, error rules)`` statistics."""
+    predictive: Callable
+    """``(base, posterior, statistics, draws=, subjects=, days=, seed=, on_draw=)`` -> (checks, extra)."""
+    extra_in_json: str | None
+    """Key under which the predictive ``extra`` goes into predictive.json; ``None``: it is a Dataset
+    of bands written to predictive.zarr."""
+
+
+def _human_predictive(*args, **kwargs):
+    from .human_predictive import human_predictive_checks
+
+    return human_predictive_checks(*args, **kwargs)
+
+
+SPECIES_CALIBRATION = {
+    MOUSE.name: SpeciesCalibration(lambda strain: (fitted_statistics(strain), observed_statistics(strain), ERROR_RULES),
+                                   predictive_checks, None),
+    HUMAN.name: SpeciesCalibration(lambda strain: (human_fitted_statistics(), human_statistics(), HUMAN_ERROR_RULES),
+                                   _human_predictive, "cohort_counts"),
+}
+"""Mice are fitted to the rows of their strain and checked with bands of the time courses;
+people to the clinical-event rows, checked with counts of the cohort's people."""
+
+
 def statistics_for(base) -> tuple[list, list, dict]:
-    """``(fitted, all, error rules)`` statistics of a preset: the human rows for people,
-    the rows of the strain for mice."""
-    if base.species == "human":
-        return human_fitted_statistics(), human_statistics(), HUMAN_ERROR_RULES
-    return fitted_statistics(base.strain), observed_statistics(base.strain), ERROR_RULES
+    """``(fitted, all, error rules)`` statistics of a preset (:data:`SPECIES_CALIBRATION`)."""
+    return SPECIES_CALIBRATION[species_of(base).name].statistics(base.strain)
 
 
 def _predictive(base, posterior, statistics, request, hooks):
     """Predictive checks and bands (mice) or checks and cohort counts (people)."""
-    if base.species == "human":
-        from .human_predictive import human_predictive_checks
-
-        return human_predictive_checks(base, posterior, statistics, draws=request.draws, subjects=request.subjects,
-                                       days=request.days, seed=request.seed, on_draw=hooks.on_draw)
-    return predictive_checks(base, posterior, statistics, draws=request.draws, subjects=request.subjects,
-                             days=request.days, seed=request.seed, on_draw=hooks.on_draw)
+    return SPECIES_CALIBRATION[species_of(base).name].predictive(
+        base, posterior, statistics, draws=request.draws, subjects=request.subjects, days=request.days,
+        seed=request.seed, on_draw=hooks.on_draw)
 
 
 def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resume: bool = False,
@@ -235,11 +258,12 @@ def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resu
     clock = time.perf_counter()
     checks, bands = _predictive(base, posterior, all_statistics, request, hooks)
     predictive_seconds = time.perf_counter() - clock
-    extra = {"cohort_counts": bands} if base.species == "human" else {}
+    in_json = SPECIES_CALIBRATION[species_of(base).name].extra_in_json
+    extra = {} if in_json is None else {in_json: bands}
     _write_json(work / "predictive.json", {"checks": checks, "error_rules": error_rules, **extra})
     if (work / "predictive.zarr").exists():
         shutil.rmtree(work / "predictive.zarr")
-    if base.species != "human":
+    if in_json is None:
         bands.to_zarr(work / "predictive.zarr", mode="w", consolidated=False, zarr_format=2)
     for hypothesis in posterior.hypotheses:
         _, text = calibrated_preset(request.preset, posterior, hypothesis, provenance)

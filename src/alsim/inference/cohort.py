@@ -18,10 +18,9 @@ import numpy as np
 import xarray as xr
 
 from ..config.schema import Scenario
-from ..engine.runner import simulate_census
 from ..readouts.emg.simulated import DEFAULT_MUNE_METHOD
-from ..simulation import results_dataset
-from ..store.resumable import Cohort
+from ..run import Cohort, simulate_cohort
+from ..run.dataset import check_backend
 from .model import scenario_with
 from .posterior import POSTERIOR_FILE, Posterior
 
@@ -37,7 +36,7 @@ def posterior_assignment(posterior: Posterior, hypothesis: str, subjects: int, s
 @dataclass(eq=False)
 class PosteriorCohort(Cohort):
     """A cohort whose subjects run with their posterior particle's scenario (a
-    :class:`alsim.store.resumable.Cohort`, so ``alsim run --posterior`` streams and resumes).
+    :class:`alsim.run.Cohort`, so ``alsim run --posterior`` streams and resumes).
 
     A block's parts are its subjects grouped by particle; its Dataset is theirs concatenated
     in subject order, with ``posterior_particle`` and ``parameter_value`` (subject,
@@ -110,27 +109,20 @@ class PosteriorCohort(Cohort):
 
 
 def simulate_with_posterior(scenario: Scenario, folder: str | Path, *, subjects: int, days: int, seed: int,
-                            workers: int = 1, scheduler: str | None = None, backend: str = "numba",
-                            mune_method: str = DEFAULT_MUNE_METHOD,
-                            progress: Callable[[int], None] | None = None) -> xr.Dataset:
+                            workers: int = 1, scheduler: str | None = None,
+                            mune_method: str = DEFAULT_MUNE_METHOD, progress: Callable[[int], None] | None = None,
+                            backend: str | None = None) -> xr.Dataset:
     """Simulate ``subjects`` animals of ``scenario`` with parameters drawn from the posterior in ``folder``,
     in memory (one census per particle).
 
     The Dataset gains ``posterior_particle`` (subject) and, per calibrated parameter, a
     ``parameter`` variable (subject, parameter) of the values each subject ran with.
     ``alsim run --posterior`` streams the same cohort to disk block by block instead
-    (:class:`PosteriorCohort`, :func:`alsim.store.resumable.simulate_resumable`): the same
-    bits, people included (each particle's days-from-onset grid here, their union, is the
-    cohort's: every such grid is a run of days through 0).
+    (:class:`PosteriorCohort`, :func:`alsim.run.stream`): the same bits, people included
+    (each particle's days-from-onset grid here, their union, is the cohort's: every such
+    grid is a run of days through 0). ``backend``: accepted for old callers, ``"numba"`` only.
     """
+    check_backend(backend)
     cohort = PosteriorCohort.draw(scenario, folder, subjects=subjects, seed=seed)
-    parts = {}
-    for key, ids in cohort.parts(cohort.subject):
-        member = cohort.scenario_of(key)
-        census = simulate_census(member, subjects=ids, days=days, seed=seed, workers=workers, scheduler=scheduler,
-                                 backend=backend, progress=progress)
-        parts[key] = results_dataset(member, census, seed=seed, backend=backend, mune_method=mune_method)
-    combined = cohort.dataset(parts)
-    if "subjects_without_onset" in combined.attrs:       # people: the cohort's count, not one particle's
-        combined.attrs["subjects_without_onset"] = int(np.sum(~np.isfinite(combined["onset_sim_day"].values)))
-    return combined
+    return simulate_cohort(cohort, cohort.subject, days=days, seed=seed, workers=workers, scheduler=scheduler,
+                           mune_method=mune_method, progress=progress)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..config.schema import Scenario
-from ..simulation_human import simulate_human_events
+from ..run import simulate_human_events
 from .human_summaries import HumanEvents, compute_human, human_summaries
 from .model import scenario_with
 from .observations import Statistic

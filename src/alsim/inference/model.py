@@ -8,7 +8,7 @@ noise with each statistic's observation error. With that noise, the ABC posterio
 the posterior under the stated observation errors rather than under exact matching.
 
 For a human preset the cohort is of people, and the statistics are read from their
-clinical events only (:func:`alsim.simulation_human.simulate_human_events`,
+clinical events only (:func:`alsim.run.simulate_human_events`,
 :mod:`alsim.inference.human_summaries`); each statistic draws its own noise
 (:meth:`~alsim.inference.observations.Statistic.noise`).
 
@@ -24,9 +24,11 @@ import math
 
 import numpy as np
 
+from ..biology.species import HUMAN, MOUSE, species_of
 from ..config.loading import ScenarioError
 from ..config.schema import Scenario
-from ..simulation import simulate
+from ..run import simulate, simulate_human_events
+from ..run.dataset import check_backend
 from .observations import Statistic
 from .priors import PriorSet
 from .summaries import compute_all
@@ -81,11 +83,17 @@ def scenario_with(base: Scenario, values: dict[str, float], hypothesis: str | No
     return Scenario.model_validate(tree)
 
 
+_STATISTICS_OF = {MOUSE.name: "_mouse_statistics", HUMAN.name: "_human_statistics"}
+"""How each species' statistics are read (a method name: the model is pickled to workers):
+mice from the results Dataset, people from their clinical events."""
+
+
 class CohortModel:
     """``parameters (sampling coordinates) -> {statistic key: value}`` for one hypothesis."""
 
     def __init__(self, base: Scenario, priors: PriorSet, statistics: list[Statistic], *,
-                 subjects: int, days: int, noisy: bool = True, backend: str = "numba"):
+                 subjects: int, days: int, noisy: bool = True, backend: str | None = None):
+        check_backend(backend)
         check_paths(base, priors)
         self.base = base
         self.priors = priors
@@ -93,7 +101,7 @@ class CohortModel:
         self.subjects = int(subjects)
         self.days = int(days)
         self.noisy = noisy
-        self.backend = backend
+        self._statistics_of = _STATISTICS_OF[species_of(base).name]
 
     @property
     def hypothesis(self) -> str:
@@ -104,23 +112,23 @@ class CohortModel:
 
     def simulate_statistics(self, natural: dict[str, float], seed: int, *, noisy: bool | None = None) -> dict[str, float]:
         """Statistics of one simulated cohort at ``natural`` parameter values."""
-        if self.base.species == "human":
-            return self._human_statistics(natural, seed, self.noisy if noisy is None else noisy)
-        ds = simulate(self.scenario(natural), subjects=self.subjects, days=self.days, seed=seed, backend=self.backend,
+        return getattr(self, self._statistics_of)(natural, seed, self.noisy if noisy is None else noisy)
+
+    def _mouse_statistics(self, natural: dict[str, float], seed: int, noisy: bool) -> dict[str, float]:
+        """The rows of a mouse strain from the results Dataset of ``subjects`` mice (no EMG)."""
+        ds = simulate(self.scenario(natural), subjects=self.subjects, days=self.days, seed=seed,
                       electrophysiology=False)
         values = compute_all(ds, self.statistics)
-        if self.noisy if noisy is None else noisy:
+        if noisy:
             noise = np.random.default_rng([seed, 1]).normal(0.0, [s.error_sd for s in self.statistics])
             values = {s.key: v + e for (s, e), v in zip(zip(self.statistics, noise), values.values())}
         return {k: (v if math.isfinite(v) else UNREADABLE) for k, v in values.items()}
 
     def _human_statistics(self, natural: dict[str, float], seed: int, noisy: bool) -> dict[str, float]:
         """The human rows from the clinical events of ``subjects`` people (no Dataset, no EMG)."""
-        from ..simulation_human import simulate_human_events
         from .human_summaries import HumanEvents, compute_human
 
-        events = simulate_human_events(self.scenario(natural), subjects=self.subjects, days=self.days, seed=seed,
-                                       backend=self.backend)
+        events = simulate_human_events(self.scenario(natural), subjects=self.subjects, days=self.days, seed=seed)
         values, sampling = compute_human(HumanEvents(events["onset_sim_day"], events["diagnosis_day"],
                                                      events["end_stage_day"], events["last_sim_day"]), self.statistics)
         if noisy:

@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from ..config.schema import Scenario
-from ..simulation import simulate
+from ..run import simulate
 from .model import scenario_with
 from .observations import Statistic
 from .posterior import Posterior

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ..biology.species import HUMAN, species_of
 from ..config.loading import ScenarioError
 from ..config.schema import HYPOTHESES
 
@@ -130,17 +131,19 @@ def _collect(source: str, text: str, base_dir: Path | None, depth: int = 0) -> t
 
 
 #: The packaged priors of the human presets (any hypothesis).
-HUMAN_PRIORS = "human.toml"
+HUMAN_PRIORS = HUMAN.packaged_priors
 
 
 def load_priors(hypothesis: str, path: str | Path | None = None, *, species: str = "mouse") -> PriorSet:
-    """The priors of ``hypothesis``: the packaged file (``human.toml`` for ``species``
-    "human", whatever the hypothesis), or the user's file at ``path``."""
+    """The priors of ``hypothesis``: the packaged file (the species' own file whatever the
+    hypothesis where it has one, :attr:`alsim.biology.species.Species.packaged_priors`:
+    ``human.toml`` for people), or the user's file at ``path``."""
     if hypothesis not in HYPOTHESES:
         raise ScenarioError(f"hypothesis must be one of {', '.join(HYPOTHESES)}, got {hypothesis!r}")
-    if path is None and species == "human":
-        origin = f"alsim/inference/priors/{HUMAN_PRIORS}"
-        named, priors = _collect(origin, _packaged(HUMAN_PRIORS), None)
+    packaged = species_of(species).packaged_priors
+    if path is None and packaged is not None:
+        origin = f"alsim/inference/priors/{packaged}"
+        named, priors = _collect(origin, _packaged(packaged), None)
     elif path is None:
         origin = f"alsim/inference/priors/{hypothesis}.toml"
         named, priors = _collect(origin, packaged_priors_text(hypothesis), None)

@@ -65,7 +65,7 @@ def _dask_mapper(client):
 
 @contextmanager
 def _mapper(workers: int, scheduler: str | None):
-    from ..parallel import dask_client
+    from ..run.tasks import dask_client
     from .sampler import serial_map
 
     if workers <= 1 and scheduler is None:

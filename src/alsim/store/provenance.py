@@ -32,7 +32,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from .catalogue import Catalogue, RunEntry, new_run_id, this_process, utc_now
 
 __all__ = ["PROVENANCE_FILE", "PROVENANCE_VERSION", "RecordedRun", "content_sha256", "environment", "file_sha256",

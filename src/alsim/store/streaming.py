@@ -1,6 +1,6 @@
 """``results.zarr`` written block by block, so that a cohort's memory does not grow with its size.
 
-``alsim run`` (:mod:`alsim.store.resumable`) builds its store in the work folder,
+``alsim run`` (:mod:`alsim.run.streamed`) builds its store in the work folder,
 ``.NAME.inprogress/results.zarr``:
 
 - the layout (every variable's metadata, the coordinates, the root attributes) is
@@ -12,8 +12,8 @@
 - a block's chunk files are flushed to disk before its block file is saved, so a block
   file on disk means that block's rows are in the store.
 
-When every block is in, :func:`write_results` (:mod:`alsim.store.results`) puts the
-store into the result folder as hard links (:func:`publish_store`), and the result
+When every block is in, :func:`~alsim.store.results.write_results` puts the
+store into the result folder as hard links (:func:`~alsim.store.results.publish_store`), and the result
 folder is moved into place in one step as before. The values, dtypes and attributes
 are those of ``alsim.simulate`` written with :func:`alsim.store.write_results`; only
 the chunking differs (one block per chunk).
@@ -21,8 +21,6 @@ the chunking differs (one block per chunk).
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
 import shutil
 from pathlib import Path
@@ -30,12 +28,12 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .results import format_attrs, open_streamed, publish_store
+
 __all__ = ["STORE", "create_store", "open_streamed", "publish_store", "stream_block_size", "sync_block",
            "tidy_store", "write_block"]
 
 STORE = "results.zarr"
-_MARK = "alsim_streamed_store"     # ds.encoding key: the store a Dataset was opened from
-_LINK_UNSUPPORTED = {errno.EXDEV, errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS}
 
 
 def stream_block_size(subjects: int, base: int = 8, most: int = 64, blocks: int = 256) -> int:
@@ -48,12 +46,6 @@ def stream_block_size(subjects: int, base: int = 8, most: int = 64, blocks: int 
     """
     wanted = -(-subjects // blocks)
     return int(min(most, max(base, -(-wanted // base) * base)))
-
-
-def _format_attrs() -> dict:
-    from .results import FORMAT_NOTE, FORMAT_VERSION
-
-    return {"alsim_format_version": FORMAT_VERSION, "alsim_format_note": FORMAT_NOTE}
 
 
 def _per_subject(variable: xr.Variable) -> bool:
@@ -83,7 +75,7 @@ def create_store(path: Path, first: xr.Dataset, subject: np.ndarray, block_size:
     encoding["subject"] = {"chunks": (len(subject),)}
     data_vars = {name: v for name, v in variables.items() if name not in first.coords}
     coords.update({name: v for name, v in variables.items() if name in first.coords})
-    template = xr.Dataset(data_vars, coords=coords, attrs={**first.attrs, **(attrs or {}), **_format_attrs()})
+    template = xr.Dataset(data_vars, coords=coords, attrs={**first.attrs, **(attrs or {}), **format_attrs()})
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
@@ -132,55 +124,4 @@ def tidy_store(path: Path) -> bool:
         return False
     for leftover in path.rglob("*.partial"):
         leftover.unlink(missing_ok=True)
-    return True
-
-
-def open_streamed(path: Path) -> xr.Dataset:
-    """The store at ``path`` as a lazily read Dataset (a variable is read when its values
-    are used), with the attributes ``alsim.simulate`` gives (the format's left out)."""
-    ds = xr.open_zarr(path, consolidated=False, chunks=None)
-    for key in _format_attrs():
-        ds.attrs.pop(key, None)
-    ds.encoding[_MARK] = str(path)
-    return ds
-
-
-def streamed_from(ds: xr.Dataset) -> Path | None:
-    """The store ``ds`` was opened from by :func:`open_streamed`, if it is all of it."""
-    source = ds.encoding.get(_MARK)
-    if source is None or not Path(source).is_dir():
-        return None
-    with xr.open_zarr(source, consolidated=False, chunks=None) as stored:
-        if dict(stored.sizes) != dict(ds.sizes) or set(stored.variables) != set(ds.variables):
-            return None
-    return Path(source)
-
-
-def publish_store(source: Path, target: Path) -> None:
-    """Put the finished store ``source`` at ``target`` (in the temporary result folder):
-    hard links to its files, or copies where the file system has none. ``source`` stays
-    readable until the work folder is removed."""
-    partial = target.with_name(target.name + ".linking")
-    with contextlib.suppress(FileNotFoundError):
-        shutil.rmtree(partial)
-    copy = None
-    for folder, _, files in os.walk(source):
-        destination = partial / Path(folder).relative_to(source)
-        destination.mkdir(parents=True, exist_ok=True)
-        for name in files:
-            copy = _link_or_copy(Path(folder) / name, destination / name, copy)
-    os.replace(partial, target)
-
-
-def _link_or_copy(source: Path, target: Path, copy: bool | None) -> bool:
-    """Link ``source`` to ``target`` (copy when ``copy``, or when linking is not supported);
-    whether to copy from now on."""
-    if not copy:
-        try:
-            os.link(source, target)
-            return False
-        except OSError as exc:
-            if exc.errno not in _LINK_UNSUPPORTED:
-                raise
-    shutil.copy2(source, target)
     return True

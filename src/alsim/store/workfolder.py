@@ -39,7 +39,7 @@ import numpy as np
 import xarray as xr
 from filelock import FileLock, Timeout
 
-from .. import __version__
+from .._version import __version__
 from .results import OutputExistsError
 
 __all__ = ["ResumeError", "WorkFolder", "in_progress_folder", "lock_work_folder", "open_work_folder",
@@ -213,14 +213,32 @@ _NAMES = {"command": "command", "alsim_version": "alsim version", "numpy_version
           "posterior_sha256": "--posterior (its posterior.csv)"}
 
 
+_RETIRED = {"backend": "numba"}
+"""Identity fields that older alsim recorded and this one no longer does, with the value
+that matches this alsim (the compiled engine is the only one): a work folder recording
+``"backend": "numba"`` is resumed, one recording ``"numpy"`` is refused."""
+
+
+def _fresh_seed() -> int:
+    """A root seed drawn from OS entropy (as :func:`alsim.engine.streams.fresh_seed`; drawn here
+    so that the store imports nothing of the engine)."""
+    return int(np.random.SeedSequence().generate_state(1, dtype=np.uint32)[0])
+
+
 def _refused_fields(stored: dict, identity: dict) -> list[str]:
     """What differs between the stored identity and this command's, in words (``--subjects 20 (now 21)``)."""
     differences = []
     for key in list(identity) + [k for k in stored if k not in identity]:
         was, now = stored.get(key), identity.get(key)
+        if key not in identity and key in _RETIRED and was == _RETIRED[key]:
+            continue
         if was == now:
             continue
         name = _NAMES.get(key, "--" + key.replace("_", "-"))
+        if key not in identity and key in _RETIRED:
+            differences.append(f"{name} {json.dumps(was)} (this alsim has only the compiled engine, "
+                               f"{json.dumps(_RETIRED[key])})")
+            continue
         differences.append(name if key.endswith("_sha256") else f"{name} {json.dumps(was)} (now {json.dumps(now)})")
     return differences
 
@@ -281,9 +299,7 @@ def open_work_folder(out: str | os.PathLike, identity: dict[str, Any], *, seed: 
         unlock_work_folder(work)
         shutil.rmtree(work)
     if seed is None:
-        from ..engine.streams import fresh_seed
-
-        seed = fresh_seed()
+        seed = _fresh_seed()
     text = json.dumps({"identity": identity, "seed": int(seed)}, indent=1, allow_nan=False) + "\n"
     try:
         work.mkdir(parents=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from .design import TrialDesign
 from .execute import ArmRun, pool_size
 from .fast_stats import km_median, logrank_pvalue

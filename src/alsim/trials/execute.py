@@ -21,9 +21,9 @@ import xarray as xr
 
 from ..biology.motor_units import build_layout
 from ..config.schema import Scenario
-from ..engine.runner import DEFAULT_BACKEND, simulate_census
 from ..engine.streams import subject_traits
-from ..readouts import clinical_endpoints, lab_readouts
+from ..readouts import lab_readouts
+from ..run import clinical_events, iter_tasks, results_dataset, simulate_census
 from ..store.provenance import content_sha256
 from .allocation import allocate_per_arm
 from .design import TrialDesign
@@ -65,7 +65,7 @@ def simulate_arm(scenario: Scenario, subjects: np.ndarray, days: int, seed: int,
     census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, stop_at_end_stage=not keep_dataset)
     layout = build_layout(scenario)
     muscles = list(layout.muscle_names)
-    clinical = clinical_endpoints(scenario, census.counts["force"], muscles)
+    clinical = clinical_events(scenario, census.counts["force"])
     count_values = None
     if count is not None:
         day, readout, muscle = count
@@ -75,11 +75,7 @@ def simulate_arm(scenario: Scenario, subjects: np.ndarray, days: int, seed: int,
         count_values[np.nan_to_num(clinical["end_stage_day"], nan=np.inf) < day] = np.nan
     outcome = ArmOutcome(end_stage_day=clinical["end_stage_day"], onset_day=clinical["onset_day"],
                          follow_up_days=float(days), count_at_day=count_values)
-    dataset = None
-    if keep_dataset:
-        from ..simulation import results_dataset
-
-        dataset = results_dataset(scenario, census, seed=seed, backend=DEFAULT_BACKEND)
+    dataset = results_dataset(scenario, census, seed=seed) if keep_dataset else None
     return ArmRun(subjects=np.asarray(subjects), outcome=outcome, dataset=dataset)
 
 
@@ -120,8 +116,6 @@ def run_replicates(design: TrialDesign, replicates: list[int], *, workers: int =
     ``checkpoint`` (a :class:`alsim.store.WorkFolder`) saves each task's result as it
     finishes; tasks already saved there are loaded instead of run.
     """
-    from ..parallel import iter_tasks
-
     scenarios = [arm.scenario(design.scenario) for arm in design.arms]
     jobs, keys = [], []
     for r in replicates:

@@ -23,12 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..biology.motor_units import build_layout
 from ..config.loading import ScenarioError, load_scenario
 from ..config.schema import Scenario
-from ..engine.runner import blocks_of, simulate_census
-from ..readouts import clinical_endpoints
-from ..readouts.human import human_clinical
+from ..run import blocks_of, clinical_events, iter_tasks, simulate_census
 from ..store.provenance import content_sha256
 from .stats import km_median_with_ci, median_with_ci
 
@@ -168,9 +165,7 @@ def simulate_point(scenario: Scenario, subjects: np.ndarray, days: int, seed: in
     """Onset and end-stage day (NaN: not by ``days``) of ``subjects`` under ``scenario``;
     each animal is simulated up to its end stage only (nothing later is read)."""
     census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, stop_at_end_stage=True)
-    muscles = list(build_layout(scenario).muscle_names)
-    endpoints = (human_clinical if scenario.species == "human" else clinical_endpoints)(
-        scenario, census.counts["force"], muscles)
+    endpoints = clinical_events(scenario, census.counts["force"])
     return {"subjects": np.asarray(subjects), **{k: np.asarray(endpoints[k], dtype=float) for k in ENDPOINTS}}
 
 
@@ -186,8 +181,6 @@ def run_sweep(design: SweepDesign, *, workers: int = 1, scheduler: str | None = 
     :class:`alsim.store.WorkFolder`) saves each task as it finishes, and tasks already
     saved there are loaded instead of run.
     """
-    from ..parallel import iter_tasks
-
     blocks = blocks_of(design.subjects, BLOCK_SIZE)
     tasks = [(p, b) for p in range(len(design.points)) for b in range(len(blocks))]
     result = {k: np.full((len(design.points), design.subjects), np.nan) for k in ENDPOINTS}
@@ -233,7 +226,7 @@ def _point_summary(onset: np.ndarray, end: np.ndarray, follow_up: float) -> dict
 
 def summarise_sweep(design: SweepDesign, endpoints: dict[str, np.ndarray]) -> dict:
     """``sweep.json``: the design and, per point, its values and :func:`_point_summary`."""
-    from .. import __version__
+    from .._version import __version__
 
     follow_up = float(design.days)
     points = []

@@ -91,9 +91,13 @@ HUMAN = RecordingSetup(cmap_mV=11.5, depth_mm=(2.0, 12.0), threshold_mA=(5.0, 15
 potentials.LITERATURE), distal latency 3.5 ms, deeper and wider units and slower SMUP phases than in mice."""
 
 
-def recording_setup(species: str) -> RecordingSetup:
-    """The recording setup of a species (``"mouse"`` or ``"human"``)."""
-    return HUMAN if species == "human" else MOUSE
+RECORDING_SETUPS = {"mouse": MOUSE, "human": HUMAN}
+"""Setups by name (:attr:`alsim.biology.species.Species.recording`)."""
+
+
+def recording_setup(name: str) -> RecordingSetup:
+    """The recording setup named ``name`` (a species' ``recording``: ``"mouse"`` or ``"human"``)."""
+    return RECORDING_SETUPS[name]
 
 
 @dataclass(frozen=True)
@@ -236,18 +240,16 @@ def _recordings_of_block(seed: int, subjects: np.ndarray, unit_size: np.ndarray,
 
 
 def emg_readouts(census, layout: Layout, *, seed: int, mune_method: str = DEFAULT_MUNE_METHOD,
-                 until_day: np.ndarray | None = None, setup: RecordingSetup = MOUSE, workers: int = 1,
-                 scheduler: str | None = None, block_size: int = 16) -> dict[str, np.ndarray]:
+                 until_day: np.ndarray | None = None, setup: RecordingSetup = MOUSE,
+                 block_size: int = 16) -> dict[str, np.ndarray]:
     """The :data:`EMG_READOUTS` of a census with unit snapshots, each (subject, muscle, snapshot).
 
     ``until_day`` (subject,) skips recordings after each subject's last day of interest
     (its end stage: those are masked anyway); NaN or None means all. ``cmap_fraction`` is
-    relative to the subject's own day-0 CMAP (the first snapshot is age 0). Subjects go
-    in blocks of ``block_size`` to :func:`alsim.parallel.run_tasks` (``workers``,
-    ``scheduler``); every recording has its own stream, so neither changes a bit.
+    relative to the subject's own day-0 CMAP (the first snapshot is age 0). Every recording
+    has its own stream, so a cohort may be read in parts on several workers
+    (:func:`alsim.run.emg.emg_in_blocks`) without changing a bit.
     """
-    from ...parallel import run_tasks
-
     if mune_method not in MUNE_METHODS:
         raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {mune_method!r}")
     if census.unit_size is None:
@@ -258,9 +260,7 @@ def emg_readouts(census, layout: Layout, *, seed: int, mune_method: str = DEFAUL
     blocks = [slice(start, start + block_size) for start in range(0, n, block_size)]
     tasks = [(seed, np.asarray(census.subject[b]), census.unit_size[b], census.unit_axon_intact[b], census.snapshot_day,
               layout, conductors, mune_method, until[b], setup) for b in blocks]
-    workers = workers if len(tasks) > 1 else 1          # no cluster for a single block
-    per_subject = [r for part in run_tasks(_recordings_of_block, tasks, workers=workers, scheduler=scheduler)
-                   for r in part]
+    per_subject = [r for task in tasks for r in _recordings_of_block(*task)]
     stacked = {name: np.stack([r[name] for r in per_subject]) for name in per_subject[0]}
     base = stacked["cmap_mV"][..., :1]
     with np.errstate(invalid="ignore", divide="ignore"):

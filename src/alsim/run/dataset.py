@@ -1,4 +1,11 @@
-"""The one verb of a run: ``simulate(scenario, ...) -> xarray.Dataset``."""
+"""The one verb of a run: ``simulate(scenario, ...) -> xarray.Dataset``, and the Dataset of a census.
+
+:func:`simulate` runs a cohort in memory (:func:`alsim.run.census.simulate_census`) and
+assembles its results Dataset (:func:`results_dataset`): the lab readouts, the clinical
+events, the electrophysiology, masked after each subject's end stage. How the days are
+counted is the species' (:mod:`alsim.biology.species`): ages in mice, days from symptom
+onset in people (:mod:`alsim.run.human`).
+"""
 
 from __future__ import annotations
 
@@ -8,38 +15,49 @@ from collections.abc import Callable
 import numpy as np
 import xarray as xr
 
-from . import __version__
-from .biology.motor_units import build_layout
-from .config.schema import UNIT_TYPES, Scenario
-from .engine.runner import DEFAULT_BLOCK_SIZE, Census, simulate_census
-from .engine.streams import fresh_seed
-from .readouts import READOUTS, TYPED_READOUTS, clinical_endpoints, lab_readouts
-from .readouts.clinical import END_STAGE_DEFINITION, ONSET_DEFINITION
-from .readouts.emg.simulated import DEFAULT_MUNE_METHOD, EMG_DAY_DEFINITION, EMG_READOUTS, MUNE_METHODS, emg_readouts
+from .._version import __version__
+from ..biology.motor_units import build_layout
+from ..biology.species import species_of
+from ..config.schema import UNIT_TYPES, Scenario
+from ..engine.runner import Census
+from ..engine.streams import fresh_seed
+from ..readouts import READOUTS, TYPED_READOUTS, clinical_endpoints, lab_readouts
+from ..readouts.clinical import END_STAGE_DEFINITION, ONSET_DEFINITION
+from ..readouts.emg.simulated import DEFAULT_MUNE_METHOD, EMG_DAY_DEFINITION, EMG_READOUTS, MUNE_METHODS, recording_setup
+from .census import DEFAULT_BLOCK_SIZE, simulate_census
+from .emg import emg_in_blocks
+from .human import human_data_vars
+from .tasks import local_scheduler
+
+__all__ = ["ENGINE", "results_dataset", "simulate"]
+
+ENGINE = "numba"
+"""The engine that made a result: the compiled one (recorded in the ``backend`` attribute,
+which results written before the NumPy engine was removed also carry)."""
 
 
 def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None, seed: int | None = None,
              workers: int = 1, progress: Callable[[int], None] | None = None,
-             backend: str = "numba", scheduler: str | None = None,
-             mune_method: str = DEFAULT_MUNE_METHOD, electrophysiology: bool = True) -> xr.Dataset:
+             scheduler: str | None = None, mune_method: str = DEFAULT_MUNE_METHOD,
+             electrophysiology: bool = True, backend: str | None = None) -> xr.Dataset:
     """Simulate a cohort of ``subjects`` animals of ``scenario`` for ``days`` days.
 
     Main arguments: the scenario (see :func:`alsim.load_scenario`), the number of
     subjects and days (default: the scenario's ``horizon_days``).
     Tuning: ``seed`` (``None`` draws one from OS entropy; the seed used is stored in
     the result), ``workers`` (processes; results do not depend on it), ``progress``
-    (called with subject-days completed), ``backend`` (``"numba"``, compiled, or
-    ``"numpy"``; same distribution, not the same bits: docs/performance.md) and
-    ``scheduler`` (``"tcp://host:port"`` of a Dask cluster; default: a local one when
-    ``workers > 1``). Electrophysiology: ``mune_method`` (``"multipoint"``, default,
+    (called with subject-days completed) and ``scheduler`` (``"tcp://host:port"`` of a
+    Dask cluster; default: a local one when ``workers > 1``). Electrophysiology: ``mune_method`` (``"multipoint"``, default,
     ``"incremental"`` or ``"scan"``: docs/electrophysiology.md) and ``electrophysiology``
     (``False`` leaves out ``cmap_fraction``, ``mune``, ``munix``, ``musix``, which cost
     a few ms per recording, more than the simulation; they run on the same workers).
+    ``backend``: accepted for old callers, ``"numba"`` only (the compiled engine is the one engine).
 
     Returns an :class:`xarray.Dataset` with dims ``subject``, ``muscle``, ``day`` (age in
     days), ``unit_type`` and ``emg_day`` (ages of the electrophysiology recordings: every
     7th day and the last); readouts are NaN after each subject's end stage.
     """
+    check_backend(backend)
     if subjects < 1:
         raise ValueError(f"subjects must be at least 1, got {subjects}")
     days = scenario.horizon_days if days is None else days
@@ -49,37 +67,50 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
 
     def run(address: str | None) -> xr.Dataset:
         census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, workers=workers,
-                                 progress=progress, backend=backend, scheduler=address)
-        return results_dataset(scenario, census, seed=seed, backend=backend, mune_method=mune_method,
+                                 progress=progress, scheduler=address)
+        return results_dataset(scenario, census, seed=seed, mune_method=mune_method,
                                electrophysiology=electrophysiology, workers=workers, scheduler=address)
 
     if workers > 1 and scheduler is None and subjects > DEFAULT_BLOCK_SIZE:
-        from .parallel import local_scheduler
-
         with local_scheduler(workers) as address:     # one cluster for the engine and the electrophysiology
             return run(address)
     return run(scheduler)
 
 
-def results_dataset(scenario: Scenario, census: Census, *, seed: int, backend: str | None = None,
-                    mune_method: str = DEFAULT_MUNE_METHOD, electrophysiology: bool = True,
-                    workers: int = 1, scheduler: str | None = None, grid_onset: np.ndarray | None = None) -> xr.Dataset:
+def check_backend(backend: str | None) -> None:
+    """Refuse a ``backend`` other than the compiled engine's (old callers may still name it)."""
+    if backend not in (None, ENGINE):
+        raise ValueError(f"backend must be {ENGINE!r} (the NumPy engine was removed), got {backend!r}")
+
+
+def results_dataset(scenario: Scenario, census: Census, *, seed: int, mune_method: str = DEFAULT_MUNE_METHOD,
+                    electrophysiology: bool = True, workers: int = 1, scheduler: str | None = None,
+                    grid_onset: np.ndarray | None = None) -> xr.Dataset:
     """Assemble the readouts of a census into the results Dataset (end-stage masking included).
 
-    ``grid_onset`` (human scenarios only): onset days whose extremes set the day grids,
-    default the census's own (:func:`alsim.simulation_human.human_data_vars`).
+    ``grid_onset`` (species whose days count from onset): onset days whose extremes set the
+    day grids, default the census's own (:func:`alsim.run.human.human_data_vars`).
 
     The electrophysiology readouts (dims subject, muscle, emg_day) need the census's unit
     snapshots; they are left out when ``electrophysiology`` is false or the census has none.
     They are computed in blocks of subjects on ``workers`` processes or on ``scheduler``
-    (:func:`alsim.parallel.run_tasks`); the result does not depend on either.
+    (:func:`alsim.run.emg.emg_in_blocks`); the result does not depend on either.
     """
     if mune_method not in MUNE_METHODS:
         raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {mune_method!r}")
-    if scenario.species == "human":
-        return _human_results(scenario, census, seed=seed, backend=backend, mune_method=mune_method,
-                              electrophysiology=electrophysiology, workers=workers, scheduler=scheduler,
-                              grid_onset=grid_onset)
+    options = dict(seed=seed, mune_method=mune_method, electrophysiology=electrophysiology, workers=workers,
+                   scheduler=scheduler)
+    if species_of(scenario).onset_aligned:
+        data_vars, coords, attrs = human_data_vars(scenario, census, grid_onset=grid_onset, **options)
+    else:
+        data_vars, coords, attrs = age_data_vars(scenario, census, **options)
+    data_vars.update(_subject_traits(census))
+    return xr.Dataset(data_vars, coords=coords, attrs={**_common_attrs(scenario, seed), **attrs})
+
+
+def age_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method: str, electrophysiology: bool,
+                  workers: int = 1, scheduler: str | None = None) -> tuple[dict, dict, dict]:
+    """(data_vars, coords, attrs) of a run whose ``day`` is the subjects' age (mice)."""
     layout = build_layout(scenario)
     muscles = list(layout.muscle_names)
     n_days = census.counts["force"].shape[-1]
@@ -102,8 +133,8 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int, backend: s
     coords = {"subject": census.subject, "muscle": muscles, "day": day, "unit_type": list(UNIT_TYPES)}
     emg_attrs = {}
     if electrophysiology and census.unit_size is not None:
-        emg = emg_readouts(census, layout, seed=seed, mune_method=mune_method, until_day=clinical["end_stage_day"],
-                           workers=workers, scheduler=scheduler)
+        emg = emg_in_blocks(census, layout, seed=seed, mune_method=mune_method, until_day=clinical["end_stage_day"],
+                            setup=recording_setup(species_of(scenario).recording), workers=workers, scheduler=scheduler)
         emg_day = np.asarray(census.snapshot_day)
         after_end_emg = emg_day[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]
         for r in EMG_READOUTS:
@@ -113,19 +144,11 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int, backend: s
         emg_attrs = {"mune_method": mune_method, "emg_day_coordinate": EMG_DAY_DEFINITION}
     data_vars["onset_day"] = ("subject", clinical["onset_day"], {"units": "days of age", "description": ONSET_DEFINITION})
     data_vars["end_stage_day"] = ("subject", clinical["end_stage_day"], {"units": "days of age", "description": END_STAGE_DEFINITION})
-    data_vars.update(_subject_traits(census))
-    return xr.Dataset(
-        data_vars,
-        coords=coords,
-        attrs={
-            **_common_attrs(scenario, seed, backend),
-            "onset_definition": ONSET_DEFINITION,
-            "end_stage_definition": END_STAGE_DEFINITION,
-            "day_coordinate": "age in days since birth",
-            "masking": "readouts are NaN after the subject's end stage (no measurements after the humane end point)",
-            **emg_attrs,
-        },
-    )
+    attrs = {"onset_definition": ONSET_DEFINITION, "end_stage_definition": END_STAGE_DEFINITION,
+             "day_coordinate": "age in days since birth",
+             "masking": "readouts are NaN after the subject's end stage (no measurements after the humane end point)",
+             **emg_attrs}
+    return data_vars, coords, attrs
 
 
 def _subject_traits(census: Census) -> dict:
@@ -137,7 +160,7 @@ def _subject_traits(census: Census) -> dict:
     }
 
 
-def _common_attrs(scenario: Scenario, seed: int, backend: str | None) -> dict:
+def _common_attrs(scenario: Scenario, seed: int) -> dict:
     return {"title": f"alsim results: {scenario.name}",
             "scenario_name": scenario.name,
             "scenario_json": json.dumps(scenario.model_dump(mode="json")),  # key order matters: muscles are laid out in it
@@ -146,18 +169,5 @@ def _common_attrs(scenario: Scenario, seed: int, backend: str | None) -> dict:
             "species": scenario.species,
             "hypothesis": scenario.hypothesis.name,
             "seed": seed,
-            "backend": backend or "unrecorded",
+            "backend": ENGINE,
             "alsim_version": __version__}
-
-
-def _human_results(scenario: Scenario, census: Census, *, seed: int, backend: str | None, mune_method: str,
-                   electrophysiology: bool, workers: int, scheduler: str | None,
-                   grid_onset: np.ndarray | None = None) -> xr.Dataset:
-    """A human run's Dataset: time in days from each subject's symptom onset (alsim.simulation_human)."""
-    from .simulation_human import human_data_vars
-
-    data_vars, coords, attrs = human_data_vars(scenario, census, seed=seed, mune_method=mune_method,
-                                               electrophysiology=electrophysiology, workers=workers, scheduler=scheduler,
-                                               grid_onset=grid_onset)
-    data_vars.update(_subject_traits(census))
-    return xr.Dataset(data_vars, coords=coords, attrs={**_common_attrs(scenario, seed, backend), **attrs})

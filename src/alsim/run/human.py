@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .biology.motor_units import build_layout
-from .biology.spread import scenario_regions, subject_spread
-from .config.human import ALSFRS_R_ITEMS
-from .config.schema import UNIT_TYPES, Scenario
-from .engine.observe import snapshot_interval
-from .engine.runner import Census
-from .readouts import READOUTS, TYPED_READOUTS, emg_readouts, lab_readouts
-from .readouts.emg.simulated import EMG_READOUTS, recording_setup
-from .readouts.human import (DIAGNOSIS_DEFINITION, END_STAGE_DEFINITION_HUMAN, ONSET_DEFINITION_HUMAN,
-                             VENTILATION_DEFINITION, align_to_onset, human_clinical, onset_grid)
+from ..biology.motor_units import build_layout
+from ..biology.species import species_of
+from ..biology.spread import scenario_regions, subject_spread
+from ..config.human import ALSFRS_R_ITEMS
+from ..config.schema import UNIT_TYPES, Scenario
+from ..engine.observe import snapshot_interval
+from ..engine.runner import Census
+from ..readouts import READOUTS, TYPED_READOUTS, lab_readouts
+from ..readouts.emg.simulated import EMG_READOUTS, recording_setup
+from ..readouts.human import (DIAGNOSIS_DEFINITION, END_STAGE_DEFINITION_HUMAN, ONSET_DEFINITION_HUMAN,
+                              VENTILATION_DEFINITION, align_to_onset, human_clinical, onset_grid)
+from .census import simulate_census
+from .emg import emg_in_blocks
+
+__all__ = ["DAY_FROM_ONSET", "human_data_vars", "simulate_human_events"]
 
 DAY_FROM_ONSET = "days from the subject's symptom onset (negative before it)"
 
@@ -42,11 +47,11 @@ def _emg_grid(snapshot_day: np.ndarray, onset: np.ndarray, every: int) -> np.nda
 def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method: str, electrophysiology: bool,
                     workers: int = 1, scheduler: str | None = None,
                     grid_onset: np.ndarray | None = None) -> tuple[dict, dict, dict]:
-    """(data_vars, coords, attrs) of a human run; :func:`alsim.simulation.results_dataset` assembles them.
+    """(data_vars, coords, attrs) of a human run; :func:`alsim.run.dataset.results_dataset` assembles them.
 
     The ``day`` and ``emg_day`` grids run from the latest to the earliest onset of
     ``grid_onset`` (simulation days; default: this census's subjects), so that a part of a
-    cohort can be laid on the whole cohort's grids (:mod:`alsim.store.stream_human`).
+    cohort can be laid on the whole cohort's grids (:mod:`alsim.run.stream_human`).
     """
     layout = build_layout(scenario)
     muscles = list(layout.muscle_names)
@@ -82,8 +87,8 @@ def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_metho
               "unit_type": list(UNIT_TYPES), "region": clinical["regions"], "item": list(ALSFRS_R_ITEMS)}
     attrs = {}
     if electrophysiology and census.unit_size is not None:
-        emg = emg_readouts(census, layout, seed=seed, mune_method=mune_method, until_day=clinical["end_stage_day"],
-                           setup=recording_setup("human"), workers=workers, scheduler=scheduler)
+        emg = emg_in_blocks(census, layout, seed=seed, mune_method=mune_method, until_day=clinical["end_stage_day"],
+                            setup=recording_setup(species_of(scenario).recording), workers=workers, scheduler=scheduler)
         snap = np.asarray(census.snapshot_day)
         every = snapshot_interval(scenario)
         emg_grid = _emg_grid(snap, grid_onset, every)
@@ -117,8 +122,7 @@ def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_metho
     return data_vars, coords, attrs
 
 
-def simulate_human_events(scenario: Scenario, *, subjects: int, days: int, seed: int,
-                          backend: str = "numba") -> dict[str, np.ndarray]:
+def simulate_human_events(scenario: Scenario, *, subjects: int, days: int, seed: int) -> dict[str, np.ndarray]:
     """The clinical events of a cohort of people, without assembling the results Dataset.
 
     For calibration, where only the events are read: the engine's census, then
@@ -128,11 +132,9 @@ def simulate_human_events(scenario: Scenario, *, subjects: int, days: int, seed:
     (subjects,) float with NaN where an event did not happen, and ``last_sim_day`` (int).
     The events are the same numbers as those of ``alsim.simulate`` with the same seed.
     """
-    from .engine.runner import simulate_census
-
-    if scenario.species != "human":
+    if not species_of(scenario).onset_aligned:
         raise ValueError(f"simulate_human_events needs a human scenario, got species {scenario.species!r}")
-    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, backend=backend)
+    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed)
     clinical = human_clinical(scenario, census.counts["force"], list(build_layout(scenario).muscle_names))
     onset = clinical["onset_day"].astype(np.float64)
     return {"onset_sim_day": onset,
