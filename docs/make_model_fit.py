@@ -1,0 +1,204 @@
+"""Write the generated part of docs/model_fit.md and its figures (docs/figures/model_fit_*.png).
+
+For each strain with training data, every model (preset x hypothesis, and the packaged
+posterior where there is one: alsim.inference.model_fit.models_for) is simulated with a
+small cohort and every training row of the strain is compared with the model's 90 %
+predictive interval (alsim.inference.model_fit.fit_model). One figure per strain and
+muscle shows the cohort-mean bands with the data on them.
+
+    python docs/make_model_fit.py              # about 3 minutes on one core
+    python docs/make_model_fit.py --subjects 64
+
+Only the text between the markers ``<!-- fit:start -->`` and ``<!-- fit:end -->`` in
+docs/model_fit.md is replaced; the hand-written sections around it are kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from alsim.inference.model_fit import BAND_VARS, LEVEL, HYPOTHESES, ModelFit, fit_model, models_for
+
+DOCS = Path(__file__).resolve().parent
+PAGE = DOCS / "model_fit.md"
+FIGURES = DOCS / "figures"
+START, END = "<!-- fit:start -->", "<!-- fit:end -->"
+STRAINS = ("B6SJL", "C57BL6")
+COLOURS = {"dying_back": "tab:red", "dying_forward": "tab:blue", "independent": "tab:green"}
+TITLES = {"endplates_innervated_fraction": "endplates innervated", "endplates_fully_innervated_fraction": "fully innervated",
+          "endplates_denervated_fraction": "fully denervated", "motor_units_functional_fraction": "functional motor units",
+          "motor_neurons_alive_fraction": "motor neurons alive"}
+
+
+def run_all(subjects: int, seed: int) -> dict[str, list[ModelFit]]:
+    fits: dict[str, list[ModelFit]] = {}
+    for strain in STRAINS:
+        fits[strain] = []
+        for model in models_for(strain):
+            start = time.perf_counter()
+            fits[strain].append(fit_model(model, strain, subjects=subjects, seed=seed))
+            print(f"  {strain} {model.label}: {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return fits
+
+
+# ------------------------------------------------------------------ tables
+
+
+def number(x: float, unit: str) -> str:
+    if x is None or not math.isfinite(x):
+        return "-"
+    return f"{x:.0f}" if unit == "days" else f"{x:.2f}"
+
+
+def cell(row) -> str:
+    if not row.simulated:
+        return "not simulated"
+    unit = row.statistic.unit
+    verdict = "in" if row.inside else "**OUT**"
+    return f"{number(row.model_value, unit)} [{number(row.low, unit)}, {number(row.high, unit)}] {verdict}"
+
+
+def md_table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join(" --- " for _ in headers) + "|"]
+    lines += ["| " + " | ".join(c.replace("|", "/") for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def variant_table(fits: list[ModelFit], variant: str) -> str:
+    chosen = {f.model.hypothesis: f for f in fits if f.model.variant == variant}
+    hypotheses = [h for h in HYPOTHESES if h in chosen]
+    first = chosen[hypotheses[0]]
+    rows = []
+    for i, row in enumerate(first.rows):
+        s = row.statistic
+        note = "" if s.fitted else f" (not fitted: {s.not_fitted_reason})"
+        rows.append([s.label + note, number(s.observed, s.unit), f"{s.short_source}, {s.status}",
+                     *(cell(chosen[h].rows[i]) for h in hypotheses)])
+    counts = []
+    for h in hypotheses:
+        fitted = [r for r in chosen[h].rows if r.simulated and r.statistic.fitted]
+        counts.append(f"{h}: {sum(bool(r.inside) for r in fitted)} of {len(fitted)} fitted rows inside")
+    f0 = first
+    size = (f"{f0.subjects} mice in {f0.draws} posterior draws" if f0.draws else f"{f0.subjects} mice")
+    return (f"**{variant}** (`{f0.model.preset}`{', posterior ' + f0.model.posterior if f0.model.posterior else ''}; "
+            f"{size} per hypothesis). " + "; ".join(counts) + ".\n\n"
+            + md_table(["training row", "observed", "source, status", *hypotheses], rows))
+
+
+def summary_table(fits: dict[str, list[ModelFit]]) -> str:
+    rows = []
+    for strain, models in fits.items():
+        for f in models:
+            fitted = [r for r in f.rows if r.simulated and r.statistic.fitted]
+            inside = sum(bool(r.inside) for r in fitted)
+            missed = ", ".join(r.statistic.short_source + " " + _short_label(r.statistic.label)
+                               for r in fitted if not r.inside)
+            rows.append([strain, f.model.label, f"{inside} / {len(fitted)}", missed or "-"])
+    return md_table(["strain", "model", "fitted rows inside 90 %", "fitted rows outside"], rows)
+
+
+def _short_label(label: str) -> str:
+    return label.split(" (")[0]
+
+
+def generated_section(fits: dict[str, list[ModelFit]], subjects: int, seed: int, seconds: float) -> str:
+    parts = [START, "",
+             f"Generated by `python docs/make_model_fit.py --subjects {subjects} --seed {seed}` "
+             f"({seconds:.0f} s). Cohort: {subjects} mice per model (a posterior model: the same number split over "
+             f"its parameter draws). Interval: {LEVEL:.0%} predictive, from 200 bootstrap resamples of the simulated "
+             "mice, each plus one draw of the row's observation error (the calibration's error model, "
+             "`alsim.inference.observations`); a cell reads `model value [low, high] in/OUT`. Fractions can have a "
+             "negative lower end: the error model is Gaussian.", "",
+             "### Summary", "", summary_table(fits), ""]
+    for strain, models in fits.items():
+        parts += [f"### {strain}", ""]
+        for variant in dict.fromkeys(f.model.variant for f in models):
+            parts += [variant_table(models, variant), ""]
+        muscles = models[0].muscles
+        parts += ["Figures: " + ", ".join(f"[{m}](figures/model_fit_{strain.lower()}_{m}.png)" for m in muscles), ""]
+        parts += [f"![{strain} {m}](figures/model_fit_{strain.lower()}_{m}.png)" for m in muscles[:2]] + [""]
+    parts.append(END)
+    return "\n".join(parts)
+
+
+def write_page(section: str) -> None:
+    text = PAGE.read_text() if PAGE.exists() else f"# Model fit\n\n{START}\n{END}\n"
+    if START not in text or END not in text:
+        raise SystemExit(f"{PAGE} has no {START} ... {END} markers")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    PAGE.write_text(head + section + tail)
+
+
+# ------------------------------------------------------------------ figures
+
+
+def data_points(fit: ModelFit, var: str, muscle: str) -> list[tuple[float, float, float, str]]:
+    """(day, value in readout terms, 90 % half-width, label) of rows read on this panel."""
+    points = []
+    for row in fit.rows:
+        s = row.statistic
+        if s.kind != "readout_at_day" or s.spec.get("var") != var or muscle not in s.spec.get("muscles", []):
+            continue
+        value = 1.0 - s.observed if s.spec.get("complement") else s.observed
+        sex = s.spec.get("sex", "")
+        points.append((float(s.spec["day"]), value, 1.645 * s.error_sd, f"{s.short_source}{' ' + sex if sex else ''}"))
+    return points
+
+
+def draw_muscle(strain: str, muscle: str, models: list[ModelFit], path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    variants = list(dict.fromkeys(f.model.variant for f in models))
+    fig = Figure(figsize=(3.0 * len(BAND_VARS), 2.6 * len(variants) + 0.6), layout="constrained")
+    axes = fig.subplots(len(variants), len(BAND_VARS), squeeze=False, sharex=True, sharey=True)
+    for r, variant in enumerate(variants):
+        for c, var in enumerate(BAND_VARS):
+            ax = axes[r][c]
+            for f in (f for f in models if f.model.variant == variant):
+                m = f.muscles.index(muscle)
+                low, mid, high = (f.bands[var][q, m] for q in range(3))
+                colour = COLOURS[f.model.hypothesis]
+                ax.fill_between(f.day, low, high, color=colour, alpha=0.18, linewidth=0)
+                ax.plot(f.day, mid, color=colour, linewidth=1.2, label=f.model.hypothesis.replace("_", " "))
+            for day, value, half, label in data_points(models[0], var, muscle):
+                ax.errorbar([day], [value], yerr=[[half], [half]], fmt="o", color="black", markersize=4, capsize=2)
+                ax.annotate(label, (day, value), textcoords="offset points", xytext=(4, 4), fontsize=6)
+            ax.set_ylim(-0.05, 1.05)
+            ax.grid(alpha=0.3)
+            if r == 0:
+                ax.set_title(TITLES[var], fontsize=9)
+            if c == 0:
+                ax.set_ylabel(f"{variant}\nfraction", fontsize=8)
+            if r == len(variants) - 1:
+                ax.set_xlabel("age (days)", fontsize=8)
+    axes[0][0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(f"{strain} {muscle.replace('_', ' ')}: cohort-mean 5-95 % bands, data with 90 % error bars",
+                 fontsize=10)
+    fig.savefig(path, dpi=90)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    fits = run_all(args.subjects, args.seed)
+    FIGURES.mkdir(exist_ok=True)
+    for strain, models in fits.items():
+        for muscle in models[0].muscles:
+            draw_muscle(strain, muscle, models, FIGURES / f"model_fit_{strain.lower()}_{muscle}.png")
+    write_page(generated_section(fits, args.subjects, args.seed, time.perf_counter() - start))
+    print(f"wrote {PAGE} and {len(list(FIGURES.glob('model_fit_*.png')))} figures", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
