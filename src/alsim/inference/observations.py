@@ -200,6 +200,13 @@ _NMJ_MEASURES = {
 }
 
 
+#: Measures of the time-course files that the results Dataset cannot be read for, and why.
+_NOT_READ = {
+    "motor_neurons_degenerating_fraction": "degenerating motor neurons are still alive; the model counts only lost ones",
+    "upper_motor_neurons_lost_fraction": "the results Dataset has no upper-motor-neuron readout (the state umn is not reported)",
+}
+
+
 def _time_course_statistic(row: TrainingRow) -> Statistic:
     """An NMJ or motor-neuron fraction at an age (or at end stage)."""
     place = row.muscle_or_region or ""
@@ -213,7 +220,7 @@ def _time_course_statistic(row: TrainingRow) -> Statistic:
     common = dict(key=key, label=label, observed=row.value, unit="fraction", source=row.source, status=row.status)
     if row.measure not in _NMJ_MEASURES:
         return Statistic(**common, error_sd=math.nan, error_basis="", kind="none", spec={}, fitted=False,
-                         not_fitted_reason="degenerating motor neurons are still alive; the model counts only lost ones")
+                         not_fitted_reason=_NOT_READ.get(row.measure, "the model has no readout for this measure"))
     var, complement = _NMJ_MEASURES[row.measure]
     n = _n_mid(row.n)
     if n is not None:
