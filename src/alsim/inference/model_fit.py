@@ -151,7 +151,8 @@ def _resample_indices(n_subjects: int, resamples: int, rng: np.random.Generator)
 def _cohort_samples(ds: xr.Dataset, statistics: list[Statistic], resamples: int,
                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """(model values, noisy resampled values (resamples, stats), band means per var (resamples, muscle, day))."""
-    model_values = np.array([compute_all(ds, [s])[s.key] for s in statistics])
+    whole = compute_all(ds, statistics)
+    model_values = np.array([whole[s.key] for s in statistics])
     noisy = np.empty((resamples, len(statistics)))
     filled = {var: _carried_forward(ds[var].values.astype(np.float64)) for var in BAND_VARS}
     means = {var: np.empty((resamples,) + filled[var].shape[1:]) for var in BAND_VARS}
@@ -175,6 +176,7 @@ def fit_model(model: ModelSpec, strain: str, *, subjects: int = 32, draws: int =
 
     statistics = observed_statistics(strain)
     base, _ = load_scenario(model.preset, [f"hypothesis.name={model.hypothesis}"])
+    # One stream per (seed, hypothesis, variant); the variant names differ in length.
     rng = np.random.default_rng([seed, HYPOTHESES.index(model.hypothesis), len(model.variant)])
     parameter_sets = _parameter_sets(model, draws, rng)
     per_draw = subjects if model.posterior is None else max(2, subjects // len(parameter_sets))
