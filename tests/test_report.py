@@ -94,9 +94,9 @@ def make_results(*, strain: str = "B6SJL", hypothesis: str = "dying_back", n_sub
 def test_load_training_rows_and_types():
     rows = load_training()
     by_file = {f: [r for r in rows if r.file == f] for f in ("nmj_innervation.csv", "motor_neurons.csv", "onset_survival.csv")}
-    assert {f: len(v) for f, v in by_file.items()} == {"nmj_innervation.csv": 12, "motor_neurons.csv": 4,
+    assert {f: len(v) for f, v in by_file.items()} == {"nmj_innervation.csv": 12, "motor_neurons.csv": 5,
                                                       "onset_survival.csv": 9}
-    assert len(rows) == 25
+    assert len(rows) == 26
     assert all(isinstance(r, TrainingRow) for r in rows)
     assert all(isinstance(r.value, float) for r in rows)  # every row of these files is numeric
     for r in by_file["nmj_innervation.csv"] + by_file["motor_neurons.csv"]:
@@ -111,7 +111,7 @@ def test_load_training_rows_and_types():
     with pytest.raises(AttributeError):
         rows[0].value = 0.0  # frozen
     frame = training_table()
-    assert len(frame) == 25 and frame["value"].dtype == np.float64 and frame["sd"].notna().sum() == 7
+    assert len(frame) == 26 and frame["value"].dtype == np.float64 and frame["sd"].notna().sum() == 7
 
 
 def test_training_mapping():

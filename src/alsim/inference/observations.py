@@ -200,6 +200,13 @@ _NMJ_MEASURES = {
 }
 
 
+#: Measures of the time-course files that the results Dataset cannot be read for, and why.
+_NOT_READ = {
+    "motor_neurons_degenerating_fraction": "degenerating motor neurons are still alive; the model counts only lost ones",
+    "upper_motor_neurons_lost_fraction": "the results Dataset has no upper-motor-neuron readout (the state umn is not reported)",
+}
+
+
 def _time_course_statistic(row: TrainingRow) -> Statistic:
     """An NMJ or motor-neuron fraction at an age (or at end stage)."""
     place = row.muscle_or_region or ""
@@ -213,7 +220,7 @@ def _time_course_statistic(row: TrainingRow) -> Statistic:
     common = dict(key=key, label=label, observed=row.value, unit="fraction", source=row.source, status=row.status)
     if row.measure not in _NMJ_MEASURES:
         return Statistic(**common, error_sd=math.nan, error_basis="", kind="none", spec={}, fitted=False,
-                         not_fitted_reason="degenerating motor neurons are still alive; the model counts only lost ones")
+                         not_fitted_reason=_NOT_READ.get(row.measure, "the model has no readout for this measure"))
     var, complement = _NMJ_MEASURES[row.measure]
     n = _n_mid(row.n)
     if n is not None:
@@ -269,9 +276,7 @@ def _age_statistics(strain: str) -> list[Statistic]:
         functional = {"var": "motor_units_functional_fraction", "muscles": list(HINDLIMB), "threshold": LOSS_START_THRESHOLD}
         neurons = {"var": "motor_neurons_alive_fraction", "muscles": list(HINDLIMB), "threshold": LOSS_START_THRESHOLD}
         if record["value"].strip() == "start":
-            stats.append(Statistic(
-                "functional_unit_loss_start_day", f"hindlimb functional motor units below {LOSS_START_THRESHOLD:g}, age in days",
-                float(record["age_days"]), error, f"{basis}", "days", "crossing_day", functional, source, status))
+            stats.append(_loss_start_statistic(record, functional, error, basis, [s.key for s in stats]))
         elif "lead" in record["observation"]:
             observed = float(re.findall(r"\d+", record["value"])[0])
             stats.append(Statistic(
@@ -279,6 +284,26 @@ def _age_statistics(strain: str) -> list[Statistic]:
                 observed, error, f"{basis}", "days", "crossing_lag", {"earlier": functional, "later": neurons},
                 source, status))
     return stats
+
+
+def _loss_start_statistic(record: dict[str, str], functional: dict, error: float, basis: str,
+                          taken: list[str]) -> Statistic:
+    """The age at which functional motor units start to fall (below ``LOSS_START_THRESHOLD``).
+
+    A row naming fast-twitch muscles (tibialis anterior, gastrocnemius) is read on those
+    two; otherwise on the three hindlimb muscles. The first such row keeps the key
+    ``functional_unit_loss_start_day``; later rows add their source to it."""
+    muscle = record.get("muscle", "").lower()
+    spec = dict(functional)
+    where = "hindlimb"
+    if ("tibialis" in muscle or "gastrocnemius" in muscle) and "soleus" not in muscle:
+        spec["muscles"], where = list(_MUSCLE_GROUPS["fast_fatigable_muscles"]), "fast hindlimb (TA, gastrocnemius)"
+    key = "functional_unit_loss_start_day"
+    if key in taken:
+        key = _slug(key, short_source(record["source"]))
+    label = f"{where} functional motor units below {LOSS_START_THRESHOLD:g}, age in days"
+    return Statistic(key, label, float(record["age_days"]), error, f"{basis}", "days", "crossing_day", spec,
+                     record["source"], record["status"].strip())
 
 
 def observed_statistics(strain: str) -> list[Statistic]:
