@@ -29,7 +29,7 @@ import numpy as np
 import xarray as xr
 
 from ..config.loading import load_scenario
-from ..simulation import simulate
+from ..run import simulate
 from .model import scenario_with
 from .observations import Statistic, observed_statistics
 from .posterior import Posterior, packaged_posteriors
