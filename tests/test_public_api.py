@@ -56,3 +56,23 @@ def test_importing_alsim_loads_nothing_else():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m.startswith('alsim.')))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]", loaded
+
+
+def test_run_trial_is_what_alsim_trial_writes(tmp_path):
+    """The trial verb on a design's settings gives the summary ``alsim trial`` stores in trial.json."""
+    import json
+
+    from alsim.cli import main
+
+    from .conftest import write_small_preset
+
+    small = write_small_preset(tmp_path / "small.toml")
+    settings = {"scenario": str(small), "arms": ["control", "placebo"], "per_arm": 2, "seed": 1, "days": 5}
+    result = alsim.run_trial(settings)
+    assert list(result.runs) == [0] and list(result.runs[0]) == ["control", "placebo"]
+    design = tmp_path / "design.toml"
+    design.write_text(f'scenario = "{small}"\narms = ["control", "placebo"]\nper_arm = 2\nseed = 1\ndays = 5\n')
+    assert main(["trial", "--design", str(design), "--out", str(tmp_path / "out")]) == 0
+    stored = json.loads((tmp_path / "out" / "trial.json").read_text())
+    stored.pop("results")
+    assert json.loads(json.dumps(result.summary)) == stored

@@ -9,6 +9,8 @@ from rich.table import Table
 
 from .common import app, err, out
 
+__all__ = ["bench"]
+
 
 @app.command()
 def bench(

@@ -16,6 +16,8 @@ from rich.table import Table
 
 from .common import app, err, fail, main, out
 
+__all__ = ["rerun", "runs", "show"]
+
 Dir = Annotated[Path, typer.Option("--dir", help="Folder whose alsim-catalogue.sqlite to read (the parent of the runs' --out folders).")]
 RunId = Annotated[str, typer.Argument(help="A run id as `alsim runs` lists it, e.g. run-20261121T1302-ab12cd.")]
 

@@ -15,6 +15,8 @@ from .common import (
     recorded,
 )
 
+__all__ = ["calibrate", "compare"]
+
 DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
 
 Budget = Annotated[int, typer.Option(min=10, max=10_000_000, help="Simulations to spend; no new generation starts once they are spent.")]

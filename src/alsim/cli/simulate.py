@@ -13,6 +13,8 @@ from rich.table import Table
 
 from .common import HypothesisName, Resume, app, err, fail, faults, open_work, out, overrides, recorded
 
+__all__ = ["MuneMethod", "demo", "presets", "run", "treatments"]
+
 #: The engine every command runs: the compiled one (the NumPy engine is being retired).
 ENGINE = "numba"
 

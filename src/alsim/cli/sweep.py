@@ -14,6 +14,8 @@ from .common import (
     DaskWorkers, HypothesisName, Overwrite, Resume, Scheduler, app, err, fail, faults, open_work, out, overrides, recorded,
 )
 
+__all__ = ["sweep"]
+
 SHOWN_POINTS = 30
 """Points printed in the terminal table (all are in sweep.csv and the report)."""
 

@@ -12,6 +12,8 @@ from rich.table import Table
 
 from .common import DaskWorkers, HypothesisName, Overwrite, Resume, Scheduler, app, err, fail, faults, open_work, out, recorded
 
+__all__ = ["trial", "window"]
+
 
 def _start_work(command: str, out_dir: Path, design, seed: int | None, *, resume: bool, overwrite: bool):
     """The command's work folder (new, or continued with ``resume``) and the design with its seed."""
