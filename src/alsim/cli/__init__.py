@@ -18,6 +18,3 @@ from . import sweep  # noqa: F401
 from .common import app, main
 
 __all__ = ["app", "main"]
-
-if __name__ == "__main__":   # pragma: no cover
-    main()
