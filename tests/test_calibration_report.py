@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from alsim.inference.report import write_calibration_report
-from alsim.inference.report_plots import matched_points, param_unit, weighted_density
+from alsim.report.calibration import write_calibration_report
+from alsim.report.calibration_plots import matched_points, param_unit, weighted_density
 from alsim.report.training_overlay import training_points
 
 MUSCLES = ("gastrocnemius", "tibialis_anterior", "soleus", "diaphragm")

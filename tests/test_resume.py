@@ -97,9 +97,9 @@ def _no_report():
     """The HTML reports (seconds of matplotlib, not compared) are left out of the runs made in this process."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("alsim.report.write_report", lambda results, path, **kw: Path(path).write_text("<html></html>"))
-        patch.setattr("alsim.trials.report.write_trial_report",
+        patch.setattr("alsim.report.trial.write_trial_report",
                       lambda path, *a, **kw: Path(path).write_text("<html></html>"))
-        patch.setattr("alsim.trials.sweep_report.write_sweep_report",
+        patch.setattr("alsim.report.sweep.write_sweep_report",
                       lambda path, *a, **kw: Path(path).write_text("<html></html>"))
         yield
 

@@ -19,8 +19,9 @@ from matplotlib.figure import Figure
 
 from alsim.trials import (
     ArmOutcome, allocate, allocate_per_arm, compare_arms, difference_ci, effect_distribution,
-    hazard_ratio, logrank_p, median_with_ci, plot_km, power, power_curve,
+    hazard_ratio, logrank_p, median_with_ci, power, power_curve,
 )
+from alsim.report.trial import plot_km
 
 FOLLOW_UP = 200.0  # days
 OFFSET = 60.0  # days: no events before this age

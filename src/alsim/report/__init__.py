@@ -1,7 +1,13 @@
-"""Figures and a self-contained HTML report of simulated results against training data.
+"""Figures and self-contained HTML pages: runs against training data, trials, windows,
+sweeps and calibrations.
 
-Plotting is a leaf of the package: nothing else in alsim imports it, and matplotlib is
-imported only inside the drawing functions.
+Report is the only part of alsim that draws: matplotlib is imported here only, inside
+the drawing functions. Modules: :mod:`.page` (the page kit: style, escaping, tables,
+figures, the atomic write), :mod:`.plots` and :mod:`.html` (the run page),
+:mod:`.human_plots` and :mod:`.human` (the human run page), :mod:`.trial` (trial and
+window pages), :mod:`.sweep` (the sweep page), :mod:`.calibration_plots` and
+:mod:`.calibration` (the calibration page), :mod:`.training_overlay` (training rows
+drawn over readouts).
 """
 
 from .html import render_report, training_comparison, write_report

@@ -3,17 +3,16 @@
 Figures are PNGs embedded as base64 ``data:`` URIs; there are no external assets, so
 the file can be mailed or archived as it is. All text is HTML-escaped. The file is
 written atomically (temporary file in the same folder, then :func:`os.replace`).
+The page kit (style, escaping, tables, figures, the write) is :mod:`alsim.report.page`.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
 import html
 import math
 import os
-import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,74 +21,17 @@ import numpy as np
 from alsim.data import TrainingRow, load_training
 
 from . import plots
+from .page import CSS, embed_figure, escape, fmt, fmt_1, fmt_day, table, write_html
 from .training_overlay import ENDPOINT_VARS
 from .plots import (
     READOUTS, SKIPPED_MEASURES, as_results, band, by_type_figure, display_muscle, endpoint_summary,
-    figure_png, map_training_row, muscles_of, onset_survival_figure, strain_matches, time_course_figure,
+    map_training_row, muscles_of, onset_survival_figure, strain_matches, time_course_figure,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
 __all__ = ["training_comparison", "write_report"]
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 1.5em auto;
-       max-width: 1700px; padding: 0 1em; color: #222; line-height: 1.4; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { margin-top: 1.8em; border-bottom: 1px solid #ccc; }
-h3 { margin-top: 1.2em; }
-table { border-collapse: collapse; margin: 0.6em 0 1em 0; font-size: 0.88em; }
-th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: left; vertical-align: top; }
-th { background: #f2f2f2; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
-figure { margin: 0.6em 0 1.4em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { font-size: 0.88em; color: #444; max-width: 1100px; }
-.meta { color: #666; font-size: 0.9em; } .note { color: #555; font-size: 0.88em; }
-ul.notes li { margin: 0.2em 0; }
-"""
-
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _fmt(x: float | None, digits: int = 3) -> str:
-    if x is None:
-        return "-"
-    x = float(x)
-    if math.isnan(x):
-        return "-"
-    if math.isinf(x):
-        return "not reached"
-    return f"{x:.{digits}g}" if abs(x) < 1000 else f"{x:.0f}"
-
-
-def _fmt_1(x: float) -> str:
-    return "-" if x is None or math.isnan(x) else f"{x:.1f}"
-
-
-def _fmt_day(x: float, last_day: float | None = None) -> str:
-    if math.isnan(x):
-        return "-"
-    if math.isinf(x):
-        return f"&gt; {last_day:.0f}" if last_day is not None and not math.isnan(last_day) else "not reached"
-    return f"{x:.0f}"
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[int] = ()) -> str:
-    """Cells are already-escaped HTML; headers are escaped here."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = []
-    for row in rows:
-        cells = "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(row))
-        body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _img(fig: Any, alt: str, caption: str, dpi: int) -> str:
-    data = base64.b64encode(figure_png(fig, dpi=dpi)).decode("ascii")
-    return (f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{_e(caption)}</figcaption></figure>")
-
 
 # ------------------------------------------------------------------ comparison
 
@@ -195,22 +137,22 @@ def _comparison_html(entries: list[dict[str, Any]]) -> str:
                 sim = "-"
             else:
                 last = s["last_day"]
-                sim = (f"median {_fmt_day(s['median'], last)} (IQR {_fmt_day(s['q25'], last)}-{_fmt_day(s['q75'], last)}); "
-                       f"mean {_fmt_1(s['mean_reached'])} &plusmn; {_fmt_1(s['sd_reached'])} of {s['n_reached']}/{s['n']} reaching")
-            data = f"{_fmt(c['data_value'], 4)}" + (f" &plusmn; {_fmt(c['data_sd'], 3)}" if c["data_sd"] is not None else "")
+                sim = (f"median {fmt_day(s['median'], last)} (IQR {fmt_day(s['q25'], last)}-{fmt_day(s['q75'], last)}); "
+                       f"mean {fmt_1(s['mean_reached'])} &plusmn; {fmt_1(s['sd_reached'])} of {s['n_reached']}/{s['n']} reaching")
+            data = f"{fmt(c['data_value'], 4)}" + (f" &plusmn; {fmt(c['data_sd'], 3)}" if c["data_sd"] is not None else "")
             where, age = "-", "-"
         else:
             readout_name = READOUTS[c["readout"]].title if c["readout"] in READOUTS else c["measure"].replace("_", " ")
             if s is None:
                 sim = "-"
             else:
-                sim = f"{_fmt(s['median'])} ({_fmt(s['lo'])}-{_fmt(s['hi'])}), n={s['n_data']}"
-            data = _fmt(c["data_value"]) + (f" &plusmn; {_fmt(c['data_sd'])}" if c["data_sd"] is not None else "")
-            where = _e(display_muscle(c["muscle"]))
-            age = _fmt_day(float(c["day"])) if c["day"] is not None else "-"
-        body.append([_e(readout_name), where, age, _e(c["sex"]), sim, data,
-                     f'<span title="{_e(c["source"])}">{_e(c["short_source"])}</span>', _e(c["status"]), _e(c["note"])])
-    return _table(headers, body, numeric=(2, 4, 5))
+                sim = f"{fmt(s['median'])} ({fmt(s['lo'])}-{fmt(s['hi'])}), n={s['n_data']}"
+            data = fmt(c["data_value"]) + (f" &plusmn; {fmt(c['data_sd'])}" if c["data_sd"] is not None else "")
+            where = escape(display_muscle(c["muscle"]))
+            age = fmt_day(float(c["day"])) if c["day"] is not None else "-"
+        body.append([escape(readout_name), where, age, escape(c["sex"]), sim, data,
+                     f'<span title="{escape(c["source"])}">{escape(c["short_source"])}</span>', escape(c["status"]), escape(c["note"])])
+    return table(headers, body, numeric=(2, 4, 5))
 
 
 # ------------------------------------------------------------------ sections
@@ -224,12 +166,12 @@ def _metadata_html(results: Mapping[str, xr.Dataset]) -> str:
         a = ds.attrs
         d = np.asarray(ds["day"].values)
         days = f"{d.min()}-{d.max()}" if d.size else "-"
-        body.append([_e(label), _e(a.get("scenario_name", "-")), _e(a.get("strain", "-")),
-                     _e(a.get("hypothesis", "-")), _e(a.get("seed", "-")), _e(a.get("alsim_version", "-")),
-                     _e(ds.sizes.get("subject", 0)), _e(days),
-                     _e(", ".join(display_muscle(str(m)) for m in ds["muscle"].values)),
-                     _e(a.get("onset_definition", "-")), _e(a.get("end_stage_definition", "-"))])
-    return _table(headers, body, numeric=(4, 6))
+        body.append([escape(label), escape(a.get("scenario_name", "-")), escape(a.get("strain", "-")),
+                     escape(a.get("hypothesis", "-")), escape(a.get("seed", "-")), escape(a.get("alsim_version", "-")),
+                     escape(ds.sizes.get("subject", 0)), escape(days),
+                     escape(", ".join(display_muscle(str(m)) for m in ds["muscle"].values)),
+                     escape(a.get("onset_definition", "-")), escape(a.get("end_stage_definition", "-"))])
+    return table(headers, body, numeric=(4, 6))
 
 
 def _summary_html(results: Mapping[str, xr.Dataset]) -> str:
@@ -239,19 +181,19 @@ def _summary_html(results: Mapping[str, xr.Dataset]) -> str:
     body = []
     for label, ds in results.items():
         sexes = np.asarray(ds["sex"].values).astype(str) if "sex" in ds else np.array([])
-        cells = [_e(label), f"{ds.sizes.get('subject', 0)} ({int(np.sum(sexes == 'F'))} / {int(np.sum(sexes == 'M'))})"]
+        cells = [escape(label), f"{ds.sizes.get('subject', 0)} ({int(np.sum(sexes == 'F'))} / {int(np.sum(sexes == 'M'))})"]
         for var in ("onset_day", "end_stage_day"):
             if var not in ds:
                 cells += ["-", "-", "-"]
                 continue
             s = endpoint_summary(ds, var)
             last = s["last_day"]
-            cells += [f"{_fmt_day(s['median'], last)} ({_fmt_day(s['q25'], last)}-{_fmt_day(s['q75'], last)})",
+            cells += [f"{fmt_day(s['median'], last)} ({fmt_day(s['q25'], last)}-{fmt_day(s['q75'], last)})",
                       f"{s['n_reached']} / {s['n']}",
-                      f"{_fmt_1(s['mean_reached'])} &plusmn; {_fmt_1(s['sd_reached'])}"]
+                      f"{fmt_1(s['mean_reached'])} &plusmn; {fmt_1(s['sd_reached'])}"]
         body.append(cells)
     headers_plain = [html.unescape(h) for h in headers]  # _table escapes headers itself
-    return _table(headers_plain, body, numeric=(1, 2, 3, 4, 5, 6, 7))
+    return table(headers_plain, body, numeric=(1, 2, 3, 4, 5, 6, 7))
 
 
 def _training_caption(results: Mapping[str, xr.Dataset], training: list[TrainingRow], muscle: str) -> str:
@@ -266,7 +208,7 @@ def _training_caption(results: Mapping[str, xr.Dataset], training: list[Training
     if skipped and muscle in plots.HINDLIMB_MUSCLES:
         for r in skipped:
             text += (f" Not drawn: {r.short_source} {r.measure.replace('_', ' ')} = {r.value:g} at day "
-                     f"{_fmt_day(r.age_days or math.nan)}: {SKIPPED_MEASURES[r.measure]}.")
+                     f"{fmt_day(r.age_days or math.nan)}: {SKIPPED_MEASURES[r.measure]}.")
     return text
 
 
@@ -285,14 +227,14 @@ def render_report(results: Mapping[str, xr.Dataset] | xr.Dataset, *, title: str 
 
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{_e(title)}</h1>",
-             f'<p class="meta">Generated {_e(stamp)} by alsim {_e(", ".join(versions) or "?")}; '
-             f"labels: {_e(', '.join(results))}.</p>"]
+             f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
+             f"<h1>{escape(title)}</h1>",
+             f'<p class="meta">Generated {escape(stamp)} by alsim {escape(", ".join(versions) or "?")}; '
+             f"labels: {escape(', '.join(results))}.</p>"]
     if notes:
-        parts.append('<ul class="notes">' + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
+        parts.append('<ul class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>")
     toc = ['<li><a href="#runs">Runs</a></li>', '<li><a href="#summary">Onset and end stage</a></li>']
-    toc += [f'<li><a href="#muscle-{_e(m)}">{_e(display_muscle(m).capitalize())}</a></li>' for m in muscles]
+    toc += [f'<li><a href="#muscle-{escape(m)}">{escape(display_muscle(m).capitalize())}</a></li>' for m in muscles]
     toc += ['<li><a href="#training">Training data vs simulation</a></li>']
     parts.append(f"<ul>{''.join(toc)}</ul>")
 
@@ -303,7 +245,7 @@ def render_report(results: Mapping[str, xr.Dataset] | xr.Dataset, *, title: str 
     parts.append(_summary_html(results))
     parts.append('<p class="note">Medians and quartiles treat subjects that do not reach the event as reaching it '
                  'after the last simulated day ("&gt; D": not reached by at least that quantile of subjects).</p>')
-    parts.append(_img(onset_survival_figure(results, training), "onset and end stage",
+    parts.append(embed_figure(onset_survival_figure(results, training), "onset and end stage",
                       "Left: hindlimb force (median, 10-90 % band). Right: fraction of subjects without onset (solid) "
                       "and not at end stage (dashed), step functions, censored at the last simulated day (tick). "
                       "Black markers: published mean with SD bars (onset: circle, end stage: square, survival: "
@@ -311,11 +253,11 @@ def render_report(results: Mapping[str, xr.Dataset] | xr.Dataset, *, title: str 
                       "vertically only for legibility. The Pfohl 2015 spread is an SE of study means.", dpi))
 
     for m in muscles:
-        parts.append(f'<h2 id="muscle-{_e(m)}">{_e(display_muscle(m).capitalize())}</h2>')
-        parts.append(_img(time_course_figure(results, m, training), f"{m} time courses",
+        parts.append(f'<h2 id="muscle-{escape(m)}">{escape(display_muscle(m).capitalize())}</h2>')
+        parts.append(embed_figure(time_course_figure(results, m, training), f"{m} time courses",
                           _training_caption(results, training, m), dpi))
-        parts.append(f"<h3>Motor units by type - {_e(display_muscle(m))}</h3>")
-        parts.append(_img(by_type_figure(results, m), f"{m} motor units by type",
+        parts.append(f"<h3>Motor units by type - {escape(display_muscle(m))}</h3>")
+        parts.append(embed_figure(by_type_figure(results, m), f"{m} motor units by type",
                           "Functional motor units of each type (median, 10-90 % band), as a fraction of the units of "
                           "that type in the muscle; the legend gives the day each median falls below 0.5, i.e. the "
                           "order of loss (expected from the literature: FF, then FR; S resistant).", dpi))
@@ -327,7 +269,7 @@ def render_report(results: Mapping[str, xr.Dataset] | xr.Dataset, *, title: str 
     comparison = training_comparison(results, training)
     for label in results:
         entries = [c for c in comparison if c["label"] == label]
-        parts.append(f"<h3>{_e(label)}</h3>")
+        parts.append(f"<h3>{escape(label)}</h3>")
         parts.append(_comparison_html(entries) if entries else '<p class="note">No training rows for this strain.</p>')
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -354,24 +296,3 @@ def write_report(results: Mapping[str, xr.Dataset] | xr.Dataset, path: str | os.
 
         return write_human_report(datasets[0], path, title=title, notes=notes, dpi=dpi)
     return write_html(path, render_report(results, title=title, training=training, notes=notes, dpi=dpi))
-
-
-def write_html(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path

@@ -5,7 +5,7 @@ run counts days from each person's symptom onset and is read the way a clinic re
 motor-unit loss against what MUNE, MUNIX and CMAP would report, ALSFRS-R and FVC,
 regional spread, and the clinical events against the human training rows
 (``alsim/data/training/human.csv``). Figures come from :mod:`alsim.report.human_plots`;
-page style, tables and the atomic write are those of :mod:`alsim.report.html`.
+page style, tables and the atomic write are those of :mod:`alsim.report.page`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import human_plots as hp
-from .html import _CSS, _e, _img, _table, write_html
+from .page import CSS, embed_figure, escape, table, write_html
 from .plots import display_muscle
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -114,14 +114,14 @@ def _runs_html(ds: xr.Dataset) -> str:
     span = f"{hp.months(d.min()):.0f} to {hp.months(d.max()):.0f}" if d.size else "-"
     headers = ["scenario", "strain", "hypothesis", "seed", "alsim version", "subjects (with onset)",
                "onset region", "months from onset covered", "MUNE method", "muscles"]
-    row = [_e(a.get("scenario_name", "-")), _e(a.get("strain", "-")), _e(a.get("hypothesis", "-")),
-           _e(a.get("seed", "-")), _e(a.get("alsim_version", "-")), f"{ds.sizes['subject']} ({int(onset.sum())})",
-           _e(mix), span, _e(a.get("mune_method", "-") if hp.has_emg(ds) else "no electrophysiology"),
-           _e(", ".join(display_muscle(str(m)) for m in ds["muscle"].values))]
+    row = [escape(a.get("scenario_name", "-")), escape(a.get("strain", "-")), escape(a.get("hypothesis", "-")),
+           escape(a.get("seed", "-")), escape(a.get("alsim_version", "-")), f"{ds.sizes['subject']} ({int(onset.sum())})",
+           escape(mix), span, escape(a.get("mune_method", "-") if hp.has_emg(ds) else "no electrophysiology"),
+           escape(", ".join(display_muscle(str(m)) for m in ds["muscle"].values))]
     definitions = [("onset", a.get("onset_definition"))] + [
         (name, ds[var].attrs.get("description")) for var, name in hp.EVENTS if var in ds]
-    items = "".join(f"<li>{_e(name)}: {_e(text)}</li>" for name, text in definitions if text)
-    return _table(headers, [row], numeric=(3, 5)) + f'<ul class="notes">{items}</ul>'
+    items = "".join(f"<li>{escape(name)}: {escape(text)}</li>" for name, text in definitions if text)
+    return table(headers, [row], numeric=(3, 5)) + f'<ul class="notes">{items}</ul>'
 
 
 def _event_cells(ds: xr.Dataset, var: str) -> list[str]:
@@ -145,7 +145,7 @@ def _events_html(ds: xr.Dataset, rows: list[HumanRow], hand: dict[str, str] | No
                                  ("ventilation_day", "start of ventilation", "Kaplan-Meier median, months from onset"),
                                  ("end_stage_day", "end stage (death or permanent ventilation)",
                                   "Kaplan-Meier median, months from onset")):
-        body.append([_e(name), _e(statistic), *_event_cells(ds, var), *_row_cells(by_key.get(var), hand, hand_text)])
+        body.append([escape(name), escape(statistic), *_event_cells(ds, var), *_row_cells(by_key.get(var), hand, hand_text)])
     m = hp.one_year_mortality(ds)
     body.append(["end stage within 12 months of diagnosis", "fraction of diagnosed subjects followed 12 months",
                  "-" if math.isnan(m["fraction"]) else f"{m['fraction']:.2f}",
@@ -153,14 +153,14 @@ def _events_html(ds: xr.Dataset, rows: list[HumanRow], hand: dict[str, str] | No
                  *_row_cells(by_key.get("one_year_mortality"), hand, hand_text)])
     headers = ["event", "simulated statistic", "simulated (95 % CI)", "subjects", "human.csv row", "published",
                "source", "preset hand-set to this row"]
-    return _table(headers, body, numeric=(2, 5)) + _hand_set_html(hand)
+    return table(headers, body, numeric=(2, 5)) + _hand_set_html(hand)
 
 
 def _row_cells(row: HumanRow | None, hand: dict[str, str] | None, hand_text: str) -> list[str]:
     if row is None:
         return ["-", "-", "-", "-"]
     used = "unknown (not a preset)" if hand is None else ("yes" if row.text in hand_text else "no")
-    return [_e(row.quantity), _e(row.text), f'{_e(row.source)} ({_e(row.status)})', _e(used)]
+    return [escape(row.quantity), escape(row.text), f'{escape(row.source)} ({escape(row.status)})', escape(used)]
 
 
 def _hand_set_html(hand: dict[str, str] | None) -> str:
@@ -169,7 +169,7 @@ def _hand_set_html(hand: dict[str, str] | None) -> str:
         return '<p class="note">The scenario is not a preset: which parameters were fitted is not known here.</p>'
     if not hand:
         return '<p class="note">No parameter of the preset names human.csv as the target of a hand-set value.</p>'
-    items = "".join(f"<li><code>{_e(p)}</code>: {_e(s)}</li>" for p, s in hand.items())
+    items = "".join(f"<li><code>{escape(p)}</code>: {escape(s)}</li>" for p, s in hand.items())
     return ('<p class="note">Preset parameters hand-set to the human.csv rows (from the preset sources; a row is '
             "marked 'yes' above when one of these sources names its value). Agreement with those rows is by "
             f'construction: it is a check of the fit, not a validation.</p><ul class="notes">{items}</ul>')
@@ -189,12 +189,12 @@ def _onset_loss_html(ds: xr.Dataset) -> str:
             loss = hp.loss_at_onset(ds, muscle, mask)
             normal = ([f"{hp.emg_reference(ds, v, muscle) / counts[muscle]:.2f}" for v in ("mune", "munix")]
                       if emg else ["-", "-"])
-            body.append([_e(display_muscle(muscle)), _e(name), str(int(mask.sum())), _pct(loss["true"]),
+            body.append([escape(display_muscle(muscle)), escape(name), str(int(mask.sum())), _pct(loss["true"]),
                          _pct(loss.get("mune", math.nan)), _pct(loss.get("munix", math.nan)),
                          _pct(loss.get("cmap", math.nan)), _pct(loss["force"]), *normal])
     headers = ["muscle", "subjects", "n", "true functional units lost", "MUNE lost", "MUNIX lost", "CMAP lost",
                "force lost", "normal MUNE / true count", "normal MUNIX / true count"]
-    return _table(headers, body, numeric=tuple(range(2, 10)))
+    return table(headers, body, numeric=tuple(range(2, 10)))
 
 
 # -------------------------------------------------------------------- captions
@@ -267,14 +267,14 @@ def render_human_report(ds: xr.Dataset, *, title: str | None = None, notes: list
     muscles = hp.clinic_order(ds) if has_onset else []
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>", f"<h1>{_e(title)}</h1>",
-             f'<p class="meta">Generated {_e(stamp)} by alsim {_e(ds.attrs.get("alsim_version", "?"))}. Time is '
+             f"<title>{escape(title)}</title><style>{CSS}</style></head><body>", f"<h1>{escape(title)}</h1>",
+             f'<p class="meta">Generated {escape(stamp)} by alsim {escape(ds.attrs.get("alsim_version", "?"))}. Time is '
              f"counted in months from each subject's symptom onset (1 month = {hp.MONTH_DAYS} days).</p>"]
     if notes:
-        parts.append('<ul class="notes">' + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
+        parts.append('<ul class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>")
     toc = [("runs", "Run"), ("methods", "Motor units against MUNE, MUNIX and CMAP"),
            ("scores", "ALSFRS-R and FVC"), ("regions", "Regional function"), ("events", "Clinical events")]
-    parts.append("<ul>" + "".join(f'<li><a href="#{i}">{_e(t)}</a></li>' for i, t in toc) + "</ul>")
+    parts.append("<ul>" + "".join(f'<li><a href="#{i}">{escape(t)}</a></li>' for i, t in toc) + "</ul>")
     parts += ['<h2 id="runs">Run</h2>', _runs_html(ds)]
     if not has_onset:
         parts.append('<p class="note">No subject reached symptom onset in this run: there are no time courses.</p>')
@@ -288,17 +288,17 @@ def render_human_report(ds: xr.Dataset, *, title: str | None = None, notes: list
     if has_onset:
         parts.append(_onset_loss_html(ds))
     for m in muscles:
-        parts += [f'<h3 id="muscle-{_e(m)}">{_e(display_muscle(m).capitalize())}</h3>',
-                  _img(hp.muscle_methods_figure(ds, m), f"{m}: true motor units and methods", _methods_caption(ds, m),
+        parts += [f'<h3 id="muscle-{escape(m)}">{escape(display_muscle(m).capitalize())}</h3>',
+                  embed_figure(hp.muscle_methods_figure(ds, m), f"{m}: true motor units and methods", _methods_caption(ds, m),
                        dpi)]
     parts.append('<h2 id="scores">ALSFRS-R and FVC</h2>')
     if has_onset:
-        parts.append(_img(hp.clinical_scores_figure(ds), "ALSFRS-R and FVC", _scores_caption(ds), dpi))
+        parts.append(embed_figure(hp.clinical_scores_figure(ds), "ALSFRS-R and FVC", _scores_caption(ds), dpi))
     parts.append('<h2 id="regions">Regional function</h2>')
     if has_onset:
-        parts.append(_img(hp.region_figure(ds), "regional function", _REGION_CAPTION, dpi))
+        parts.append(embed_figure(hp.region_figure(ds), "regional function", _REGION_CAPTION, dpi))
     parts += ['<h2 id="events">Clinical events</h2>',
-              _img(hp.survival_figure(ds, rows), "Kaplan-Meier curves of the clinical events", _SURVIVAL_CAPTION, dpi),
+              embed_figure(hp.survival_figure(ds, rows), "Kaplan-Meier curves of the clinical events", _SURVIVAL_CAPTION, dpi),
               _events_html(ds, rows, hand), "</body></html>"]
     return "\n".join(parts)
 

@@ -34,7 +34,7 @@ from .fast_stats import km_median
 from scipy import stats
 
 __all__ = ["ENDPOINTS", "ArmOutcome", "HazardRatio", "median_with_ci", "difference_ci", "logrank_p",
-           "hazard_ratio", "compare_arms", "power", "power_curve", "effect_distribution", "plot_km"]
+           "hazard_ratio", "compare_arms", "power", "power_curve", "effect_distribution", "quiet_lifelines"]
 
 ENDPOINTS = {"end_stage": ("end_stage_day", "end stage"), "onset": ("onset_day", "onset")}
 
@@ -89,8 +89,9 @@ def _censor(times: np.ndarray, follow_up: float) -> tuple[np.ndarray, np.ndarray
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[list[warnings.WarningMessage]]:
-    """Record (not raise) warnings and ignore numpy FP errors inside lifelines."""
+def quiet_lifelines() -> Iterator[list[warnings.WarningMessage]]:
+    """Record (not raise) warnings and ignore numpy FP errors inside lifelines (the tests turn
+    warnings into errors); yields the list of warnings caught."""
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
         warnings.simplefilter("always")
         yield caught
@@ -126,7 +127,7 @@ def km_median_with_ci(durations: np.ndarray, observed: np.ndarray) -> tuple[floa
     otherwise the duration is the censoring time)."""
     if durations.size == 0:
         return (float("nan"),) * 3
-    with _quiet():
+    with quiet_lifelines():
         kmf = KaplanMeierFitter().fit(durations, observed)
         ci = median_survival_times(kmf.confidence_interval_)
     return _finite(kmf.median_survival_time_), _finite(ci.iloc[0, 0]), _finite(ci.iloc[0, 1])
@@ -208,7 +209,7 @@ def logrank_p(
         _note(notes, f"{endpoint} log-rank: {reason}")
         return float("nan")
     (dt, et), (dc, ec) = treated.survival_data(endpoint), control.survival_data(endpoint)
-    with _quiet() as caught:
+    with quiet_lifelines() as caught:
         p = _finite(logrank_test(dt, dc, event_observed_A=et, event_observed_B=ec).p_value)
     for w in caught:
         _note(notes, f"{endpoint} log-rank: lifelines warned: {w.message}")
@@ -232,7 +233,7 @@ def hazard_ratio(
     (dt, et), (dc, ec) = treated.survival_data(endpoint), control.survival_data(endpoint)
     frame = pd.DataFrame({"days": np.r_[dt, dc], "event": np.r_[et, ec].astype(int),
                           "treated": np.r_[np.ones(dt.size), np.zeros(dc.size)]})
-    with _quiet() as caught:
+    with quiet_lifelines() as caught:
         try:
             row = CoxPHFitter().fit(frame, "days", "event").summary.loc["treated"]
         except ConvergenceError as exc:
@@ -306,7 +307,7 @@ def _t_ci(a: np.ndarray, b: np.ndarray | None = None) -> tuple[float, float, flo
     b = None if b is None else b[np.isfinite(b)]
     if a.size < 2 or (b is not None and b.size < 2):
         return (float("nan"),) * 3
-    with _quiet():
+    with quiet_lifelines():
         test = stats.ttest_1samp(a, 0.0) if b is None else stats.ttest_ind(a, b, equal_var=False)
         ci = test.confidence_interval(0.95)
     return float(a.mean() - (0.0 if b is None else b.mean())), _finite(ci.low), _finite(ci.high)
@@ -370,25 +371,3 @@ def effect_distribution(
         p = np.nan_to_num(np.asarray(p_values, dtype=float).ravel(), nan=1.0)
         out["fraction_favourable_significant"] = float(np.mean(good & (p < alpha)))
     return out
-
-
-def plot_km(arms: Mapping[str, ArmOutcome], endpoint: str = "end_stage", ax=None):
-    """Kaplan-Meier curves with 95% confidence bands, one per arm; returns ``ax``.
-
-    Without ``ax`` a new ``matplotlib.figure.Figure`` is made (no pyplot, so
-    it is safe under the Agg backend and in threads).
-    """
-    if ax is None:
-        from matplotlib.figure import Figure
-
-        ax = Figure(figsize=(6, 4)).subplots()
-    for name, arm in arms.items():
-        durations, observed = arm.survival_data(endpoint)
-        if durations.size == 0:
-            continue
-        with _quiet():
-            kmf = KaplanMeierFitter(label=f"{name} (n={arm.n})").fit(durations, observed)
-            kmf.plot_survival_function(ax=ax, ci_show=True)
-    ax.set_xlabel("age (days)")
-    ax.set_ylabel(f"fraction without {ENDPOINTS[endpoint][1]}")
-    return ax

@@ -3,11 +3,10 @@
 Seed 000 asks whether early intervention could prevent the loss of motor neurons; a
 window is a trial whose arms are ``NAME@START:DOSE`` for each start day, so every
 start day is compared with the same control animals' design (fresh animals per arm).
+The figure is drawn by :func:`alsim.report.trial.window_figure`.
 """
 
 from __future__ import annotations
-
-from matplotlib.figure import Figure
 
 from ..config.loading import ScenarioError
 
@@ -41,38 +40,3 @@ def window_summary(summary: dict, start_days: list[int], labels: list[str]) -> d
             "difference_count_at_day", "power")}
         by_day[str(day)]["arm"] = label
     return {**summary, "start_days": start_days, "by_start_day": by_day}
-
-
-def _errorbar(ax, days: list[int], entries: list[dict | None], colour: str, label: str) -> None:
-    xs, ys, lo, hi = [], [], [], []
-    for day, entry in zip(days, entries):
-        if entry and entry.get("value") is not None and entry.get("lo") is not None:
-            xs.append(day)
-            ys.append(entry["value"])
-            lo.append(entry["value"] - entry["lo"])
-            hi.append(entry["hi"] - entry["value"])
-    ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=4, color=colour, label=label)
-
-
-def window_figure(summary: dict) -> Figure:
-    """Effect on onset and end stage (days, 95 % CI) and on the counted readout, against start day."""
-    days = summary["start_days"]
-    rows = [summary["by_start_day"][str(d)] for d in days]
-    fig = Figure(figsize=(12, 4), layout="constrained")
-    ax_days, ax_count = fig.subplots(1, 2)
-    _errorbar(ax_days, days, [r["difference_onset_day"] for r in rows], "C0", "onset")
-    _errorbar(ax_days, days, [r["difference_end_stage_day"] for r in rows], "C3", "end stage")
-    ax_days.axhline(0, color="grey", linewidth=1)
-    ax_days.set_xlabel("treatment start (days of age)")
-    ax_days.set_ylabel("median, treated - control (days)")
-    ax_days.legend()
-    count = summary.get("count_endpoint")
-    if count is not None:
-        _errorbar(ax_count, days, [r["difference_count_at_day"] for r in rows], "C2", count["readout"])
-        ax_count.axhline(0, color="grey", linewidth=1)
-        ax_count.set_ylabel(f"treated - control at day {count['day']}")
-        ax_count.set_title(f"{count['readout']}, {count['muscle']}")
-        ax_count.set_xlabel("treatment start (days of age)")
-    else:
-        ax_count.set_axis_off()
-    return fig

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
-from ..report.html import _CSS, _e, _fmt, _img, _table, write_html
-from .sweep import Axis
+import numpy as np
+
+from ..trials.sweep import Axis
+from .page import embed_figure, escape, fmt, head, table, write_html
+from .plots import new_figure
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+__all__ = ["heatmap_figure", "line_figure", "points_table", "write_sweep_report"]
 
 MEDIANS = (("median_onset_day", "onset", "C0"), ("median_end_stage_day", "end stage", "C3"))
 
@@ -29,7 +36,7 @@ def _positions(axis: dict) -> tuple[np.ndarray, list[str] | None]:
 def _label(value: str) -> str:
     """A grid value as shown: a number to 3 significant digits, a name as it is (plain text)."""
     try:
-        return _fmt(float(value))
+        return fmt(float(value))
     except ValueError:
         return value
 
@@ -43,7 +50,7 @@ def line_figure(summary: dict) -> Figure:
     """One varied parameter: medians (95 % CI) and event fractions against its value."""
     axis, points = summary["axes"][0], summary["points"]
     x, labels = _positions(axis)
-    fig = Figure(figsize=(12, 4), layout="constrained")
+    fig = new_figure((12, 4))
     ax_days, ax_frac = fig.subplots(1, 2)
     for key, label, colour in MEDIANS:
         mid, lo, hi = np.array([_entry(p, key) for p in points]).T
@@ -69,7 +76,7 @@ def heatmap_figure(summary: dict) -> Figure:
     """Two varied parameters: each median over the grid (rows: the first parameter)."""
     rows, cols = summary["axes"]
     shape = (len(rows["values"]), len(cols["values"]))
-    fig = Figure(figsize=(12, 0.5 * shape[0] + 3), layout="constrained")
+    fig = new_figure((12, 0.5 * shape[0] + 3))
     for ax, (key, label, _) in zip(fig.subplots(1, 2), MEDIANS):
         grid = np.array([_entry(p, key)[0] for p in summary["points"]]).reshape(shape)
         image = ax.imshow(grid, cmap="viridis", aspect="auto", origin="lower")
@@ -94,34 +101,34 @@ def _bright(rgba) -> bool:
 def _cell(entry: dict) -> str:
     if entry["value"] is None:
         return "not reached"
-    return f"{_fmt(entry['value'])} ({_fmt(entry['lo'])}-{_fmt(entry['hi'])})"
+    return f"{fmt(entry['value'])} ({fmt(entry['lo'])}-{fmt(entry['hi'])})"
 
 
 def points_table(summary: dict) -> str:
     paths = [a["path"] for a in summary["axes"]]
     headers = [*paths, "median onset (d, 95 % CI)", "median end stage (d)", "onset to end stage (d)",
                "with onset", "at end stage"]
-    rows = [[*(_e(_label(p["values"][k])) for k in paths),
+    rows = [[*(escape(_label(p["values"][k])) for k in paths),
              _cell(p["median_onset_day"]), _cell(p["median_end_stage_day"]), _cell(p["median_onset_to_end_stage_days"]),
              f"{p['fraction_with_onset']:.2f}", f"{p['fraction_with_end_stage']:.2f}"] for p in summary["points"]]
-    return _table(headers, rows, numeric=range(len(paths), len(headers)))
+    return table(headers, rows, numeric=range(len(paths), len(headers)))
 
 
 def write_sweep_report(path: Path, summary: dict, *, title: str, dpi: int = 90) -> Path:
     n_axes = len(summary["axes"])
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{_e(title)}</h1>",
-             f"<p class='meta'>{_e(summary['scenario'])}, hypothesis {_e(summary['hypothesis'])}; "
+    """Write the sweep page to ``path`` and return it."""
+    parts = [head(title),
+             f"<p class='meta'>{escape(summary['scenario'])}, hypothesis {escape(summary['hypothesis'])}; "
              f"{summary['subjects_per_point']} subjects at each of {len(summary['points'])} points, followed to day "
-             f"{summary['follow_up_days']}; seed {summary['seed']}; alsim {_e(summary['alsim_version'])}. The same "
+             f"{summary['follow_up_days']}; seed {summary['seed']}; alsim {escape(summary['alsim_version'])}. The same "
              "subjects (sex, litter, burden multiplier) at every point.</p>"]
     if n_axes == 1:
-        parts.append(_img(line_figure(summary), "medians against the varied parameter",
+        parts.append(embed_figure(line_figure(summary), "medians against the varied parameter",
                           "Left: Kaplan-Meier median day of onset and of end stage at each value, with the 95 % "
                           "confidence band of each median (missing where the curve or band does not cross one half by "
                           "the end of follow-up). Right: fraction of subjects with onset, and at end stage, by then.", dpi))
     elif n_axes == 2:
-        parts.append(_img(heatmap_figure(summary), "medians over the grid",
+        parts.append(embed_figure(heatmap_figure(summary), "medians over the grid",
                           "Kaplan-Meier median day of onset (left) and of end stage (right) at each point of the grid; "
                           "the table below gives their 95 % intervals.", dpi))
     else:

@@ -1,25 +1,63 @@
-"""The trial report: Kaplan-Meier curves, what each arm did to motor neurons and
-endplates, the distribution of the estimated effect over replicates, and power over n."""
+"""The trial and window pages: Kaplan-Meier curves, what each arm did to motor neurons
+and endplates, the distribution of the estimated effect over replicates, power over n,
+and for a window the effect against start day.
+
+The statistics are :mod:`alsim.trials`'; this module only draws them and builds the page.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from ..report.html import _CSS, _e, _fmt, _img, _table, write_html
-from ..report.plots import band
-from .execute import ArmRun
-from .stats import plot_km
+from ..trials.stats import ENDPOINTS, quiet_lifelines
+from .page import embed_figure, escape, fmt, head, table, write_html
+from .plots import band, new_figure
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+    from ..trials.execute import ArmRun
+    from ..trials.stats import ArmOutcome
+
+__all__ = ["effect_figure", "km_figure", "plot_km", "time_course_figure", "window_figure", "window_section",
+           "write_trial_report"]
 
 TIME_COURSES = (("motor_neurons_alive_fraction", "motor neurons alive"),
                 ("endplates_innervated_fraction", "endplates innervated"),
                 ("hindlimb_force_fraction", "hindlimb force"))
 
 
+def plot_km(arms: Mapping[str, ArmOutcome], endpoint: str = "end_stage", ax=None):
+    """Kaplan-Meier curves with 95% confidence bands, one per arm; returns ``ax``.
+
+    Without ``ax`` a new ``matplotlib.figure.Figure`` is made (no pyplot, so
+    it is safe under the Agg backend and in threads).
+    """
+    from lifelines import KaplanMeierFitter
+
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        ax = Figure(figsize=(6, 4)).subplots()
+    for name, arm in arms.items():
+        durations, observed = arm.survival_data(endpoint)
+        if durations.size == 0:
+            continue
+        with quiet_lifelines():
+            kmf = KaplanMeierFitter(label=f"{name} (n={arm.n})").fit(durations, observed)
+            kmf.plot_survival_function(ax=ax, ci_show=True)
+    ax.set_xlabel("age (days)")
+    ax.set_ylabel(f"fraction without {ENDPOINTS[endpoint][1]}")
+    return ax
+
+
 def km_figure(arms: dict[str, ArmRun]) -> Figure:
-    fig = Figure(figsize=(11, 4), layout="constrained")
+    """Fraction of animals without onset (left) and without end stage (right), per arm."""
+    fig = new_figure((11, 4))
     for ax, endpoint in zip(fig.subplots(1, 2), ("onset", "end_stage")):
         outcomes = {label: run.outcome for label, run in arms.items()}
         plot_km(outcomes, endpoint, ax=ax)
@@ -31,7 +69,7 @@ def km_figure(arms: dict[str, ArmRun]) -> Figure:
 
 def time_course_figure(arms: dict[str, ArmRun], muscle: str) -> Figure:
     """Median and 10-90 % band across animals of each arm, per day (animals leave at end stage)."""
-    fig = Figure(figsize=(14, 3.8), layout="constrained")
+    fig = new_figure((14, 3.8))
     for ax, (var, title) in zip(fig.subplots(1, len(TIME_COURSES)), TIME_COURSES):
         for i, (label, run) in enumerate(arms.items()):
             days, lo, mid, hi = band(run.dataset, var, muscle, min_subjects=3)
@@ -50,7 +88,7 @@ def effect_figure(summary: dict) -> Figure | None:
     treated = {k: v for k, v in summary["arms"].items() if "effect_distribution" in v}
     if not treated:
         return None
-    fig = Figure(figsize=(11, 4), layout="constrained")
+    fig = new_figure((11, 4))
     ax_diff, ax_power = fig.subplots(1, 2)
     for i, (label, entry) in enumerate(treated.items()):
         dist = entry["effect_distribution"]["difference_end_stage_day"]
@@ -77,51 +115,85 @@ def effect_figure(summary: dict) -> Figure | None:
 def _interval(entry: dict | None) -> str:
     if not entry or entry.get("value") is None:
         return "-"
-    return f"{_fmt(entry['value'])} ({_fmt(entry['lo'])} to {_fmt(entry['hi'])})"
+    return f"{fmt(entry['value'])} ({fmt(entry['lo'])} to {fmt(entry['hi'])})"
 
 
 def _arms_table(summary: dict) -> str:
     rows = []
     for label, entry in summary["arms"].items():
         power = entry.get("power")
-        rows.append([_e(label), str(entry["n"]), _interval(entry["median_onset_day"]), _interval(entry["median_end_stage_day"]),
+        rows.append([escape(label), str(entry["n"]), _interval(entry["median_onset_day"]), _interval(entry["median_end_stage_day"]),
                      _interval(entry.get("difference_end_stage_day")), _interval(entry.get("hazard_ratio")),
-                     _fmt(entry.get("logrank_p")),
+                     fmt(entry.get("logrank_p")),
                      "-" if power is None else f"{power['value']:.2f} ± {power['monte_carlo_se']:.2f}"])
-    return _table(["arm", "n", "median onset (95 % CI)", "median end stage (95 % CI)", "end stage vs control, days",
+    return table(["arm", "n", "median onset (95 % CI)", "median end stage (95 % CI)", "end stage vs control, days",
                    "hazard ratio (95 % CI)", "log-rank p", "power ± MC SE"], rows, numeric=[1, 6])
 
 
-def window_section(summary: dict, dpi: int = 90) -> str:
-    from .window import window_figure
+def _errorbar(ax, days: list[int], entries: list[dict | None], colour: str, label: str) -> None:
+    xs, ys, lo, hi = [], [], [], []
+    for day, entry in zip(days, entries):
+        if entry and entry.get("value") is not None and entry.get("lo") is not None:
+            xs.append(day)
+            ys.append(entry["value"])
+            lo.append(entry["value"] - entry["lo"])
+            hi.append(entry["hi"] - entry["value"])
+    ax.errorbar(xs, ys, yerr=[lo, hi], marker="o", capsize=4, color=colour, label=label)
 
+
+def window_figure(summary: dict) -> Figure:
+    """Effect on onset and end stage (days, 95 % CI) and on the counted readout, against start day."""
+    days = summary["start_days"]
+    rows = [summary["by_start_day"][str(d)] for d in days]
+    fig = new_figure((12, 4))
+    ax_days, ax_count = fig.subplots(1, 2)
+    _errorbar(ax_days, days, [r["difference_onset_day"] for r in rows], "C0", "onset")
+    _errorbar(ax_days, days, [r["difference_end_stage_day"] for r in rows], "C3", "end stage")
+    ax_days.axhline(0, color="grey", linewidth=1)
+    ax_days.set_xlabel("treatment start (days of age)")
+    ax_days.set_ylabel("median, treated - control (days)")
+    ax_days.legend()
+    count = summary.get("count_endpoint")
+    if count is not None:
+        _errorbar(ax_count, days, [r["difference_count_at_day"] for r in rows], "C2", count["readout"])
+        ax_count.axhline(0, color="grey", linewidth=1)
+        ax_count.set_ylabel(f"treated - control at day {count['day']}")
+        ax_count.set_title(f"{count['readout']}, {count['muscle']}")
+        ax_count.set_xlabel("treatment start (days of age)")
+    else:
+        ax_count.set_axis_off()
+    return fig
+
+
+def window_section(summary: dict, dpi: int = 90) -> str:
+    """The window page's extra section: the effect against start day (:func:`window_figure`)."""
     return ("<h2>Effect against start day</h2>" +
-            _img(window_figure(summary), "effect by start day", "Left: median onset and end stage of each start day's arm "
+            embed_figure(window_figure(summary), "effect by start day", "Left: median onset and end stage of each start day's arm "
                  "minus control, with bootstrap 95 % intervals. Right: the counted readout, treated minus control (Welch 95 % "
                  "interval, animals alive on that day).", dpi))
 
 
 def write_trial_report(path: Path, summary: dict, arms: dict[str, ArmRun], muscle: str, *, title: str, dpi: int = 90,
                        extra_html: str = "") -> Path:
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{_e(title)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>{_e(title)}</h1>",
-             f"<p class='meta'>{_e(summary['scenario'])}, hypothesis {_e(summary['hypothesis'])}; {summary['per_arm']} animals "
-             f"per arm followed to {summary['follow_up_days']} days; seed {summary['seed']}; alsim {_e(summary['alsim_version'])}. "
-             f"Allocation: {_e(summary['allocation'])}.</p>",
+    """Write the trial (or, with ``extra_html``, window) page to ``path`` and return it."""
+    parts = [head(title),
+             f"<p class='meta'>{escape(summary['scenario'])}, hypothesis {escape(summary['hypothesis'])}; {summary['per_arm']} animals "
+             f"per arm followed to {summary['follow_up_days']} days; seed {summary['seed']}; alsim {escape(summary['alsim_version'])}. "
+             f"Allocation: {escape(summary['allocation'])}.</p>",
              "<h2>Arms</h2>", _arms_table(summary),
              "<p class='note'>Medians are Kaplan-Meier medians; differences have bootstrap intervals; hazard ratios come from a "
              "Cox model on arm (below 1: the treatment slows end stage); animals without an event are censored at the end of "
              "follow-up.</p>", extra_html,
-             "<h2>Kaplan-Meier</h2>", _img(km_figure(arms), "Kaplan-Meier curves", "Fraction of animals without onset (left) "
+             "<h2>Kaplan-Meier</h2>", embed_figure(km_figure(arms), "Kaplan-Meier curves", "Fraction of animals without onset (left) "
                                            "and without end stage (right), with 95 % confidence bands.", dpi),
              "<h2>What each arm did to motor neurons, endplates and force</h2>",
-             _img(time_course_figure(arms, muscle), "time courses", "Median across the animals of each arm, 10-90 % band; an "
+             embed_figure(time_course_figure(arms, muscle), "time courses", "Median across the animals of each arm, 10-90 % band; an "
                   "animal leaves the curves at its end stage. A soma-side treatment keeps motor neurons without keeping "
                   "endplates; a terminal-side one keeps endplates.", dpi)]
     figure = effect_figure(summary)
     if figure is not None:
         parts += ["<h2>Replicates: the effect a lab would estimate, and power</h2>",
-                  _img(figure, "effect distribution and power", "Left: the estimated end-stage effect across replicate trials. "
+                  embed_figure(figure, "effect distribution and power", "Left: the estimated end-stage effect across replicate trials. "
                        "Right: fraction of replicates with log-rank p below alpha, by animals per arm (error bars: Monte Carlo "
                        "SE). For an untreated 'placebo' arm this is the false-positive rate.", dpi)]
     parts.append("</body></html>")

@@ -14,19 +14,21 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from .cli import _fail, app, err, out
+from .common import app, err, fail, main, out
+
+__all__ = ["rerun", "runs", "show"]
 
 Dir = Annotated[Path, typer.Option("--dir", help="Folder whose alsim-catalogue.sqlite to read (the parent of the runs' --out folders).")]
 RunId = Annotated[str, typer.Argument(help="A run id as `alsim runs` lists it, e.g. run-20261121T1302-ab12cd.")]
 
 
 def _entry(run_id: str, folder: Path):
-    from .store import Catalogue, UnknownRunError
+    from ..store import Catalogue, UnknownRunError
 
     try:
         return Catalogue(folder).get(run_id)
     except UnknownRunError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _shown_path(path: str, folder: Path) -> str:
@@ -47,7 +49,7 @@ def _took(started: str, finished: str | None) -> str:
 @app.command()
 def runs(folder: Dir = Path(".")) -> None:
     """List the runs recorded in a folder's catalogue, oldest first."""
-    from .store import CATALOGUE_FILE, Catalogue
+    from ..store import CATALOGUE_FILE, Catalogue
 
     entries = Catalogue(folder).entries()
     if not entries:
@@ -70,7 +72,7 @@ def show(run_id: RunId, folder: Dir = Path("."),
          json_: Annotated[bool, typer.Option("--json", help="Print the catalogue row and provenance.json as one JSON object.")] = False,
          ) -> None:
     """Print one run's catalogue row and its provenance (provenance.json of its output folder)."""
-    from .store import read_provenance
+    from ..store import read_provenance
 
     entry = _entry(run_id, folder)
     provenance = read_provenance(entry.output_path) if Path(entry.output_path).is_dir() else None
@@ -108,18 +110,17 @@ def rerun(
 
     Exit code 0 when the results are identical, 1 when they differ (the first difference is printed).
     """
-    from . import __version__
-    from .cli import main
-    from .store import compare_outputs, read_provenance, rerun_argv
-    from .store.provenance import file_sha256
+    from .. import __version__
+    from ..store import compare_outputs, read_provenance, rerun_argv
+    from ..store.provenance import file_sha256
 
     entry = _entry(run_id, folder)
     original = Path(entry.output_path)
     if entry.status != "complete" or not original.is_dir():
-        raise _fail(f"run {run_id} is {entry.status}" + ("" if original.is_dir() else f" and {original} is gone")
+        raise fail(f"run {run_id} is {entry.status}" + ("" if original.is_dir() else f" and {original} is gone")
                     + "; only a complete run with its output folder can be rerun and compared")
     if new_out.exists():
-        raise _fail(f"--out: folder {new_out} already exists; choose another")
+        raise fail(f"--out: folder {new_out} already exists; choose another")
     if entry.alsim_version != __version__:
         err.print(escape(f"warning: run {run_id} was made by alsim {entry.alsim_version}, this is {__version__}; "
                          "bits may differ"), highlight=False, soft_wrap=True)
@@ -138,7 +139,7 @@ def rerun(
         raise typer.Exit(code=code)
     difference, compared = compare_outputs(original, new_out)
     if difference is None and compared == 0:
-        raise _fail(f"{original}: nothing to compare (no results.zarr, posterior.csv, trial.json, window.json or sweep.json)")
+        raise fail(f"{original}: nothing to compare (no results.zarr, posterior.csv, trial.json, window.json or sweep.json)")
     if difference is not None:
         out.print(escape(f"differ: {difference} (original {original}, rerun {new_out})"), highlight=False,
                   soft_wrap=True)

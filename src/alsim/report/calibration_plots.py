@@ -1,4 +1,4 @@
-"""Figures of the calibration report (:mod:`alsim.inference.report`).
+"""Figures of the calibration report (:mod:`alsim.report.calibration`).
 
 Every function returns a matplotlib figure on the Agg canvas
 (:func:`alsim.report.plots.new_figure`: no pyplot, no global backend) and draws in the
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..report.plots import (
+from .plots import (
     _ENDPOINT_MARKERS, _draw_point, _figure_legend, _legend, _short_definition, band, display_muscle, endpoint_rows,
     marker_key, new_figure, point_label, readout, training_markers, training_points,
 )

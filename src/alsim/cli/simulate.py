@@ -1,103 +1,19 @@
-"""The command line: thin wrappers that parse, call the public API and print.
-
-Bad input gives one line naming the field and what is allowed, exit code 2, and
-writes nothing.
-"""
+"""``alsim presets``, ``alsim treatments``, ``alsim run`` and ``alsim demo``: scenarios and
+cohorts from the command line (:func:`alsim.simulate`, :mod:`alsim.store`, :mod:`alsim.report`)."""
 
 from __future__ import annotations
 
-import sys
-from contextlib import contextmanager
-from contextvars import ContextVar
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="alsim: simulate ALS from upper motor neuron to muscle fibre.")
-err = Console(stderr=True)
-out = Console()
-_ARGV: ContextVar[list[str] | None] = ContextVar("alsim_argv", default=None)
+from .common import HypothesisName, Resume, app, err, fail, faults, open_work, out, overrides, recorded
 
-
-class HypothesisName(str, Enum):
-    dying_back = "dying_back"
-    dying_forward = "dying_forward"
-    independent = "independent"
-
-
-def _fail(message: str) -> typer.Exit:
-    # One line, whatever the input held: control characters and line breaks are shown
-    # escaped, and brackets from user input are not read as rich markup.
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-    err.print(f"[bold red]error:[/] {escape(shown)}", highlight=False, soft_wrap=True, emoji=False)
-    return typer.Exit(code=2)
-
-
-@contextmanager
-def _faults(out_dir: Path, work=None):
-    """A full disk, an unwritable folder or a block that kills its workers, inside the
-    ``with``: one clear message and exit code 2 (:func:`alsim.store.disk_faults`).
-    ``work``: the command's work folder (a WorkFolder or its path), if it has one."""
-    from .store import StoreFault, disk_faults
-
-    try:
-        with disk_faults(out_dir, getattr(work, "path", work)):
-            yield
-    except StoreFault as exc:
-        raise _fail(str(exc)) from None
-
-
-def _open_work(opener, out_dir: Path):
-    """``opener()``, which opens a command's work folder, with its refusals (existing
-    output, interrupted run, wrong ``--resume``) and disk faults as clear messages."""
-    from .store import OutputExistsError, ResumeError
-
-    with _faults(out_dir):
-        try:
-            return opener()
-        except (OutputExistsError, ResumeError) as exc:
-            raise _fail(str(exc)) from None
-
-
-def _overrides(set_: list[str] | None, hypothesis: HypothesisName | None) -> list[str]:
-    """``--set`` overrides, then ``--hypothesis`` as one more (it wins over a ``--set`` of it)."""
-    overrides = list(set_ or [])
-    if hypothesis is not None:
-        overrides.append(f"hypothesis.name={hypothesis.value}")
-    return overrides
-
-
-Resume = Annotated[bool, typer.Option(help="Continue an interrupted run of the same command from its completed blocks (kept in .NAME.inprogress beside --out).")]
-DaskWorkers = Annotated[int, typer.Option(min=1, max=1024, help="Dask workers on this machine (results do not depend on it).")]
-Scheduler = Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler, tcp://host:port.")]
-Overwrite = Annotated[bool, typer.Option(help="Replace an existing output folder.")]
-
-
-def _recorded(command: str, out_dir: Path, **record):
-    """Catalogue row and provenance.json of this command (:func:`alsim.store.recorded_run`)."""
-    from .inference.posterior import training_data_sha256
-    from .store import recorded_run
-
-    argv = _ARGV.get()
-    return recorded_run(command, list(sys.argv[1:] if argv is None else argv), out_dir,
-                        training_data_sha256=training_data_sha256(), **record)
-
-
-@app.command()
-def presets() -> None:
-    """List the scenario presets, one line each."""
-    from .config import load_scenario, preset_names
-
-    for name in preset_names():
-        scenario, _ = load_scenario(name)
-        out.print(f"{name:22s} {scenario.description}", highlight=False, soft_wrap=True)
-
+__all__ = ["MuneMethod", "demo", "presets", "run", "treatments"]
 
 class MuneMethod(str, Enum):
     multipoint = "multipoint"
@@ -105,29 +21,33 @@ class MuneMethod(str, Enum):
     scan = "scan"
 
 
+@app.command()
+def presets() -> None:
+    """List the scenario presets, one line each."""
+    from ..config import load_scenario, preset_names
+
+    for name in preset_names():
+        scenario, _ = load_scenario(name)
+        out.print(f"{name:22s} {scenario.description}", highlight=False, soft_wrap=True)
+
+
 def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | None, workers: int, label: str,
-                            backend: str = "numba", scheduler: str | None = None, mune_method: str = "multipoint",
-                            work=None, cohort=None):
+                            scheduler: str | None = None, mune_method: str = "multipoint", work=None, cohort=None):
     """``alsim.simulate`` with a progress bar; block by block, saved in ``work``, when one is given.
     ``cohort``: the subjects' own scenarios (``--posterior``, :class:`alsim.run.Cohort`), with ``work``."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .run import simulate, stream, stream_passes
+    from ..run import simulate, stream, stream_passes
 
     with Progress(TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
         passes = stream_passes(scenario) if work is not None else 1
         task = bar.add_task(label, total=subjects * days * passes)
         options = dict(subjects=subjects, days=days, workers=workers, progress=lambda n: bar.advance(task, n),
-                       backend=backend, scheduler=scheduler, mune_method=mune_method)
+                       scheduler=scheduler, mune_method=mune_method)
         if work is not None:
             return stream(cohort or scenario, work, **options)
         return simulate(scenario, seed=seed, **options)
-
-
-class BackendName(str, Enum):
-    numba = "numba"
-    numpy = "numpy"
 
 
 @app.command()
@@ -143,47 +63,45 @@ def run(
     treat: Annotated[list[str] | None, typer.Option("--treat", help="Give a treatment: NAME[@START_DAY][:DOSE], e.g. musk_agonist@60:0.5 (repeatable; @0 = from birth). See `alsim treatments`.")] = None,
     treatments_file: Annotated[list[Path] | None, typer.Option("--treatments", help="Extra treatment catalogue (TOML, same schema as the built-in one; repeatable).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
-    backend: Annotated[BackendName, typer.Option(help="Engine: numba (compiled, fast) or numpy (readable); same distribution, not the same bits.")] = BackendName.numba,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address tcp://host:port (default: a local cluster when --workers > 1).")] = None,
     posterior: Annotated[Path | None, typer.Option(help="Folder of an `alsim calibrate`/`compare` run, or the name of a packaged posterior (sod1-g93a-b6sjl): draw each subject's calibrated parameters from its posterior (of the scenario's hypothesis).")] = None,
     mune_method: Annotated[MuneMethod, typer.Option(help="How the `mune` readout estimates motor units: multipoint, incremental (overestimates by alternation) or scan (slow; overestimates small mouse pools). docs/electrophysiology.md")] = MuneMethod.multipoint,
     resume: Resume = False,
 ) -> None:
     """Simulate a cohort and write results.zarr, summary.json and report.html."""
-    from .config import ScenarioError, load_scenario
-    from .run import open_run_work, summarise
-    from .store.provenance import file_sha256
+    from ..config import ScenarioError, load_scenario
+    from ..run import open_run_work, summarise
+    from ..store.provenance import file_sha256
 
-    overrides = _overrides(set_, hypothesis)
     try:
-        resolved, sources = load_scenario(scenario, overrides)
+        resolved, sources = load_scenario(scenario, overrides(set_, hypothesis))
         resolved = _with_treatments(resolved, treat or [], treatments_file or [])
         posterior_file = _posterior_file(posterior, resolved.hypothesis.name)
     except ScenarioError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     days = days or resolved.horizon_days
     posterior_sha256 = None if posterior_file is None else file_sha256(posterior_file)
-    work = _open_work(lambda: open_run_work(out_dir, resolved, subjects=subjects, days=days, backend=backend.value,
-                                            mune_method=mune_method.value, seed=seed, resume=resume,
-                                            overwrite=overwrite, posterior_sha256=posterior_sha256), out_dir)
+    work = open_work(lambda: open_run_work(out_dir, resolved, subjects=subjects, days=days,
+                                           mune_method=mune_method.value, seed=seed, resume=resume,
+                                           overwrite=overwrite, posterior_sha256=posterior_sha256), out_dir)
     cohort = None
     if posterior is not None:
-        from .inference.cohort import PosteriorCohort
+        from ..inference.cohort import PosteriorCohort
 
         cohort = PosteriorCohort.draw(resolved, posterior, subjects=subjects, seed=work.seed)
     label = resolved.name + (" (posterior)" if cohort is not None else "")
-    with _faults(out_dir, work), _recorded("run", out_dir, scenario=resolved, seed=work.seed,
-                                           inputs=[scenario, *(treatments_file or []), posterior_file]) as record:
+    with faults(out_dir, work), recorded("run", out_dir, scenario=resolved, seed=work.seed,
+                                         inputs=[scenario, *(treatments_file or []), posterior_file]) as record:
         try:
             ds = _simulate_with_progress(resolved, subjects=subjects, days=days, seed=work.seed, workers=workers,
-                                         label=label, backend=backend.value, scheduler=scheduler,
-                                         mune_method=mune_method.value, work=work, cohort=cohort)
+                                         label=label, scheduler=scheduler, mune_method=mune_method.value, work=work,
+                                         cohort=cohort)
         except ScenarioError as exc:
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         except ValueError as exc:
             if "--scheduler" not in str(exc):
                 raise
-            raise _fail(str(exc)) from None
+            raise fail(str(exc)) from None
         record.seed = int(ds.attrs["seed"])
         folder = _write_run(out_dir, {resolved.hypothesis.name: ds}, resolved_sources=sources, overwrite=overwrite,
                             title=f"alsim run: {resolved.name} ({resolved.hypothesis.name})", record=record,
@@ -198,7 +116,7 @@ def _posterior_file(posterior: Path | None, hypothesis: str) -> Path | None:
     """``--posterior``'s posterior.csv, checked before any work (ScenarioError on bad input)."""
     if posterior is None:
         return None
-    from .inference.posterior import POSTERIOR_FILE, Posterior
+    from ..inference.posterior import POSTERIOR_FILE, Posterior
 
     table = Posterior.read(posterior)
     table.of(hypothesis)
@@ -206,10 +124,11 @@ def _posterior_file(posterior: Path | None, hypothesis: str) -> Path | None:
 
 
 def _with_treatments(scenario, treat: list[str], files: list[Path]):
-    """The scenario with the ``--treat`` strings applied (ScenarioError on bad input)."""
+    """The scenario with the ``--treat`` strings applied (ScenarioError on bad input;
+    the parsing is :func:`alsim.biology.interventions.parse_treatment`)."""
     if not treat:
         return scenario
-    from .biology.interventions import load_catalogue, parse_treatment, with_treatments
+    from ..biology.interventions import load_catalogue, parse_treatment, with_treatments
 
     catalogue = load_catalogue(files)
     return with_treatments(scenario, [parse_treatment(text, catalogue) for text in treat])
@@ -220,13 +139,13 @@ def treatments(
     treatments_file: Annotated[list[Path] | None, typer.Option("--treatments", help="Extra treatment catalogue (TOML).")] = None,
 ) -> None:
     """List the treatment catalogue: compartment, the rates each one scales, and its source."""
-    from .biology.interventions import load_catalogue
-    from .config import ScenarioError
+    from ..biology.interventions import load_catalogue
+    from ..config import ScenarioError
 
     try:
         catalogue = load_catalogue(treatments_file or [])
     except ScenarioError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     table = Table(title="treatments (factor on each rate at full dose)")
     for column in ("name", "kind", "compartment", "effects", "onset (d)", "source"):
         table.add_column(column, overflow="fold")
@@ -246,15 +165,15 @@ def demo(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = True,
 ) -> None:
     """Run the B6SJL preset under dying-back and dying-forward and write one report comparing them."""
-    from .config import load_scenario
-    from .run import summarise
+    from ..config import load_scenario
+    from ..run import summarise
 
     if out_dir.exists() and not overwrite:
-        raise _fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
+        raise fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
     scenarios, sources = {}, {}
     for name in ("dying_back", "dying_forward"):
         scenarios[name], sources = load_scenario("sod1-g93a-b6sjl", [f"hypothesis.name={name}"])
-    with _faults(out_dir), _recorded("demo", out_dir, scenario=scenarios, seed=seed) as record:
+    with faults(out_dir), recorded("demo", out_dir, scenario=scenarios, seed=seed) as record:
         results = {name: _simulate_with_progress(scenario, subjects=subjects, days=scenario.horizon_days, seed=seed,
                                                  workers=workers, label=name) for name, scenario in scenarios.items()}
         folder = _write_run(out_dir, results, resolved_sources=sources, overwrite=overwrite, record=record,
@@ -266,12 +185,15 @@ def demo(
 
 def _write_run(out_dir: Path, results: dict, *, resolved_sources: dict[str, str], overwrite: bool, title: str,
                record, scratch: Path | None = None) -> Path:
+    """The output folder of ``run`` or ``demo``, written atomically: results.zarr and
+    summary.json (one folder per label when there are several), sources.json,
+    provenance.json and report.html."""
     import json
 
-    from .data import load_training
-    from .report import write_report
-    from .run import summarise
-    from .store import atomic_output_dir, write_results, write_summary
+    from ..data import load_training
+    from ..report import write_report
+    from ..run import summarise
+    from ..store import atomic_output_dir, write_results, write_summary
 
     with atomic_output_dir(out_dir, overwrite=overwrite, scratch=scratch) as tmp:
         if len(results) == 1:
@@ -306,51 +228,3 @@ def _print_summary(s: dict) -> None:
         label = "onset (simulation day)" if key == "onset_sim_day" else key.removesuffix("_day").replace("_", " ")
         table.add_row(label, median, iqr, f"{d['n_reached']}/{s['subjects']}")
     out.print(table)
-
-
-@app.command()
-def bench(
-    json_: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the table.")] = False,
-    quick: Annotated[bool, typer.Option(help="A small version (seconds), for tests.")] = False,
-    workers: Annotated[int | None, typer.Option(min=1, max=1024, help="Workers for the trial (default: the cores here).")] = None,
-) -> None:
-    """Time the compiled and NumPy engines, the reference stepper, a 1,000-mouse two-arm trial and 1-2 worker scaling."""
-    import json
-
-    from .bench import format_table, run_bench
-
-    result = run_bench(quick=quick, workers=workers, report=None if json_ else (lambda m: err.print(m, highlight=False)))
-    if json_:
-        out.print_json(json.dumps(result))
-        return
-    table = Table(title="alsim bench" + (" (quick)" if quick else ""))
-    table.add_column("what")
-    table.add_column("figure")
-    for row in format_table(result):
-        table.add_row(*row)
-    out.print(table)
-
-
-from . import cli_inference  # noqa: E402,F401  (registers calibrate and compare)
-from . import cli_runs  # noqa: E402,F401  (registers runs, show and rerun)
-from . import cli_trials  # noqa: E402,F401  (registers trial and window)
-from . import cli_sweep  # noqa: E402,F401  (registers sweep)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; ``argv`` lets tests drive the CLI in-process. Returns the exit code."""
-    token = _ARGV.set(list(sys.argv[1:] if argv is None else argv))   # recorded in provenance.json
-    try:
-        app(args=argv, prog_name="alsim", standalone_mode=True)
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        if argv is None:
-            sys.exit(code)
-        return code
-    finally:
-        _ARGV.reset(token)
-    return 0
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,5 @@
-"""``alsim trial`` and ``alsim window``: the command-line side of :mod:`alsim.trials`."""
+"""``alsim trial`` and ``alsim window``: the command-line side of :mod:`alsim.trials`
+(:func:`alsim.trials.trial.run_trial`)."""
 
 from __future__ import annotations
 
@@ -9,84 +10,47 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .cli import DaskWorkers, HypothesisName, Overwrite, Resume, Scheduler, _fail, _faults, _open_work, _recorded, app, err, out
+from .common import DaskWorkers, HypothesisName, Overwrite, Resume, Scheduler, app, err, fail, faults, open_work, out, recorded
 
-
-def _load_trial_settings(scenario: str | None, design_file: Path | None, cli: dict) -> dict:
-    """Merge a design file with command-line options (the command line wins where given)."""
-    from .trials.design import read_design_file
-
-    settings = read_design_file(design_file) if design_file is not None else {}
-    for key, value in cli.items():
-        if value not in (None, [], ()):
-            settings[key] = value
-    if scenario is not None:
-        settings["scenario"] = scenario
-    if "scenario" not in settings:
-        raise _fail("SCENARIO: give a preset name or TOML file, or a --design file with `scenario = ...`")
-    return settings
-
-
-def _build_design(settings: dict, default_replicates: int = 0):
-    """A validated TrialDesign from merged settings (ScenarioError names the field)."""
-    from .biology.interventions import load_catalogue
-    from .config import ScenarioError, load_scenario
-    from .engine.streams import fresh_seed
-    from .trials.design import TrialDesign, parse_arm
-
-    overrides = list(settings.get("set", []))
-    if settings.get("hypothesis"):
-        overrides.append(f"hypothesis.name={settings['hypothesis']}")
-    base, _ = load_scenario(str(settings["scenario"]), overrides)
-    if base.species != "mouse":
-        raise ScenarioError(f"scenario: trials and windows take mouse scenarios (onset and end stage as days of age); "
-                            f"'{base.name}' is {base.species} (run it with alsim run; docs/human.md)")
-    catalogue = load_catalogue([Path(p) for p in settings.get("treatments", [])])
-    arms = settings.get("arms") or []
-    if not isinstance(arms, list) or not all(isinstance(a, str) for a in arms):
-        raise ScenarioError("arms: expected a list of strings such as [\"control\", \"musk_agonist@60:0.5\"]")
-    return TrialDesign(
-        scenario=base, arms=tuple(parse_arm(a, catalogue) for a in arms),
-        per_arm=int(settings.get("per_arm", 10)), days=int(settings.get("days") or base.horizon_days),
-        seed=int(settings["seed"]) if settings.get("seed") is not None else fresh_seed(),
-        replicates=int(settings.get("replicates", default_replicates)), alpha=float(settings.get("alpha", 0.05)),
-        count_day=settings.get("count_day"), count_readout=settings.get("count_readout", "endplates_innervated_fraction"),
-        count_muscle=settings.get("count_muscle"))
+__all__ = ["trial", "window"]
 
 
 def _start_work(command: str, out_dir: Path, design, seed: int | None, *, resume: bool, overwrite: bool):
     """The command's work folder (new, or continued with ``resume``) and the design with its seed."""
     from dataclasses import replace
 
-    from .store import open_work_folder
-    from .trials.execute import design_identity
+    from ..store import open_work_folder
+    from ..trials.execute import design_identity
 
-    work = _open_work(lambda: open_work_folder(out_dir, design_identity(design, command), seed=seed, resume=resume,
-                                               overwrite=overwrite), out_dir)
+    work = open_work(lambda: open_work_folder(out_dir, design_identity(design, command), seed=seed, resume=resume,
+                                              overwrite=overwrite), out_dir)
     return work, replace(design, seed=work.seed)
 
 
-def _run_design(design, *, workers: int, scheduler: str | None, label: str, work=None):
-    """Simulate replicate 0 (reported) and 1..R (power), with a progress bar; each arm of
-    each replicate is saved in ``work`` as it is done, and loaded from there if it was."""
+def _run_with_progress(design, *, workers: int, scheduler: str | None, label: str, work=None):
+    """:func:`alsim.trials.trial.run_trial` with a progress bar: replicate 0 (reported) and
+    1..R (power); each arm of each replicate is saved in ``work`` as it is done, and loaded
+    from there if it was."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .trials.execute import run_replicates
+    from ..trials.trial import run_trial
 
     total = (design.replicates + 1) * len(design.arms) * design.per_arm * design.days
     with Progress(TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
         task = bar.add_task(label, total=total)
-        return run_replicates(design, list(range(design.replicates + 1)), workers=workers, scheduler=scheduler,
-                              progress=lambda n: bar.advance(task, n), checkpoint=work)
+        return run_trial(design, workers=workers, scheduler=scheduler, progress=lambda n: bar.advance(task, n),
+                         checkpoint=work)
 
 
 def _write_trial(out_dir: Path, summary: dict, runs: dict, design, *, overwrite: bool, title: str, name: str,
                  record, work, extra_html: str = "") -> None:
+    """The output folder, written atomically: each arm's results.zarr, ``name`` (the
+    summary as JSON), provenance.json and report.html."""
     import json
 
-    from .store import atomic_output_dir, write_results
-    from .trials.report import write_trial_report
+    from ..report.trial import write_trial_report
+    from ..store import atomic_output_dir, write_results
 
     with atomic_output_dir(out_dir, overwrite=overwrite, scratch=work.path) as tmp:
         summary["results"] = {}
@@ -141,23 +105,25 @@ def trial(
     resume: Resume = False,
 ) -> None:
     """An in-silico trial: randomised, sex-balanced, litter-aware arms; KM, log-rank, Cox; power with --replicates."""
-    from .config import ScenarioError
-    from .trials.analysis import summarise_trial
+    from ..config import ScenarioError
+    from ..trials.trial import design_from_settings, trial_settings
 
-    cli = {"arms": arm, "per_arm": per_arm, "replicates": replicates, "seed": seed, "days": days,
-           "hypothesis": hypothesis.value if hypothesis else None, "count_day": count_day, "count_readout": count_readout,
-           "count_muscle": count_muscle, "set": set_, "treatments": [str(p) for p in treatments_file or []]}
+    options = {"arms": arm, "per_arm": per_arm, "replicates": replicates, "seed": seed, "days": days,
+               "hypothesis": hypothesis.value if hypothesis else None, "count_day": count_day,
+               "count_readout": count_readout, "count_muscle": count_muscle, "set": set_,
+               "treatments": [str(p) for p in treatments_file or []]}
     try:
-        settings = _load_trial_settings(scenario, design, cli)
-        built = _build_design(settings)
+        settings = trial_settings(scenario, design, options)
+        built = design_from_settings(settings)
     except ScenarioError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     work, built = _start_work("trial", out_dir, built, settings.get("seed"), resume=resume, overwrite=overwrite)
-    with _faults(out_dir, work), _recorded("trial", out_dir, scenario=built.scenario, seed=built.seed,
-                                           inputs=[design, settings["scenario"], *settings.get("treatments", [])]) as record:
-        runs = _run_design(built, workers=workers, scheduler=scheduler, label=f"trial {built.scenario.name}", work=work)
-        summary = summarise_trial(built, runs)
-        _write_trial(out_dir, summary, runs, built, overwrite=overwrite, name="trial.json", record=record, work=work,
+    with faults(out_dir, work), recorded("trial", out_dir, scenario=built.scenario, seed=built.seed,
+                                         inputs=[design, settings["scenario"], *settings.get("treatments", [])]) as record:
+        result = _run_with_progress(built, workers=workers, scheduler=scheduler, label=f"trial {built.scenario.name}",
+                                    work=work)
+        summary = result.summary
+        _write_trial(out_dir, summary, result.runs, built, overwrite=overwrite, name="trial.json", record=record, work=work,
                      title=f"alsim trial: {built.scenario.name} ({built.scenario.hypothesis.name})")
     _print_trial(summary)
     out.print(f"wrote {out_dir}/trial.json and report.html", highlight=False, markup=False)
@@ -185,31 +151,25 @@ def window(
     resume: Resume = False,
 ) -> None:
     """The same treatment started at different ages: its effect against start day."""
-    from .config import ScenarioError
-    from .trials.analysis import summarise_trial
-    from .trials.report import window_section
-    from .trials.window import parse_start_days, window_arms, window_summary
+    from ..config import ScenarioError
+    from ..report.trial import window_section
+    from ..trials.trial import design_from_settings, window_settings
+    from ..trials.window import window_summary
 
     try:
-        starts = parse_start_days(start_days)
-        labels = window_arms(treat, starts)
-        settings = {"scenario": scenario, "arms": labels, "per_arm": per_arm, "replicates": replicates, "seed": seed,
-                    "days": days, "hypothesis": hypothesis.value if hypothesis else None, "count_readout": count_readout,
-                    "count_muscle": count_muscle, "set": set_ or [], "treatments": [str(p) for p in treatments_file or []]}
-        follow_up = days
-        if follow_up is None:
-            from .config import load_scenario
-            follow_up = load_scenario(scenario, list(set_ or []))[0].horizon_days
-        settings["count_day"] = count_day if count_day is not None else min(110, follow_up)
-        built = _build_design(settings)
+        settings, starts, labels = window_settings(
+            scenario, treat, start_days, count_day=count_day, per_arm=per_arm, replicates=replicates, seed=seed,
+            days=days, hypothesis=hypothesis.value if hypothesis else None, count_readout=count_readout,
+            count_muscle=count_muscle, set=set_ or [], treatments=[str(p) for p in treatments_file or []])
+        built = design_from_settings(settings)
     except ScenarioError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     work, built = _start_work("window", out_dir, built, seed, resume=resume, overwrite=overwrite)
-    with _faults(out_dir, work), _recorded("window", out_dir, scenario=built.scenario, seed=built.seed,
-                                           inputs=[scenario, *(treatments_file or [])]) as record:
-        runs = _run_design(built, workers=workers, scheduler=scheduler, label=f"window {treat}", work=work)
-        summary = window_summary(summarise_trial(built, runs), starts, labels)
-        _write_trial(out_dir, summary, runs, built, overwrite=overwrite, name="window.json", record=record, work=work,
+    with faults(out_dir, work), recorded("window", out_dir, scenario=built.scenario, seed=built.seed,
+                                         inputs=[scenario, *(treatments_file or [])]) as record:
+        result = _run_with_progress(built, workers=workers, scheduler=scheduler, label=f"window {treat}", work=work)
+        summary = window_summary(result.summary, starts, labels)
+        _write_trial(out_dir, summary, result.runs, built, overwrite=overwrite, name="window.json", record=record, work=work,
                      extra_html=window_section(summary),
                      title=f"alsim window: {treat} in {built.scenario.name} ({built.scenario.hypothesis.name})")
     _print_trial(summary)

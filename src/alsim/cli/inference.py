@@ -10,24 +10,22 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .cli import HypothesisName, _fail, _faults, _recorded, app, err, out
+from .common import (
+    CalibrationResume, CalibrationScheduler, CalibrationWorkers, HypothesisName, Overwrite, app, err, fail, faults, out,
+    recorded,
+)
+
+__all__ = ["calibrate", "compare"]
 
 DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
 
 Budget = Annotated[int, typer.Option(min=10, max=10_000_000, help="Simulations to spend; no new generation starts once they are spent.")]
 Population = Annotated[int | None, typer.Option(min=5, max=100_000, help="Particles per generation (default: a tenth of the budget, 20-500).")]
-#: Default cohort sizes per simulated particle: a mouse costs ~0.05 s, a person ~0.5-1 s
-#: (docs/calibration.md); 20 people keep a particle near 10-20 s on one core.
-DEFAULT_SUBJECTS = {"mouse": 12, "human": 20}
 Subjects = Annotated[int | None, typer.Option(min=2, max=1000, help="Animals or people per simulated cohort (the statistics are cohort means, SDs, medians); default 12 mice or 20 people.")]
 Draws = Annotated[int, typer.Option(min=2, max=10_000, help="Posterior draws simulated for the predictive checks and credible bands, per hypothesis.")]
 Seed = Annotated[int, typer.Option(min=0, help="Root seed: the same seed gives the same posterior, whatever the number of workers.")]
-Workers = Annotated[int, typer.Option(min=1, max=256, help="Dask worker processes on this machine (1: run in this process).")]
-Scheduler = Annotated[str | None, typer.Option(help="Address tcp://host:port of an existing Dask cluster (workers with one thread each).")]
 Preset = Annotated[str, typer.Option(help="Preset (or TOML file) to calibrate; a mouse preset is fitted to the training rows of its strain, a human one to human.csv.")]
 OutDir = Annotated[Path, typer.Option("--out", help="Output folder (must not exist unless --overwrite).")]
-Resume = Annotated[bool, typer.Option(help="Continue an interrupted run of the same settings from its last completed generation.")]
-Overwrite = Annotated[bool, typer.Option(help="Replace an existing output folder.")]
 
 
 @contextmanager
@@ -35,7 +33,7 @@ def _progress():
     """Rich progress: one bar per ABC generation, then one for the predictive cohorts."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .inference.calibration import Hooks
+    from ..inference.calibration import Hooks
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=False) as bar:
@@ -61,56 +59,37 @@ def _progress():
 def _run(request, out_dir: Path, *, resume: bool, overwrite: bool, workers: int, scheduler: str | None) -> dict:
     from dataclasses import asdict
 
-    from .config import ScenarioError, load_scenario
-    from .inference.calibration import in_progress_folder, run_calibration
-    from .store.results import OutputExistsError
+    from ..config import ScenarioError, load_scenario
+    from ..inference.calibration import in_progress_folder, run_calibration
+    from ..store.results import OutputExistsError
 
     try:
         # The catalogue row is added by hooks.on_start, once run_calibration has checked its input.
-        with _faults(out_dir, in_progress_folder(out_dir)), _progress() as hooks, \
-                _recorded(request.command, out_dir, request=asdict(request), seed=request.seed,
+        with faults(out_dir, in_progress_folder(out_dir)), _progress() as hooks, \
+                recorded(request.command, out_dir, request=asdict(request), seed=request.seed,
                           scenario=load_scenario(request.preset)[0], start=False,
                           inputs=[request.preset, *request.priors_files]) as record:
             hooks.on_start, hooks.on_finish = record.start, record.write
             return run_calibration(request, out_dir, resume=resume, overwrite=overwrite, workers=workers,
                                    scheduler=scheduler, hooks=hooks, run_id=record.run_id)
     except (ScenarioError, OutputExistsError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except ValueError as exc:
         if "--scheduler" not in str(exc):
             raise
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
-def _load_preset(preset: str):
-    from .config import ScenarioError, load_scenario
+def _request(command: str, hypotheses: list[str], priors: list[str | None], **settings):
+    """The checked :func:`alsim.inference.verbs.calibration_request`; its warnings on stderr."""
+    from ..config import ScenarioError
+    from ..inference.verbs import calibration_request
 
     try:
-        return load_scenario(preset)[0]
+        return calibration_request(command, hypotheses, priors, **settings,
+                                   warn=lambda message: err.print(message, highlight=False, markup=False))
     except ScenarioError as exc:
-        raise _fail(f"--preset: {exc}") from None
-
-
-def _request(command: str, hypotheses: list[str], priors: list[str | None], *, preset: str, budget: int,
-             population: int | None, subjects: int | None, draws: int, seed: int):
-    from .inference.calibration import CalibrationRequest
-    from .inference.smc import default_population_size
-
-    base = _load_preset(preset)
-    if base.species not in DEFAULT_SUBJECTS:
-        raise _fail(f"--preset: calibration takes mouse or human presets; '{preset}' is {base.species}")
-    if base.species == "human" and command == "compare":
-        raise _fail(f"--preset: compare takes mouse presets; '{preset}' is human, and the human priors "
-                    "(alsim/inference/priors/human.toml) hold no hypothesis-specific parameter to compare; "
-                    "use alsim calibrate")
-    if base.species == "human" and base.spread is not None \
-            and base.spread.onset_region_probabilities.get("bulbar", 0.0) > 0.5:
-        err.print(f"warning: the human.csv rows describe sporadic ALS of every onset site; '{preset}' simulates "
-                  "mostly bulbar onset, whose survival is shorter (docs/human.md)", highlight=False, markup=False)
-    return CalibrationRequest(command=command, hypotheses=tuple(hypotheses), preset=preset, budget=budget,
-                              population=population or default_population_size(budget, len(hypotheses)),
-                              subjects=subjects or DEFAULT_SUBJECTS[base.species], days=base.horizon_days,
-                              seed=seed, draws=draws, priors_files=tuple(priors))
+        raise fail(str(exc)) from None
 
 
 def _print_result(summary: dict, out_dir: Path) -> None:
@@ -139,17 +118,23 @@ def calibrate(
     subjects: Subjects = None,
     draws: Draws = 30,
     seed: Seed = 1,
-    workers: Workers = DEFAULT_WORKERS,
-    scheduler: Scheduler = None,
+    workers: CalibrationWorkers = DEFAULT_WORKERS,
+    scheduler: CalibrationScheduler = None,
     priors: Annotated[str | None, typer.Option(help="A priors TOML file (default: the packaged one of the hypothesis; priors/human.toml for human presets).")] = None,
-    resume: Resume = False,
+    resume: CalibrationResume = False,
     overwrite: Overwrite = False,
 ) -> None:
     """Fit one hypothesis to the training data by ABC-SMC (pyabc) and write the posterior.
 
     Mouse presets are fitted to the training rows of their strain; human presets to the
     three rows of human.csv (docs/calibration.md)."""
-    chosen = hypothesis.value if hypothesis is not None else _load_preset(preset).hypothesis.name
+    from ..config import ScenarioError
+    from ..inference.verbs import load_preset
+
+    try:
+        chosen = hypothesis.value if hypothesis is not None else load_preset(preset).hypothesis.name
+    except ScenarioError as exc:
+        raise fail(str(exc)) from None
     request = _request("calibrate", [chosen], [priors], preset=preset, budget=budget, population=population,
                        subjects=subjects, draws=draws, seed=seed)
     summary = _run(request, out_dir, resume=resume, overwrite=overwrite, workers=workers, scheduler=scheduler)
@@ -165,21 +150,21 @@ def compare(
     subjects: Subjects = None,
     draws: Draws = 30,
     seed: Seed = 1,
-    workers: Workers = DEFAULT_WORKERS,
-    scheduler: Scheduler = None,
+    workers: CalibrationWorkers = DEFAULT_WORKERS,
+    scheduler: CalibrationScheduler = None,
     priors: Annotated[list[str] | None, typer.Option(help="HYPOTHESIS=FILE: replace the packaged priors of one hypothesis (repeatable).")] = None,
-    resume: Resume = False,
+    resume: CalibrationResume = False,
     overwrite: Overwrite = False,
 ) -> None:
     """Posterior probabilities of dying_back, dying_forward and independent (ABC-SMC model selection)."""
-    from .config.schema import HYPOTHESES
+    from ..config import ScenarioError
+    from ..config.schema import HYPOTHESES
+    from ..inference.verbs import priors_by_hypothesis
 
-    files: dict[str, str] = {}
-    for entry in priors or []:
-        name, sep, path = entry.partition("=")
-        if not sep or name not in HYPOTHESES or not path:
-            raise _fail(f"--priors {entry!r}: expected HYPOTHESIS=FILE with HYPOTHESIS one of {', '.join(HYPOTHESES)}")
-        files[name] = path
+    try:
+        files = priors_by_hypothesis(priors or [])
+    except ScenarioError as exc:
+        raise fail(str(exc)) from None
     request = _request("compare", list(HYPOTHESES), [files.get(h) for h in HYPOTHESES], preset=preset, budget=budget,
                        population=population, subjects=subjects, draws=draws, seed=seed)
     summary = _run(request, out_dir, resume=resume, overwrite=overwrite, workers=workers, scheduler=scheduler)

@@ -10,7 +10,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .cli import DaskWorkers, HypothesisName, Overwrite, Resume, Scheduler, _fail, _faults, _open_work, _overrides, _recorded, app, err, out
+from .common import (
+    DaskWorkers, HypothesisName, Overwrite, Resume, Scheduler, app, err, fail, faults, open_work, out, overrides, recorded,
+)
+
+__all__ = ["sweep"]
 
 SHOWN_POINTS = 30
 """Points printed in the terminal table (all are in sweep.csv and the report)."""
@@ -19,7 +23,7 @@ SHOWN_POINTS = 30
 def _run_with_progress(design, *, workers: int, scheduler: str | None, work):
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from .trials.sweep import run_sweep
+    from ..trials.sweep import run_sweep
 
     label = f"sweep {design.name}"
     with Progress(TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
@@ -29,30 +33,12 @@ def _run_with_progress(design, *, workers: int, scheduler: str | None, work):
                          checkpoint=work)
 
 
-def _tables(design, summary: dict, endpoints: dict):
-    """sweep.csv (a row per point) and endpoints.csv (a row per point and subject)."""
-    import numpy as np
-    import pandas as pd
-
-    rows = []
-    for point in summary["points"]:
-        row = dict(point["values"])
-        for key in ("median_onset_day", "median_end_stage_day", "median_onset_to_end_stage_days"):
-            row.update({f"{key}{suffix}": point[key][part] for part, suffix in (("value", ""), ("lo", "_lo"), ("hi", "_hi"))})
-        row.update(fraction_with_onset=point["fraction_with_onset"], fraction_with_end_stage=point["fraction_with_end_stage"])
-        rows.append(row)
-    n_points, n_subjects = endpoints["onset_day"].shape
-    per_subject = pd.DataFrame({"point": np.repeat(np.arange(n_points), n_subjects),
-                                "subject": np.tile(np.arange(n_subjects), n_points),
-                                **{k: v.ravel() for k, v in endpoints.items()}})
-    return pd.DataFrame(rows), per_subject
-
-
 def _write_sweep(out_dir: Path, design, summary: dict, endpoints: dict, *, overwrite: bool, record, work) -> None:
-    from .store import atomic_output_dir
-    from .trials.sweep_report import write_sweep_report
+    from ..report.sweep import write_sweep_report
+    from ..store import atomic_output_dir
+    from ..trials.sweep_tables import sweep_tables
 
-    points, per_subject = _tables(design, summary, endpoints)
+    points, per_subject = sweep_tables(summary, endpoints)
     with atomic_output_dir(out_dir, overwrite=overwrite, scratch=work.path) as tmp:
         (tmp / "sweep.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
         points.to_csv(tmp / "sweep.csv", index=False)
@@ -101,23 +87,22 @@ def sweep(
     """A parameter sweep: a cohort at each point of a grid; onset and end stage against the parameters."""
     from dataclasses import replace
 
-    from .config import ScenarioError
-    from .engine.streams import fresh_seed
-    from .store import open_work_folder
-    from .trials.sweep import build_sweep, parse_axis, summarise_sweep
+    from ..config import ScenarioError
+    from ..engine.streams import fresh_seed
+    from ..store import open_work_folder
+    from ..trials.sweep import build_sweep, parse_axis, summarise_sweep
 
-    overrides = _overrides(set_, hypothesis)
     try:
         axes = [parse_axis(spec) for spec in vary]
-        design = build_sweep(scenario, axes, overrides=overrides, subjects=subjects, days=days,
+        design = build_sweep(scenario, axes, overrides=overrides(set_, hypothesis), subjects=subjects, days=days,
                              seed=fresh_seed() if seed is None else seed)
     except ScenarioError as exc:
-        raise _fail(str(exc)) from None
-    work = _open_work(lambda: open_work_folder(out_dir, design.identity(), seed=seed, resume=resume,
-                                               overwrite=overwrite), out_dir)
+        raise fail(str(exc)) from None
+    work = open_work(lambda: open_work_folder(out_dir, design.identity(), seed=seed, resume=resume,
+                                              overwrite=overwrite), out_dir)
     design = replace(design, seed=work.seed)
-    with _faults(out_dir, work), _recorded("sweep", out_dir, scenario=design.base, seed=design.seed,
-                                           inputs=[scenario]) as record:
+    with faults(out_dir, work), recorded("sweep", out_dir, scenario=design.base, seed=design.seed,
+                                         inputs=[scenario]) as record:
         endpoints = _run_with_progress(design, workers=workers, scheduler=scheduler, work=work)
         summary = summarise_sweep(design, endpoints)
         _write_sweep(out_dir, design, summary, endpoints, overwrite=overwrite, record=record, work=work)

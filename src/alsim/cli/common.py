@@ -1,0 +1,109 @@
+"""What every command shares: the Typer app and consoles, the option types, the error
+handling (one line naming the field, exit code 2, nothing written) and the run record.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from contextvars import ContextVar
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+__all__ = ["CalibrationResume", "CalibrationScheduler", "CalibrationWorkers", "DaskWorkers", "HypothesisName",
+           "Overwrite", "Resume", "Scheduler", "app", "err", "fail", "faults", "main", "open_work", "out",
+           "overrides", "recorded"]
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="alsim: simulate ALS from upper motor neuron to muscle fibre.")
+err = Console(stderr=True)
+out = Console()
+_ARGV: ContextVar[list[str] | None] = ContextVar("alsim_argv", default=None)
+
+
+class HypothesisName(str, Enum):
+    dying_back = "dying_back"
+    dying_forward = "dying_forward"
+    independent = "independent"
+
+
+Resume = Annotated[bool, typer.Option(help="Continue an interrupted run of the same command from its completed blocks (kept in .NAME.inprogress beside --out).")]
+DaskWorkers = Annotated[int, typer.Option(min=1, max=1024, help="Dask workers on this machine (results do not depend on it).")]
+Scheduler = Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler, tcp://host:port.")]
+Overwrite = Annotated[bool, typer.Option(help="Replace an existing output folder.")]
+CalibrationResume = Annotated[bool, typer.Option(help="Continue an interrupted run of the same settings from its last completed generation.")]
+CalibrationWorkers = Annotated[int, typer.Option(min=1, max=256, help="Dask worker processes on this machine (1: run in this process).")]
+CalibrationScheduler = Annotated[str | None, typer.Option(help="Address tcp://host:port of an existing Dask cluster (workers with one thread each).")]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``error: message`` on one line and return the exit (code 2) to raise."""
+    # One line, whatever the input held: control characters and line breaks are shown
+    # escaped, and brackets from user input are not read as rich markup.
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+    err.print(f"[bold red]error:[/] {escape(shown)}", highlight=False, soft_wrap=True, emoji=False)
+    return typer.Exit(code=2)
+
+
+@contextmanager
+def faults(out_dir: Path, work=None):
+    """A full disk, an unwritable folder or a block that kills its workers, inside the
+    ``with``: one clear message and exit code 2 (:func:`alsim.store.disk_faults`).
+    ``work``: the command's work folder (a WorkFolder or its path), if it has one."""
+    from ..store import StoreFault, disk_faults
+
+    try:
+        with disk_faults(out_dir, getattr(work, "path", work)):
+            yield
+    except StoreFault as exc:
+        raise fail(str(exc)) from None
+
+
+def open_work(opener, out_dir: Path):
+    """``opener()``, which opens a command's work folder, with its refusals (existing
+    output, interrupted run, wrong ``--resume``) and disk faults as clear messages."""
+    from ..store import OutputExistsError, ResumeError
+
+    with faults(out_dir):
+        try:
+            return opener()
+        except (OutputExistsError, ResumeError) as exc:
+            raise fail(str(exc)) from None
+
+
+def overrides(set_: list[str] | None, hypothesis: HypothesisName | None) -> list[str]:
+    """``--set`` overrides, then ``--hypothesis`` as one more (it wins over a ``--set`` of it)."""
+    result = list(set_ or [])
+    if hypothesis is not None:
+        result.append(f"hypothesis.name={hypothesis.value}")
+    return result
+
+
+def recorded(command: str, out_dir: Path, **record):
+    """Catalogue row and provenance.json of this command (:func:`alsim.store.recorded_run`)."""
+    from ..inference.posterior import training_data_sha256
+    from ..store import recorded_run
+
+    argv = _ARGV.get()
+    return recorded_run(command, list(sys.argv[1:] if argv is None else argv), out_dir,
+                        training_data_sha256=training_data_sha256(), **record)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; ``argv`` lets tests drive the CLI in-process. Returns the exit code."""
+    token = _ARGV.set(list(sys.argv[1:] if argv is None else argv))   # recorded in provenance.json
+    try:
+        app(args=argv, prog_name="alsim", standalone_mode=True)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if argv is None:
+            sys.exit(code)
+        return code
+    finally:
+        _ARGV.reset(token)
+    return 0
