@@ -1,9 +1,9 @@
 """The engines' mean against the model's mean field, as the fibres a motor unit grow.
 
-Runs the B6SJL preset in the mean field's domain (``alsim.engine.meanfield.limit_scenario``:
+Runs the B6SJL preset in the mean field's domain (``alsim.verification.meanfield.limit_scenario``:
 no unit deaths, no disassembly, one burden multiplier), 8 mice, seed 5, 180 days, with
 every muscle's fibres times 1, 4 and 16 (compiled engine) and times 4 (NumPy engine), and
-the deterministic day map of ``alsim.engine.meanfield``. Writes
+the deterministic day map of ``alsim.verification.meanfield``. Writes
 docs/figures/meanfield.png and prints the table docs/verification.md quotes.
 
     python docs/make_meanfield_figure.py        # about half a minute on one core
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from alsim.engine.meanfield import census_fraction as fraction
-from alsim.engine.meanfield import compare_with_mean_field, limit_scenario, mean_field_census
+from alsim.verification.meanfield import census_fraction as fraction
+from alsim.verification.meanfield import compare_with_mean_field, limit_scenario, mean_field_census
 from alsim.engine.runner import simulate_census
 from alsim.report.plots import display_muscle, new_figure
 

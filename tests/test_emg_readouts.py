@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import ks_2samp, spearmanr
 
 from alsim.biology.motor_units import build_layout
-from alsim.engine.reference import simulate_reference
+from alsim.verification.reference import simulate_reference
 from alsim.engine.runner import simulate_census
 from alsim.readouts.emg.simulated import (DEFAULT_MUNE_METHOD, EMG_READOUTS, MUNE_METHODS, emg_readouts,
                                           muscle_conductors, recordable_pool, unit_properties, unit_recruitment)

@@ -20,7 +20,7 @@ from alsim.config.treatments import TARGETS, AppliedTreatment, Treatment
 from alsim.engine.context import build_context
 from alsim.engine.fast.chance import binomial, kernel_stream, uniform
 from alsim.engine.fast.endplates import _disassembly_day
-from alsim.engine.reference import simulate_reference
+from alsim.verification.reference import simulate_reference
 from alsim.engine.runner import simulate_block, simulate_census
 
 from .conftest import small_scenario

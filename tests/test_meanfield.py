@@ -3,7 +3,7 @@
 The reference stepper is the oracle at tens of fibres a unit; a real muscle has hundreds,
 where only the compiled engine goes. There the law of large numbers gives a second
 oracle: with unit deaths and disassembly off, each muscle's fractions converge to the
-deterministic day map of :mod:`alsim.engine.meanfield` (an independent transcription of
+deterministic day map of :mod:`alsim.verification.meanfield` (an independent transcription of
 docs/model.md in expected counts) as the fibres a unit grow.
 
 Tolerance, per muscle, readout and day: 5 standard errors of the cohort mean (from the
@@ -24,9 +24,9 @@ import pytest
 
 import alsim
 from alsim.biology.interventions import builtin_catalogue, parse_treatment, with_treatments
-from alsim.engine import meanfield
-from alsim.engine.meanfield import census_fraction as fraction
-from alsim.engine.meanfield import compare_with_mean_field, mean_field_blockers, mean_field_census
+from alsim.verification import meanfield
+from alsim.verification.meanfield import census_fraction as fraction
+from alsim.verification.meanfield import compare_with_mean_field, mean_field_blockers, mean_field_census
 from alsim.engine.runner import simulate_census
 
 def limit_scenario(fibre_factor: int, *extra: str):

@@ -19,7 +19,7 @@ from scipy.stats import ks_2samp
 import alsim
 from alsim.biology.motor_units import build_layout
 from alsim.config.schema import Scenario
-from alsim.engine.reference import simulate_reference
+from alsim.verification.reference import simulate_reference
 from alsim.engine.runner import simulate_census
 from alsim.readouts import clinical_endpoints, lab_readouts
 

@@ -53,9 +53,9 @@ def _cpu_model() -> str:
 
 def _sizes(quick: bool) -> dict[str, int]:
     if quick:
-        return dict(days=60, engine=4, numpy=2, reference=1, trial=40, scaling=8, block=5, repeats=1, scaling_block=2,
+        return dict(days=60, engine=4, reference=1, trial=40, scaling=8, block=5, repeats=1, scaling_block=2,
                     people=1, human_fibre_factor=1, human_days=365)
-    return dict(days=180, engine=32, numpy=4, reference=1, trial=1000, scaling=64, block=25, repeats=3, scaling_block=8,
+    return dict(days=180, engine=32, reference=1, trial=1000, scaling=64, block=25, repeats=3, scaling_block=8,
                 people=4, human_fibre_factor=HUMAN_FIBRE_FACTOR, human_days=None)
 
 
@@ -89,7 +89,8 @@ def _trial(scenario, treated, *, mice: int, days: int, workers: int, block: int)
 
     Returns (wall seconds in all, seconds of that spent starting the cluster).
     """
-    from .engine.runner import Census, _run_block, blocks_of
+    from .engine.census import Census
+    from .engine.runner import _run_block, blocks_of
     from .parallel import local_scheduler, run_tasks
     from .readouts import clinical_endpoints
 
@@ -132,14 +133,15 @@ class _no_cluster:
 
 def run_bench(*, quick: bool = False, workers: int | None = None,
               report: Callable[[str], None] | None = None) -> dict:
-    """Time the compiled and NumPy engines, the reference stepper, a two-arm trial and 1-to-2-worker scaling
+    """Time the compiled engine, the reference stepper, a two-arm trial and 1-to-2-worker scaling
     (threads and processes)."""
     import alsim
     from .biology.interventions import builtin_catalogue, parse_treatment, with_treatments
     from .engine.context import build_context
-    from .engine.fast.tables import build_params, initial_subject_state, state_bytes_per_subject
-    from .engine.observe import snapshot_days
-    from .engine.reference import simulate_reference
+    from .engine.census import snapshot_days
+    from .engine.fast.params import build_params
+    from .engine.fast.state import initial_subject_state, state_bytes_per_subject
+    from .verification.reference import simulate_reference
     from .engine.runner import simulate_census
 
     say = report or (lambda _msg: None)
@@ -158,8 +160,6 @@ def run_bench(*, quick: bool = False, workers: int | None = None,
     say(f"compiled engine (best of {n['repeats']})")
     engine_s, engine_runs = _best_of(n["repeats"], lambda: simulate_census(scenario, subjects=n["engine"], days=days,
                                                                            seed=1))
-    say("NumPy engine")
-    numpy_s, _ = _timed(lambda: simulate_census(scenario, subjects=n["numpy"], days=days, seed=1, backend="numpy"))
     say("reference stepper")
     reference_s, _ = _timed(lambda: simulate_reference(scenario, subjects=n["reference"], days=days, seed=1))
     say(f"two-arm trial of {n['trial']} mice on {workers} worker(s)")
@@ -187,10 +187,8 @@ def run_bench(*, quick: bool = False, workers: int | None = None,
         "engine_s": engine_s,
         "engine_repeats_s": engine_runs,
         "engine_endplate_days_per_s": epd_per_s(n["engine"], engine_s),
-        "numpy_endplate_days_per_s": epd_per_s(n["numpy"], numpy_s),
         "reference_endplate_days_per_s": epd_per_s(n["reference"], reference_s),
         "speedup_vs_reference": epd_per_s(n["engine"], engine_s) / epd_per_s(n["reference"], reference_s),
-        "speedup_vs_numpy": epd_per_s(n["engine"], engine_s) / epd_per_s(n["numpy"], numpy_s),
         "trial_mice": n["trial"],
         "trial_workers": workers,
         "trial_s": trial_s,
@@ -222,9 +220,8 @@ def format_table(result: dict) -> list[tuple[str, str]]:
         ("Numba compile (or cache load)", f"{result['numba_compile_or_cache_load_s']:.2f} s"),
         (f"compiled engine, 1 core (best of {len(result['engine_repeats_s'])})",
          f"{result['engine_endplate_days_per_s']:.3g} endplate-days/s"),
-        ("NumPy engine, 1 core", f"{result['numpy_endplate_days_per_s']:.3g} endplate-days/s"),
         ("reference stepper, 1 core", f"{result['reference_endplate_days_per_s']:.3g} endplate-days/s"),
-        ("speed-up vs reference / NumPy", f"{result['speedup_vs_reference']:.0f}x / {result['speedup_vs_numpy']:.1f}x"),
+        ("speed-up vs reference", f"{result['speedup_vs_reference']:.0f}x"),
         (f"two-arm trial, {result['trial_mice']} mice, {result['trial_workers']} worker(s)", f"{result['trial_s']:.1f} s"),
         ("  of which starting the local cluster", f"{result['trial_cluster_start_s']:.1f} s"),
         (f"people: human-sals-limb x{result['human_fibre_factor']} fibres ({result['human_endplates_per_person']} endplates)",

@@ -11,7 +11,8 @@ import xarray as xr
 from . import __version__
 from .biology.motor_units import build_layout
 from .config.schema import UNIT_TYPES, Scenario
-from .engine.runner import DEFAULT_BLOCK_SIZE, Census, simulate_census
+from .engine.census import Census
+from .engine.runner import DEFAULT_BLOCK_SIZE, simulate_census
 from .engine.streams import fresh_seed
 from .readouts import READOUTS, TYPED_READOUTS, clinical_endpoints, lab_readouts
 from .readouts.clinical import END_STAGE_DEFINITION, ONSET_DEFINITION

@@ -36,7 +36,8 @@ import xarray as xr
 
 from ..config.schema import Scenario
 from ..engine.context import build_context
-from ..engine.runner import DEFAULT_BLOCK_SIZE, Census, blocks_of, simulate_block
+from ..engine.census import Census
+from ..engine.runner import DEFAULT_BLOCK_SIZE, blocks_of, simulate_block
 from .provenance import content_sha256
 from .streaming import STORE, create_store, open_streamed, stream_block_size, sync_block, tidy_store, write_block
 from .workfolder import WorkFolder, open_work_folder
