@@ -37,11 +37,10 @@ def _true_functional(census, layout):
     return np.add.reduceat(functional, layout.unit_start[:-1], axis=2).transpose(0, 2, 1)
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_unit_snapshots_are_the_census_definition(backend):
-    """Both backends keep n_u and the axon state such that they sum to the census's functional counts."""
+def test_unit_snapshots_are_the_census_definition():
+    """The engine keeps n_u and the axon state such that they sum to the census's functional counts."""
     scenario = small_scenario()
-    census = simulate_census(scenario, subjects=2, days=100, seed=5, backend=backend)
+    census = simulate_census(scenario, subjects=2, days=100, seed=5)
     layout = build_layout(scenario)
     days = census.snapshot_day
     assert list(days) == [*range(0, 100, 7), 100]
@@ -200,26 +199,30 @@ def test_simulate_passes_the_mune_method():
     assert ds.attrs["mune_method"] == "incremental" and ds["mune"].sizes["emg_day"] == 2
 
 
-def test_backends_agree_in_distribution():
-    """Numba and NumPy courses give the same distribution of the readouts at day 84 (different seeds,
-    so the two samples are independent); KS with a family-wise alpha of 0.001."""
+@pytest.mark.slow
+def test_engine_and_reference_agree_in_distribution():
+    """The compiled engine's and the reference stepper's courses give the same distribution of the
+    readouts at day 84 (different seeds, so the two samples are independent); KS with a family-wise
+    alpha of 0.001. Slow tier: the reference takes about 3 s a mouse here."""
     scenario = small_scenario()
     layout = build_layout(scenario)
+    engine = simulate_census(scenario, subjects=30, days=84, seed=101)
+    reference = simulate_reference(scenario, subjects=30, days=84, seed=202)
+    reference = replace(engine, subject=np.arange(30), counts={}, snapshot_day=reference["snapshot_day"],
+                        unit_size=reference["unit_size"], unit_axon_intact=reference["unit_axon_intact"])
     samples = {}
-    for backend, seed in (("numba", 101), ("numpy", 202)):
-        census = simulate_census(scenario, subjects=30, days=84, seed=seed, backend=backend)
+    for name, census, seed in (("engine", engine, 101), ("reference", reference, 202)):
         keep = [0, len(census.snapshot_day) - 1]                          # day 0 and day 84 only
         census = replace(census, snapshot_day=census.snapshot_day[keep], unit_size=census.unit_size[:, keep],
                          unit_axon_intact=census.unit_axon_intact[:, keep])
         assert census.snapshot_day[-1] == 84
-        samples[backend] = {**emg_readouts(census, layout, seed=seed),
-                            "true": _true_functional(census, layout).astype(float)}
-    checks = [(name, m, ks_2samp(samples["numba"][name][:, m, -1], samples["numpy"][name][:, m, -1]).pvalue)
+        samples[name] = {**emg_readouts(census, layout, seed=seed), "true": _true_functional(census, layout).astype(float)}
+    checks = [(name, m, ks_2samp(samples["engine"][name][:, m, -1], samples["reference"][name][:, m, -1]).pvalue)
               for name in ("true", "cmap_fraction", "mune", "munix") for m in range(layout.n_muscles)]
     worst = min(checks, key=lambda c: c[2])
     assert worst[2] > 0.001 / len(checks), worst
     # the test has power: the readouts do vary between animals at day 84
-    assert np.std(samples["numba"]["mune"][:, 0, -1]) > 0
+    assert np.std(samples["engine"]["mune"][:, 0, -1]) > 0
 
 
 def test_streamed_census_keeps_the_unit_snapshots(tmp_path):

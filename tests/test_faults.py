@@ -165,10 +165,10 @@ def test_a_dead_worker_has_its_block_redone_with_the_same_bits(tmp_path):
     subjects, days = 3 * BLOCK_SIZE, 14
     marker = tmp_path / "died"
     blocks = [np.arange(start, start + BLOCK_SIZE) for start in range(0, subjects, BLOCK_SIZE)]
-    parts = run_tasks(_dies_first_time, [(str(marker), Cohort(scenario), 7, b, days, "numpy", "multipoint")
+    parts = run_tasks(_dies_first_time, [(str(marker), Cohort(scenario), 7, b, days, "numba", "multipoint")
                                          for b in blocks], workers=2)
     assert marker.exists()                                    # a worker did die
-    whole = alsim.simulate(scenario, subjects=subjects, days=days, seed=7, backend="numpy")
+    whole = alsim.simulate(scenario, subjects=subjects, days=days, seed=7, backend="numba")
     xr.testing.assert_identical(xr.concat(parts, dim="subject", data_vars="minimal", coords="minimal",
                                           compat="identical", join="exact", combine_attrs="identical"), whole)
 

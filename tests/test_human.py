@@ -130,14 +130,13 @@ def test_clinical_events_from_constructed_force():
     assert c["alsfrs_r_items"][0, 0, 50] == 4                   # speech: the tongue is still strong on day 50
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_delayed_regions_keep_their_units_longer(backend):
+def test_delayed_regions_keep_their_units_longer():
     """With the other regions delayed by ten years, only the onset region loses units."""
     regions = {"cervical": 3650.0, "lumbar": 3650.0, "bulbar": 3650.0, "respiratory": 3650.0, "thoracic": 3650.0}
     sets = {f"spread.median_delay_days.{onset}.{r}": d for onset in ("cervical", "lumbar") for r, d in regions.items()
             if r != onset}
     scenario = small_human(**sets, **{"spread.delay_log_sd": 0.0})
-    census = alsim.engine.runner.simulate_census(scenario, subjects=np.arange(2), days=1500, seed=1, backend=backend)
+    census = alsim.engine.runner.simulate_census(scenario, subjects=np.arange(2), days=1500, seed=1)
     names = list(scenario.muscles)
     alive = census.counts["units_functional"][..., -1] / 30
     for i in range(2):

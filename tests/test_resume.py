@@ -36,7 +36,7 @@ UNCOMPARED = ("provenance.json", "report.html")   # a run id and argv; plots (no
 
 def run_argv(scenario: Path, out: Path) -> list[str]:
     """A small run of 3 blocks (8 + 8 + 4 subjects), about half a second per block."""
-    return ["run", str(scenario), "--subjects", "20", "--days", "14", "--seed", "3", "--backend", "numpy",
+    return ["run", str(scenario), "--subjects", "20", "--days", "14", "--seed", "3", "--backend", "numba",
             "--out", str(out)]
 
 
@@ -194,7 +194,7 @@ def test_blocks_put_together_are_simulate_bit_for_bit(tmp_path):
     """The streamed store of ``alsim run`` equals ``alsim.simulate`` on the whole cohort: fresh, and with
     blocks already in it kept, a missing and an unreadable block file redone on two workers."""
     scenario = small_scenario()
-    options = dict(subjects=19, days=14, backend="numpy", mune_method="multipoint")
+    options = dict(subjects=19, days=14, backend="numba", mune_method="multipoint")
     whole = alsim.simulate(scenario, seed=5, **options)
     work = open_work_folder(tmp_path / "out", run_identity(scenario, **options), seed=5, resume=False, overwrite=False)
     fresh = simulate_resumable(scenario, work, **options)
@@ -230,13 +230,12 @@ def test_resume_refuses_another_command_and_names_the_field(small, tmp_path, cap
     assert main([*argv, "--resume"]) == 2
     assert "no interrupted run" in capsys.readouterr().err and not in_progress_folder(out).exists()
     scenario, _ = alsim.load_scenario(str(small))
-    open_work_folder(out, run_identity(scenario, subjects=20, days=14, backend="numpy", mune_method="multipoint"),
+    open_work_folder(out, run_identity(scenario, subjects=20, days=14, backend="numba", mune_method="multipoint"),
                      seed=3, resume=False, overwrite=False)
     state = sorted(p.name for p in in_progress_folder(out).rglob("*"))
     for other, fragment in ((changed(argv, "--subjects", "21"), "--subjects 20 (now 21)"),
                             (changed(argv, "--seed", "4"), "--seed 4: the interrupted run"),
-                            ([*argv, "--set", "rates.sprouting=0.2"], "the scenario (its resolved parameters)"),
-                            (changed(argv, "--backend", "numba"), '--backend "numpy" (now "numba")')):
+                            ([*argv, "--set", "rates.sprouting=0.2"], "the scenario (its resolved parameters)")):
         assert main([*other, "--resume"]) == 2
         said = capsys.readouterr().err
         assert fragment in said and len(said.strip().splitlines()) == 1 and "Traceback" not in said, said
@@ -254,7 +253,7 @@ def test_resume_refuses_another_posterior(small, tmp_path, capsys):
     argv = posterior_argv(small, out)
     packaged = Path(Posterior.read("sod1-g93a-b6sjl").folder) / POSTERIOR_FILE
     scenario, _ = alsim.load_scenario(str(small))
-    open_work_folder(out, run_identity(scenario, subjects=20, days=14, backend="numpy", mune_method="multipoint",
+    open_work_folder(out, run_identity(scenario, subjects=20, days=14, backend="numba", mune_method="multipoint",
                                        posterior_sha256=file_sha256(packaged)), seed=3, resume=False, overwrite=False)
     state = sorted(p.name for p in in_progress_folder(out).rglob("*"))
     table = pd.read_csv(packaged)
@@ -273,7 +272,7 @@ def test_resume_without_seed_takes_the_interrupted_runs_seed(small, tmp_path, re
     argv = run_argv(small, out)
     no_seed = changed(argv, "--seed", None)
     scenario, _ = alsim.load_scenario(str(small))
-    open_work_folder(out, run_identity(scenario, subjects=20, days=14, backend="numpy", mune_method="multipoint"),
+    open_work_folder(out, run_identity(scenario, subjects=20, days=14, backend="numba", mune_method="multipoint"),
                      seed=3, resume=False, overwrite=False)
     assert main([*no_seed, "--resume"]) == 0
     assert_same_bits(out, reference("run"))

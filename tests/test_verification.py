@@ -1,4 +1,4 @@
-"""Verification: the vectorised engine against the reference stepper, in distribution.
+"""Verification: the compiled engine against the reference stepper, in distribution.
 
 Both implement docs/model.md independently (the reference one Python object per unit
 and endplate). On a small, fast-progressing scenario we simulate many subjects with
@@ -43,8 +43,8 @@ def tiny_scenario(hypothesis: str = "dying_back", **rate_changes: float) -> Scen
     return Scenario.model_validate(tree)
 
 
-def engine_readouts(scenario: Scenario, *, subjects: int, days: int, seed: int, backend: str = "numba") -> dict[str, np.ndarray]:
-    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, backend=backend)
+def engine_readouts(scenario: Scenario, *, subjects: int, days: int, seed: int) -> dict[str, np.ndarray]:
+    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed)
     layout = build_layout(scenario)
     values = lab_readouts(census, np.diff(layout.unit_start), layout.units_per_type, np.diff(layout.endplate_start))
     values.update(clinical_endpoints(scenario, census.counts["force"], list(layout.muscle_names)))
@@ -72,27 +72,25 @@ def comparison_pvalues(fast: dict, slow: dict, days: list[int]) -> list[tuple[st
     return checks
 
 
-def _verify(scenario_fast, scenario_slow, *, subjects: int, days: int, compare_days: list[int], backend: str = "numba",
+def _verify(scenario_fast, scenario_slow, *, subjects: int, days: int, compare_days: list[int],
             engine_subjects: int | None = None):
-    fast = engine_readouts(scenario_fast, subjects=engine_subjects or subjects, days=days, seed=101, backend=backend)
+    fast = engine_readouts(scenario_fast, subjects=engine_subjects or subjects, days=days, seed=101)
     slow = simulate_reference(scenario_slow, subjects=subjects, days=days, seed=202)
     checks = comparison_pvalues(fast, slow, compare_days)
     threshold = FAMILY_ALPHA / len(checks)
     return checks, threshold
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
 @pytest.mark.parametrize("hypothesis", ["dying_back", "dying_forward"])
-def test_engine_matches_reference_in_distribution(hypothesis, backend):
+def test_engine_matches_reference_in_distribution(hypothesis):
     scenario = tiny_scenario(hypothesis)
-    checks, threshold = _verify(scenario, scenario, subjects=120, days=70, compare_days=[20, 35, 50, 70], backend=backend)
+    checks, threshold = _verify(scenario, scenario, subjects=120, days=70, compare_days=[20, 35, 50, 70])
     worst = min(checks, key=lambda c: c[1])
     assert len(checks) > 40
     assert worst[1] > threshold, f"{worst[0]}: p = {worst[1]:.2e} < {threshold:.1e}"
 
 
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
-def test_comparison_detects_a_30_percent_change_in_one_rate(backend):
+def test_comparison_detects_a_30_percent_change_in_one_rate():
     """The same comparison must reject an engine whose retraction rate is 30 % too high.
 
     With 120 engine subjects it did so for 7 of 8 engine seeds (compiled engine, 2026-11-21),
@@ -101,16 +99,15 @@ def test_comparison_detects_a_30_percent_change_in_one_rate(backend):
     """
     base = tiny_scenario("dying_back")
     wrong = tiny_scenario("dying_back", terminal_retraction_per_stress=1.3 * base.rates.terminal_retraction_per_stress)
-    checks, threshold = _verify(wrong, base, subjects=120, days=70, compare_days=[20, 35, 50, 70], backend=backend,
+    checks, threshold = _verify(wrong, base, subjects=120, days=70, compare_days=[20, 35, 50, 70],
                                 engine_subjects=240)
     assert min(p for _, p in checks) < threshold
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
 @pytest.mark.parametrize("hypothesis", ["dying_back", "dying_forward", "independent"])
-def test_engine_matches_reference_large(hypothesis, backend):
+def test_engine_matches_reference_large(hypothesis):
     scenario = tiny_scenario(hypothesis)
-    checks, threshold = _verify(scenario, scenario, subjects=600, days=90, compare_days=[15, 30, 45, 60, 75, 90], backend=backend)
+    checks, threshold = _verify(scenario, scenario, subjects=600, days=90, compare_days=[15, 30, 45, 60, 75, 90])
     worst = min(checks, key=lambda c: c[1])
     assert worst[1] > threshold, f"{worst[0]}: p = {worst[1]:.2e} < {threshold:.1e}"

@@ -1,0 +1,77 @@
+"""The rules of alsim.biology: one function each, the same numbers compiled and on arrays; the oracles apart."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import alsim
+from alsim.biology import endplate_rules, subject_rules, unit_rules
+from alsim.engine.fast.params import RATE_SECTIONS, build_params
+from alsim.engine.context import build_context
+
+RULE_MODULES = (unit_rules, endplate_rules, subject_rules)
+RULES = [(module.__name__.rsplit(".", 1)[1], name, rule) for module in RULE_MODULES
+         for name, rule in vars(module).items() if hasattr(rule, "py_func") and rule.__module__ == module.__name__]
+
+
+def _arguments(rule, rng: np.random.Generator, size: int) -> list:
+    """Arguments in each rule's range: states 0-2 for the Schwann cell and coverage, else positive floats."""
+    values = []
+    for name in inspect.signature(rule.py_func).parameters:
+        if name in ("tsc", "coverage"):
+            values.append(rng.integers(0, 3, size))
+        elif name in ("exponent",):
+            values.append(0.5)
+        else:
+            values.append(rng.uniform(0.0, 2.0, size))
+    return values
+
+
+@pytest.mark.parametrize("module, name, rule", RULES, ids=[f"{m}.{n}" for m, n, _ in RULES])
+def test_a_rule_gives_the_same_numbers_compiled_on_floats_and_in_python_on_arrays(module, name, rule):
+    rng = np.random.default_rng(7)
+    arguments = _arguments(rule, rng, 16)
+    on_arrays = np.broadcast_to(rule.py_func(*arguments), (16,))
+    for i in range(16):
+        scalars = [a[i] if np.ndim(a) else a for a in arguments]
+        assert rule(*[s.item() if hasattr(s, "item") else s for s in scalars]) == on_arrays[i], (name, i)
+
+
+def test_every_rule_has_a_docstring_with_its_biology():
+    for _, name, rule in RULES:
+        assert rule.py_func.__doc__ and len(rule.py_func.__doc__) > 40, name
+
+
+def test_every_rate_of_the_schema_reaches_the_kernel():
+    scenario, _ = alsim.load_scenario("sod1-g93a-b6sjl")
+    params = build_params(build_context(scenario))
+    for section, (prefix, model) in RATE_SECTIONS.items():
+        for field in model.model_fields:
+            assert getattr(params, prefix + field) == getattr(getattr(scenario, section), field), f"{section}.{field}"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = "alsim." + (node.module or "") if node.level == 2 else ("alsim.verification." + (node.module or "")
+                                                                          if node.level == 1 else node.module or "")
+            found.add(base)
+    return found
+
+
+def test_the_oracles_import_no_production_rule():
+    """The reference stepper and the mean field import only the scenario schema from alsim, never
+    alsim.biology or alsim.engine, nor each other (docs/verification.md)."""
+    folder = Path(alsim.__file__).parent / "verification"
+    for path in folder.glob("*.py"):
+        alsim_imports = {m for m in _imported_modules(path) if m.startswith("alsim")}
+        assert all(m.startswith("alsim.config") for m in alsim_imports), (path.name, alsim_imports)
