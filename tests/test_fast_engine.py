@@ -40,7 +40,7 @@ def test_same_bits_whatever_the_blocks_and_the_company():
     for row, subject in enumerate([5, 1, 3]):
         for key in whole.counts:
             np.testing.assert_array_equal(picked.counts[key][row], whole.counts[key][subject])
-    alone = simulate_block(build_context(scenario), 4, np.array([3]), 100, backend="numba")
+    alone = simulate_block(build_context(scenario), 4, np.array([3]), 100)
     np.testing.assert_array_equal(alone.counts["force"][0], whole.counts["force"][3])
 
 
@@ -153,7 +153,7 @@ def _all_targets_treatment(scenario):
 @pytest.mark.parametrize("hypothesis", ["independent"])
 def test_treated_engine_matches_reference_in_distribution(hypothesis):
     scenario = _all_targets_treatment(tiny_scenario(hypothesis))
-    fast = engine_readouts(scenario, subjects=120, days=70, seed=101, backend="numba")
+    fast = engine_readouts(scenario, subjects=120, days=70, seed=101)
     slow = simulate_reference(scenario, subjects=120, days=70, seed=202)
     checks = comparison_pvalues(fast, slow, [20, 35, 50, 70])
     worst = min(checks, key=lambda c: c[1])
