@@ -77,3 +77,25 @@ def test_the_oracles_import_no_production_rule():
     for path in folder.glob("*.py"):
         alsim_imports = {m for m in _imported_modules(path) if m.startswith("alsim")}
         assert all(m.startswith("alsim.config") for m in alsim_imports), (path.name, alsim_imports)
+
+
+def test_cached_kernels_are_dropped_when_a_rule_changes(tmp_path, monkeypatch):
+    """Numba checks only a function's own file; editing a rule must still reach the kernels that compile it in."""
+    from alsim.engine.fast import cache
+
+    fast, biology = tmp_path / "fast", tmp_path / "biology"
+    for folder in (fast, biology):
+        (folder / "__pycache__").mkdir(parents=True)
+        (folder / "module.py").write_text("x = 1\n")
+    monkeypatch.setattr(cache, "_FAST", fast)
+    monkeypatch.setattr(cache, "_BIOLOGY", biology)
+    kernel = fast / "__pycache__" / "kernel.step-1.py311.nbi"
+    kernel.write_text("compiled")
+    cache.drop_stale_kernels()                       # no fingerprint yet: dropped
+    assert not kernel.exists()
+    kernel.write_text("compiled")
+    cache.drop_stale_kernels()                       # nothing changed: kept
+    assert kernel.exists()
+    (biology / "module.py").write_text("x = 2\n")   # a rule changed: dropped
+    cache.drop_stale_kernels()
+    assert not kernel.exists()
