@@ -17,12 +17,11 @@ A *decision* is two numbers ``(p_any, first_below)``, read by
 
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
 from ...biology.endplate_rules import (achr_decay_factor, retraction_hazard, schwann_loss_hazard, schwann_switch_hazard,
                                        sprouting_hazard)
+from ...biology.subject_rules import event_probability
 from .params import F_DISASSEMBLY, F_SPROUTING, F_TSC_LOSS
 #: Rows of the per-unit terminal table.
 RETRACT_HAZARD = 0
@@ -36,7 +35,7 @@ def decision(first: float, second: float):
     total = first + second
     if total <= 0.0:
         return -1.0, 0.0
-    p_any = -math.expm1(-total)
+    p_any = event_probability(total)
     return p_any, p_any * (first / total)
 
 

@@ -15,6 +15,7 @@ from numba import njit
 
 from ...biology.endplate_rules import (LOST, QUIESCENT, REACTIVE, achr_decay_factor, agrin_factor, decay_factor,
                                        disassembly_hazard, relax_towards)
+from ...biology.subject_rules import event_probability
 from .chance import FIRST, NONE, SECOND, competing, decide, uniform
 from .day_tables import ACHR_DECAY, RETRACT_HAZARD, SPROUT_QUIESCENT, terminal_decision
 from .params import F_DISASSEMBLY
@@ -114,8 +115,8 @@ def active_pass(rng, p, s, n_old, mf, terminal, schwann, muscle, cen):
     fibre_type, days_denervated, axon, size, active = s.fibre_type, s.days_denervated, s.axon, s.size, s.active
     requests, h_expand = s.requests, s.h_expand
     floor, disassembly = p.fibre_csa_floor, p.endplate_disassembly
-    p_wallerian = -math.expm1(-p.wallerian_terminal) if p.wallerian_terminal > 0.0 else -1.0
-    p_conversion = -math.expm1(-p.fibre_type_conversion) if p.fibre_type_conversion > 0.0 else -1.0
+    p_wallerian = event_probability(p.wallerian_terminal) if p.wallerian_terminal > 0.0 else -1.0
+    p_conversion = event_probability(p.fibre_type_conversion) if p.fibre_type_conversion > 0.0 else -1.0
     regrow, atrophy = decay_factor(p.fibre_regrowth), decay_factor(p.fibre_atrophy)
     agrin_partial, agrin_full = agrin_factor(p.agrin_maintenance, 1), agrin_factor(p.agrin_maintenance, 2)
     # rules 2 and 4 of a denervated endplate compete with hazards h_s (sprouting, per muscle and
@@ -128,7 +129,7 @@ def active_pass(rng, p, s, n_old, mf, terminal, schwann, muscle, cen):
         h_d = disassembly_hazard(0.0, disassembly, mf[F_DISASSEMBLY, m])
         for t in range(3):
             h_s = muscle[SPROUT_QUIESCENT + t, m]
-            p_most = -math.expm1(-(h_s + h_d)) if h_s > 0.0 else 0.0
+            p_most = event_probability(h_s + h_d) if h_s > 0.0 else 0.0
             none_above[t, m] = p_most * (1.0 + 1e-12)                          # p_any <= p_most
             first_below[t, m] = p_most * (h_s / (h_s + h_d)) * (1.0 - 1e-12) if h_s > 0.0 else 0.0
     n_requests = 0
@@ -164,7 +165,7 @@ def active_pass(rng, p, s, n_old, mf, terminal, schwann, muscle, cen):
                         event = FIRST
                     else:
                         total = h_sprout + disassembly_hazard(a_e, disassembly, mf[F_DISASSEMBLY, m])
-                        p_any = -math.expm1(-total)
+                        p_any = event_probability(total)
                         event = NONE if x >= p_any else (FIRST if x < p_any * (h_sprout / total) else SECOND)
                 else:
                     event = competing(rng, h_sprout, disassembly_hazard(a_e, disassembly, mf[F_DISASSEMBLY, m]))

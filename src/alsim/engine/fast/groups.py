@@ -43,12 +43,10 @@ Group 0 is the former bulk pool: coverage 2, fibre of the owner's type.
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 from numba import njit
 
 from ...biology.endplate_rules import QUIESCENT, REACTIVE
+from ...biology.subject_rules import event_probability
 from .chance import binomial, index_below, uniform
 from .day_tables import RETRACT_HAZARD
 from .state import ACTIVE, GROUPED, N_GROUPS
@@ -167,7 +165,7 @@ def group_events(rng, p, s, day, terminal):
     active, pool, n_active = s.active, s.pool, s.n_active
     relax = s.relax
     h_conversion = p.fibre_type_conversion
-    p_convert = -math.expm1(-h_conversion)
+    p_convert = event_probability(h_conversion)
     for u in range(unit_type.shape[0]):
         ends = group_end[u]
         if ends[0] == ends[N_GROUPS] or not axon[u]:
@@ -186,7 +184,7 @@ def group_events(rng, p, s, day, terminal):
             hits = binomial(rng, n, total)
             if hits == 0:
                 continue
-            p_terminal_given_any = -math.expm1(-h_t) / -math.expm1(-total) if h_c > 0.0 and h_t > 0.0 else 1.0
+            p_terminal_given_any = event_probability(h_t) / event_probability(total) if h_c > 0.0 and h_t > 0.0 else 1.0
             for _ in range(hits):
                 e = members[ends[k] + index_below(rng, ends[k + 1] - ends[k])]
                 ft = fibre_type[e]
