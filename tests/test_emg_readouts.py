@@ -10,7 +10,10 @@ import pytest
 from scipy.stats import spearmanr
 
 from alsim.biology.motor_units import build_layout
-from alsim.engine.reference import simulate_reference
+from alsim.verification.reference import simulate_reference
+from alsim.run import simulate_census
+from alsim.readouts.emg.simulated import (DEFAULT_MUNE_METHOD, EMG_READOUTS, MUNE_METHODS, emg_readouts,
+                                          muscle_conductors, recordable_pool, unit_properties, unit_recruitment)
 from alsim.readouts.electrophysiology import cmap, smup_amplitudes_uV
 from alsim.readouts.emg.simulated import (
     DEFAULT_MUNE_METHOD,
@@ -204,6 +207,32 @@ def test_mune_methods_and_their_validation():
 def test_simulate_passes_the_mune_method():
     ds = simulate(small_scenario(), subjects=1, days=7, seed=SEED, mune_method="incremental")
     assert ds.attrs["mune_method"] == "incremental" and ds["mune"].sizes["emg_day"] == 2
+
+
+@pytest.mark.slow
+def test_engine_and_reference_agree_in_distribution():
+    """The compiled engine's and the reference stepper's courses give the same distribution of the
+    readouts at day 84 (different seeds, so the two samples are independent); KS with a family-wise
+    alpha of 0.001. Slow tier: the reference takes about 3 s a mouse here."""
+    scenario = small_scenario()
+    layout = build_layout(scenario)
+    engine = simulate_census(scenario, subjects=30, days=84, seed=101)
+    reference = simulate_reference(scenario, subjects=30, days=84, seed=202)
+    reference = replace(engine, subject=np.arange(30), counts={}, snapshot_day=reference["snapshot_day"],
+                        unit_size=reference["unit_size"], unit_axon_intact=reference["unit_axon_intact"])
+    samples = {}
+    for name, census, seed in (("engine", engine, 101), ("reference", reference, 202)):
+        keep = [0, len(census.snapshot_day) - 1]                          # day 0 and day 84 only
+        census = replace(census, snapshot_day=census.snapshot_day[keep], unit_size=census.unit_size[:, keep],
+                         unit_axon_intact=census.unit_axon_intact[:, keep])
+        assert census.snapshot_day[-1] == 84
+        samples[name] = {**emg_readouts(census, layout, seed=seed), "true": _true_functional(census, layout).astype(float)}
+    checks = [(name, m, ks_2samp(samples["engine"][name][:, m, -1], samples["reference"][name][:, m, -1]).pvalue)
+              for name in ("true", "cmap_fraction", "mune", "munix") for m in range(layout.n_muscles)]
+    worst = min(checks, key=lambda c: c[2])
+    assert worst[2] > 0.001 / len(checks), worst
+    # the test has power: the readouts do vary between animals at day 84
+    assert np.std(samples["engine"]["mune"][:, 0, -1]) > 0
 
 
 def test_streamed_census_keeps_the_unit_snapshots(tmp_path):

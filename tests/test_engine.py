@@ -8,10 +8,14 @@ import pytest
 import alsim
 from alsim.biology.motor_units import baseline_sizes, build_layout, unit_type_counts
 from alsim.engine.context import build_context
+from alsim.engine.fast.chance import kernel_stream
+from alsim.engine.fast.driver import burden_by_day
+from alsim.engine.fast.kernel import simulate_subject
+from alsim.engine.fast.params import build_params, factor_tables
+from alsim.engine.fast.state import initial_subject_state
 from alsim.engine.runner import simulate_block
-from alsim.engine.state import initial_state
-from alsim.engine.vectorised import _within_capacity
 from alsim.run import simulate_census
+from alsim.engine.streams import subject_generator
 
 from .conftest import small_scenario
 
@@ -72,41 +76,36 @@ def test_workers_do_not_change_bits():
 
 
 def test_initial_state_is_healthy():
-    scenario = small_scenario()
-    layout = build_layout(scenario)
-    state = initial_state(layout, np.array([1.0, 2.0]))
-    assert (state.coverage == 2).all() and state.soma_alive.all() and state.intact.all()
-    assert (state.owner[0] == layout.endplate_unit).all()
+    ctx = build_context(small_scenario())
+    layout = ctx.layout
+    state = initial_subject_state(ctx, build_params(ctx), 10)
+    assert (state.coverage == 2).all() and state.soma.all() and state.axon.all() and state.intact.all()
+    assert (state.owner == layout.endplate_unit).all()
+    assert (state.size == layout.unit_baseline_size).all()
 
 
 def test_endplate_bookkeeping_is_consistent():
-    """Every covered endplate has an owner in its own muscle; sizes never exceed the enlargement bound."""
+    """After 150 days of heavy sprouting every covered endplate has an owner in its own muscle, every
+    denervated one none, each unit's size counts its covered endplates, and no size ever (in the
+    weekly snapshots) exceeded the enlargement bound floor(max_enlargement n0) (docs/model.md, rule 2)."""
     scenario = small_scenario(extra=["rates.sprouting=1.0"])
     ctx = build_context(scenario)
-    from alsim.engine.observe import observe
-    from alsim.engine.streams import subject_generator
-    from alsim.engine.vectorised import draw_day, step
-
-    layout = ctx.layout
-    state = initial_state(layout, np.array([1.5, 1.5]))
-    gens = [subject_generator(1, 0), subject_generator(1, 1)]
-    for day in range(150):
-        obs = observe(state, ctx)
-        assert (obs.unit_size <= ctx.unit_max_size + 1e-9).all()
-        covered = state.coverage >= 1
-        assert (state.owner[covered] >= 0).all() and (state.owner[~covered] == -1).all()
-        owner_muscle = layout.unit_muscle[np.maximum(state.owner, 0)]
-        assert (owner_muscle[covered] == np.broadcast_to(layout.endplate_muscle, covered.shape)[covered]).all()
-        step(state, obs, ctx, day, draw_day(gens, layout.n_units, layout.n_endplates), gens)
-
-
-def test_capacity_limit_keeps_at_most_cap_requests():
-    subj = np.zeros(6, dtype=np.int64)
-    donor = np.array([0, 0, 0, 1, 1, 1])
-    priority = np.array([0.9, 0.1, 0.5, 0.3, 0.2, 0.1])
-    capacity = np.array([[2.0, 0.0]])
-    accepted = _within_capacity(subj, donor, priority, capacity, 2)
-    assert accepted.tolist() == [False, True, True, False, False, False]
+    layout, params, days = ctx.layout, build_params(ctx), 150
+    state = initial_subject_state(ctx, params, days)
+    census = np.zeros((days + 1, 9, layout.n_muscles))
+    typed = np.zeros((days + 1, 2, layout.n_muscles, 3))
+    slot = np.arange(days + 1, dtype=np.int64)
+    sizes = np.zeros((days + 1, layout.n_units), dtype=np.uint16)
+    axons = np.zeros((days + 1, layout.n_units), dtype=np.bool_)
+    simulate_subject(kernel_stream(subject_generator(1, 0)), params, state,
+                     *burden_by_day(ctx, 1.5, days, np.zeros(layout.n_muscles)), *factor_tables(ctx, days),
+                     census, typed, slot, sizes, axons, np.zeros(0))
+    assert (sizes <= np.maximum(params.max_size, params.n0)).all()
+    assert (sizes[-1] < sizes[0]).any(), "the test needs units that lost endplates"
+    intact, covered = state.intact, state.coverage >= 1
+    assert (state.owner[covered] >= 0).all() and (state.owner[~covered] == -1).all()
+    assert (layout.unit_muscle[state.owner[covered]] == layout.endplate_muscle[covered]).all()
+    np.testing.assert_array_equal(np.bincount(state.owner[covered & intact], minlength=layout.n_units), state.size)
 
 
 def test_subjects_must_be_positive():

@@ -1,7 +1,6 @@
 """The compiled (Numba) backend: determinism, bookkeeping, its samplers, and treatments against the reference.
 
-Its agreement with the reference stepper without treatments is in test_verification.py
-(parametrised over both backends); here the same KS comparison runs with a treatment
+Its agreement with the reference stepper without treatments is in test_verification.py; here the same KS comparison runs with a treatment
 that touches every target, ramped in mid-run in one muscle.
 """
 
@@ -20,7 +19,7 @@ from alsim.config.treatments import TARGETS, AppliedTreatment, Treatment
 from alsim.engine.context import build_context
 from alsim.engine.fast.chance import binomial, kernel_stream, uniform
 from alsim.engine.fast.endplates import _disassembly_day
-from alsim.engine.reference import simulate_reference
+from alsim.verification.reference import simulate_reference
 from alsim.engine.runner import simulate_block
 from alsim.run import simulate_census
 
@@ -47,7 +46,7 @@ def test_same_bits_whatever_the_blocks_and_the_company():
     for row, subject in enumerate([5, 1, 3]):
         for key in whole.counts:
             np.testing.assert_array_equal(picked.counts[key][row], whole.counts[key][subject])
-    alone = simulate_block(build_context(scenario), 4, np.array([3]), 100, backend="numba")
+    alone = simulate_block(build_context(scenario), 4, np.array([3]), 100)
     np.testing.assert_array_equal(alone.counts["force"][0], whole.counts["force"][3])
 
 
@@ -69,6 +68,18 @@ def test_stopping_at_end_stage_keeps_the_endpoints_bit_for_bit():
             assert np.isnan(stopped.counts[key][row, ..., last + 1:]).all(), key
     again = clinical_endpoints(scenario, stopped.counts["force"], names)
     np.testing.assert_array_equal(again["end_stage_day"], end)
+
+
+def test_traits_and_day_zero_are_the_reference_steppers():
+    """Sex and burden come from the same streams as the reference stepper's, and day 0 is the same healthy census."""
+    scenario = small_scenario()
+    fast = simulate_census(scenario, subjects=3, days=5, seed=2)
+    reference = simulate_reference(scenario, subjects=3, days=5, seed=2)
+    np.testing.assert_array_equal(fast.burden_multiplier, reference["burden_multiplier"])
+    np.testing.assert_array_equal(fast.is_female, reference["sex_is_female"])
+    np.testing.assert_array_equal(fast.counts["endplates_covered"][..., 0] / fast.counts["endplates_intact"][..., 0],
+                                  reference["endplates_innervated_fraction"][..., 0])
+    np.testing.assert_array_equal(fast.unit_size[:, 0], reference["unit_size"][:, 0])
 
 
 def test_census_bookkeeping():

@@ -189,7 +189,7 @@ def test_function_falls_after_onset_and_survival_is_months_to_years(cohort):
 
 
 def test_the_reference_stepper_runs_a_human_scenario():
-    from alsim.engine.reference import simulate_reference
+    from alsim.verification.reference import simulate_reference
 
     out = simulate_reference(small_human(), subjects=1, days=3, seed=1)
     assert out["force_fraction"].shape == (1, len(MUSCLES), 4)

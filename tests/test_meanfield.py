@@ -3,7 +3,7 @@
 The reference stepper is the oracle at tens of fibres a unit; a real muscle has hundreds,
 where only the compiled engine goes. There the law of large numbers gives a second
 oracle: with unit deaths and disassembly off, each muscle's fractions converge to the
-deterministic day map of :mod:`alsim.engine.meanfield` (an independent transcription of
+deterministic day map of :mod:`alsim.verification.meanfield` (an independent transcription of
 docs/model.md in expected counts) as the fibres a unit grow.
 
 Tolerance, per muscle, readout and day: 5 standard errors of the cohort mean (from the
@@ -23,20 +23,11 @@ import numpy as np
 import pytest
 
 import alsim
-from alsim.biology.interventions import (
-    builtin_catalogue,
-    parse_treatment,
-    with_treatments,
-)
-from alsim.engine import meanfield
-from alsim.engine.meanfield import census_fraction as fraction
-from alsim.engine.meanfield import (
-    compare_with_mean_field,
-    mean_field_blockers,
-    mean_field_census,
-)
+from alsim.biology.interventions import builtin_catalogue, parse_treatment, with_treatments
+from alsim.verification import meanfield
+from alsim.verification.meanfield import census_fraction as fraction
+from alsim.verification.meanfield import compare_with_mean_field, mean_field_blockers, mean_field_census
 from alsim.run import simulate_census
-
 
 def limit_scenario(fibre_factor: int, *extra: str):
     """The B6SJL preset in the map's domain, every muscle's fibres times ``fibre_factor``."""
@@ -95,3 +86,10 @@ def test_a_five_percent_error_in_one_rate_is_seen():
     assert tolerance_ratio(scenario, census.counts, limit) > 1.0
 
 
+def test_compiled_engine_mean_follows_the_mean_field_at_4x_fibres():
+    """Nearer the finite-size end (a quarter of the fibres of the 16x test), with the seed and size
+    the NumPy engine's check used before that engine was removed."""
+    scenario = limit_scenario(4)
+    census = simulate_census(scenario, subjects=8, days=150, seed=11)
+    limit = mean_field_census(scenario, burden_multiplier=scenario.disease.burden_multiplier, days=150)
+    assert tolerance_ratio(scenario, census.counts, limit) < 1.0

@@ -13,7 +13,7 @@ import pytest
 
 from alsim.config import Scenario, load_scenario
 from alsim.config.schema import Muscle
-from alsim.engine.reference import (
+from alsim.verification.reference import (
     DENERVATED,
     PARTIAL,
     ReferenceMuscle,

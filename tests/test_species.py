@@ -6,7 +6,7 @@ import pytest
 
 import alsim
 from alsim.biology.species import HUMAN, MOUSE, SPECIES, species_of
-from alsim.engine.observe import snapshot_interval
+from alsim.engine.census import snapshot_interval
 
 
 def test_every_preset_has_its_species():

@@ -128,6 +128,16 @@ def _every_target_treatments() -> list[AppliedTreatment]:
             AppliedTreatment(label="local@5", treatment=local, start_day=5, end_day=40, dose=1.0)]
 
 
+def test_engine_matches_reference_with_treatments_on_every_target():
+    """Two treatments, one systemic on ten targets with an onset ramp, one local with an end and a
+    washout (test_fast_engine.py has another mix, ramped in mid-run in one muscle)."""
+    scenario = with_treatments(tiny_scenario("independent"), _every_target_treatments())
+    checks, threshold = _verify(scenario, scenario, subjects=120, days=70, compare_days=[20, 35, 50, 70])
+    worst = min(checks, key=lambda c: c[1])
+    assert len(checks) > 40
+    assert worst[1] > threshold, f"{worst[0]}: p = {worst[1]:.2e} < {threshold:.1e}"
+
+
 def test_treatment_comparison_can_fail():
     """The reference with treatments must be distinguishable from the untreated engine."""
     base = tiny_scenario("independent")

@@ -1,4 +1,4 @@
-"""Verification: the vectorised engine against the reference stepper, in distribution.
+"""Verification: the compiled engine against the reference stepper, in distribution.
 
 Both implement docs/model.md independently (the reference one Python object per unit
 and endplate). On a small, fast-progressing scenario we simulate many subjects with
@@ -19,7 +19,8 @@ from scipy.stats import ks_2samp
 import alsim
 from alsim.biology.motor_units import build_layout
 from alsim.config.schema import Scenario
-from alsim.engine.reference import simulate_reference
+from alsim.verification.reference import simulate_reference
+from alsim.run import simulate_census
 from alsim.readouts import clinical_endpoints, lab_readouts
 from alsim.run import simulate_census
 

@@ -89,7 +89,7 @@ def _trial(scenario, treated, *, mice: int, days: int, workers: int, block: int)
 
     Returns (wall seconds in all, seconds of that spent starting the cluster).
     """
-    from .engine.runner import Census
+    from .engine.census import Census
     from .run import blocks_of, census_block, clinical_events, local_scheduler, run_tasks
 
     arms = [(scenario, np.arange(0, mice, 2)), (treated, np.arange(1, mice, 2))]
@@ -135,10 +135,11 @@ def run_bench(*, quick: bool = False, workers: int | None = None,
     import alsim
     from .biology.interventions import builtin_catalogue, parse_treatment, with_treatments
     from .engine.context import build_context
-    from .engine.fast.tables import build_params, initial_subject_state, state_bytes_per_subject
-    from .engine.observe import snapshot_days
-    from .engine.reference import simulate_reference
+    from .engine.census import snapshot_days
+    from .engine.fast.params import build_params
+    from .engine.fast.state import initial_subject_state, state_bytes_per_subject
     from .run import simulate_census
+    from .verification.reference import simulate_reference
 
     say = report or (lambda _msg: None)
     n = _sizes(quick)

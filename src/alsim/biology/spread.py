@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config.schema import Scenario
+from .subject_rules import disease_burden
 
 SPREAD_STREAM = 6
 """Stream key of the spread draws (0-2: engine and EMG, alsim.engine.streams; 3-5: trials)."""
@@ -66,4 +67,4 @@ def regional_burden(b: float | np.ndarray, age_days: np.ndarray | float, delays:
     muscle's delay. ``b`` broadcasts against the result (a (B, 1) column for a block of subjects)."""
     d = scenario.disease
     shifted = np.maximum(np.asarray(age_days, dtype=np.float64)[..., None] - delays, 0.0)
-    return b * (shifted / d.burden_scale_days) ** d.burden_exponent
+    return disease_burden.py_func(b, shifted, d.burden_scale_days, d.burden_exponent)

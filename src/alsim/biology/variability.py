@@ -22,9 +22,3 @@ def burden_multiplier(scenario: Scenario, *, is_female: bool, z_copy: float, z_l
         * lognormal_factor(z_litter, var.litter_log_sd)
         * sex
     )
-
-
-def disease_burden(b: np.ndarray | float, age_days: float, scenario: Scenario) -> np.ndarray | float:
-    """D(t) = b (t / burden_scale_days) ** burden_exponent, dimensionless."""
-    d = scenario.disease
-    return b * (age_days / d.burden_scale_days) ** d.burden_exponent

@@ -84,7 +84,7 @@ class Variability(_Strict):
 class Hypothesis(_Strict):
     """Where the primary damage lands: terminal (dying-back) or soma and cortex (dying-forward)."""
 
-    name: Literal["dying_back", "dying_forward", "independent"] = Field(description="dying_back, dying_forward or independent (both, weighted).")
+    name: Literal[HYPOTHESES] = Field(description="dying_back, dying_forward or independent (both, weighted).")
     independent_back_weight: float = Field(ge=0.0, le=1.0, allow_inf_nan=False, description="Under 'independent', the weight of the dying-back pathway (the dying-forward pathway gets 1 minus it).")
 
     @property
@@ -176,7 +176,7 @@ class Scenario(_Strict):
     hypothesis: Hypothesis
     disease: Disease
     variability: Variability
-    unit_types: dict[Literal["S", "FR", "FF"], UnitType]
+    unit_types: dict[Literal[UNIT_TYPES], UnitType]
     muscles: dict[str, Muscle] = Field(min_length=1)
     upper_motor_neuron: UpperMotorNeuron
     rates: Rates

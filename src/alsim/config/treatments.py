@@ -36,10 +36,8 @@ TARGETS: dict[str, str] = {
 #: Targets that act on the subject as a whole (the cortex), so cannot be local to a muscle.
 SUBJECT_TARGETS: frozenset[str] = frozenset({"cortical_drive", "umn_loss"})
 
-Target = Literal[
-    "soma_death", "soma_starvation", "cortical_drive", "umn_loss", "stress_production", "transport_decline",
-    "axon_dieback", "retraction", "destabilisation", "sprouting", "disassembly", "tsc_loss",
-]
+Target = Literal[tuple(TARGETS)]
+"""A treatment target: one of the names of :data:`TARGETS` (listed there once)."""
 
 
 class _Strict(BaseModel):
@@ -51,7 +49,7 @@ class Treatment(_Strict):
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="Catalogue name, used as NAME in --treat NAME@DAY:DOSE.")
     kind: Literal["drug", "gene_therapy", "genetic", "biologic"] = Field(description="drug, gene_therapy, genetic (a knockout, present from conception) or biologic (antibody, protein).")
-    compartment: Literal["muscle", "endplate", "terminal_schwann_cell", "terminal", "axon", "soma", "upper_motor_neuron"] = Field(
+    compartment: Literal[COMPARTMENTS] = Field(
         description="Where the treatment acts first.")
     mechanism: str = Field(min_length=1, description="The mechanism in plain words.")
     source: str = Field(min_length=1, description="The paper that describes the mechanism.")

@@ -1,1 +1,4 @@
-"""Numerics: the state arrays, the vectorised stochastic stepper and the reference stepper."""
+"""How the rules of :mod:`alsim.biology` are computed fast: the compiled kernel, the census, blocks of subjects.
+
+The oracles that check it are :mod:`alsim.verification`.
+"""

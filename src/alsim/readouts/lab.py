@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine.runner import Census
+from ..engine.census import Census
 
 
 @dataclass(frozen=True)

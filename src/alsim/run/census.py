@@ -14,8 +14,8 @@ import numpy as np
 
 from ..config.schema import Scenario
 from ..engine.context import build_context
-from ..engine.observe import CENSUS_FIELDS, TYPED_CENSUS_FIELDS, snapshot_days, snapshot_interval
-from ..engine.runner import Census, simulate_block
+from ..engine.census import CENSUS_FIELDS, TYPED_CENSUS_FIELDS, Census, snapshot_days, snapshot_interval
+from ..engine.runner import simulate_block
 from .tasks import iter_tasks, run_tasks
 
 __all__ = ["DEFAULT_BLOCK_SIZE", "blocks_of", "census_block", "simulate_census", "stream_census_to_zarr"]

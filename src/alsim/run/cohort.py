@@ -16,7 +16,8 @@ import xarray as xr
 
 from ..config.schema import Scenario
 from ..engine.context import build_context
-from ..engine.runner import Census, simulate_block
+from ..engine.census import Census
+from ..engine.runner import simulate_block
 from ..readouts.emg.simulated import DEFAULT_MUNE_METHOD
 from .census import simulate_census
 from .dataset import results_dataset

@@ -19,7 +19,7 @@ from .._version import __version__
 from ..biology.motor_units import build_layout
 from ..biology.species import species_of
 from ..config.schema import UNIT_TYPES, Scenario
-from ..engine.runner import Census
+from ..engine.census import Census
 from ..engine.streams import fresh_seed
 from ..readouts import READOUTS, TYPED_READOUTS, clinical_endpoints, lab_readouts
 from ..readouts.clinical import END_STAGE_DEFINITION, ONSET_DEFINITION

@@ -16,8 +16,8 @@ from ..biology.species import species_of
 from ..biology.spread import scenario_regions, subject_spread
 from ..config.human import ALSFRS_R_ITEMS
 from ..config.schema import UNIT_TYPES, Scenario
-from ..engine.observe import snapshot_interval
-from ..engine.runner import Census
+from ..engine.census import snapshot_interval
+from ..engine.census import Census
 from ..readouts import READOUTS, TYPED_READOUTS, lab_readouts
 from ..readouts.emg.simulated import EMG_READOUTS, recording_setup
 from ..readouts.human import (DIAGNOSIS_DEFINITION, END_STAGE_DEFINITION_HUMAN, ONSET_DEFINITION_HUMAN,

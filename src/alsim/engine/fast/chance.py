@@ -18,6 +18,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ...biology.subject_rules import event_probability
 NONE, FIRST, SECOND = 0, 1, 2
 
 _TWO_TO_MINUS_53 = 1.0 / 9007199254740992.0
@@ -64,7 +65,7 @@ def happens(rng, hazard: float) -> bool:
     x = uniform(rng)
     if x >= hazard * (1.0 + 1e-12):
         return False
-    return x < -math.expm1(-hazard)
+    return x < event_probability(hazard)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -73,7 +74,7 @@ def competing(rng, first: float, second: float) -> int:
     total = first + second
     if total <= 0.0:
         return NONE
-    p_any = -math.expm1(-total)
+    p_any = event_probability(total)
     u = uniform(rng)
     if u >= p_any:
         return NONE
@@ -91,7 +92,7 @@ def binomial(rng, n: int, hazard: float) -> int:
         return 0
     nh = n * hazard
     if nh > 20.0:
-        return _binomial_by_waiting(rng, n, -math.expm1(-hazard))
+        return _binomial_by_waiting(rng, n, event_probability(hazard))
     u = uniform(rng)
     if u < (1.0 - nh) * (1.0 - 1e-12):  # below 1 - nh <= exp(-nh): nothing happens, without the exp
         return 0

@@ -1,5 +1,7 @@
 """The day's event probabilities, computed once per unit or per muscle instead of once per endplate.
 
+The hazards are the rules of :mod:`alsim.biology.endplate_rules`; this module tabulates them.
+
 Every hazard of an active endplate depends on the endplate only through a few small
 states (coverage, Schwann cell state) and on its owner and muscle, except the
 disassembly hazard, which depends on the endplate's own AChR stability. So the
@@ -15,13 +17,12 @@ A *decision* is two numbers ``(p_any, first_below)``, read by
 
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
-from .tables import F_DISASSEMBLY, F_SPROUTING, F_TSC_LOSS
-
-QUIESCENT, REACTIVE, LOST = 0, 1, 2
+from ...biology.endplate_rules import (achr_decay_factor, retraction_hazard, schwann_loss_hazard, schwann_switch_hazard,
+                                       sprouting_hazard)
+from ...biology.subject_rules import event_probability
+from .params import F_DISASSEMBLY, F_SPROUTING, F_TSC_LOSS
 #: Rows of the per-unit terminal table.
 RETRACT_HAZARD = 0
 #: Rows of the per-muscle table.
@@ -34,7 +35,7 @@ def decision(first: float, second: float):
     total = first + second
     if total <= 0.0:
         return -1.0, 0.0
-    p_any = -math.expm1(-total)
+    p_any = event_probability(total)
     return p_any, p_any * (first / total)
 
 
@@ -52,7 +53,7 @@ def terminal_table(p, s, retraction, out):
     unit_muscle, h_stress = p.unit_muscle, s.h_stress
     for u in range(unit_muscle.shape[0]):
         m = unit_muscle[u]
-        out[RETRACT_HAZARD, u] = (h_stress[u] * retraction[0, m] + retraction[1, m]) * retraction[2, m]
+        out[RETRACT_HAZARD, u] = retraction_hazard(h_stress[u], retraction[0, m], retraction[1, m], retraction[2, m])
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -70,15 +71,11 @@ def schwann_table(p, burden, mf, out):
     """Endplate rule 3 per muscle, Schwann cell state and coverage: ``out[:, m, tsc, coverage]``
     is the decision between a switch (activation or quiescence; first) and loss (second)."""
     for m in range(out.shape[1]):
-        h_loss = p.tsc_loss * burden[m] * mf[F_TSC_LOSS, m]
         for tsc_now in range(3):
             for coverage in range(3):
-                h_switch = 0.0
-                if tsc_now == QUIESCENT and coverage < 2:
-                    h_switch = p.tsc_activation
-                elif tsc_now == REACTIVE and coverage == 2:
-                    h_switch = p.tsc_quiescence
-                p_any, first_below = decision(h_switch, h_loss if (tsc_now != LOST and coverage == 0) else 0.0)
+                h_switch = schwann_switch_hazard(tsc_now, coverage, p.tsc_activation, p.tsc_quiescence)
+                h_loss = schwann_loss_hazard(tsc_now, coverage, burden[m], p.tsc_loss_per_burden, mf[F_TSC_LOSS, m])
+                p_any, first_below = decision(h_switch, h_loss)
                 out[0, m, tsc_now, coverage] = p_any
                 out[1, m, tsc_now, coverage] = first_below
 
@@ -87,8 +84,9 @@ def schwann_table(p, burden, mf, out):
 def muscle_table(p, s, mf, out):
     """Per muscle: the day's AChR decay factor of a denervated endplate (rule 4) and the
     sprouting hazard (rule 2) under each Schwann cell state."""
-    guidance, sprouting, gain = p.guidance, p.sprouting, p.sprouting_gain
+    guidance, sprouting, gain = p.guidance, p.sprouting, p.feedback_sprouting_signal_gain
     for m in range(out.shape[1]):
-        out[ACHR_DECAY, m] = math.exp(-p.achr_decay * mf[F_DISASSEMBLY, m])
+        out[ACHR_DECAY, m] = achr_decay_factor(p.achr_decay, mf[F_DISASSEMBLY, m])
         for tsc_now in range(3):
-            out[SPROUT_QUIESCENT + tsc_now, m] = sprouting * guidance[tsc_now] * (1.0 + gain * s.expression[m]) * mf[F_SPROUTING, m]
+            out[SPROUT_QUIESCENT + tsc_now, m] = sprouting_hazard(guidance[tsc_now], s.expression[m], sprouting, gain,
+                                                                  mf[F_SPROUTING, m])

@@ -6,21 +6,23 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..context import RunContext
-from ..observe import (CENSUS_FIELDS, SNAPSHOT_SIZE_DTYPE, TYPED_CENSUS_FIELDS, snapshot_days, snapshot_interval,
-                       snapshot_slots)
 from ...biology.spread import muscle_delays, regional_burden, subject_spread
+from ...biology.subject_rules import disease_burden
+from ..census import (CENSUS_FIELDS, SNAPSHOT_SIZE_DTYPE, TYPED_CENSUS_FIELDS, Census, snapshot_days, snapshot_interval,
+                      snapshot_slots)
+from ..context import RunContext
 from ..streams import subject_traits
 from .chance import kernel_stream
 from .kernel import simulate_subject
-from .tables import build_params, factor_tables, initial_subject_state
+from .params import build_params, factor_tables
+from .state import initial_subject_state
 
 
 def burden_by_day(ctx: RunContext, b: float, days: int, delays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(days, M) D(t - delay_m) of each muscle and (days,) the cortex's D(t), for t = 0 .. days-1
-    (docs/model.md, *Disease burden*; docs/human.md, *Spread*), as the NumPy engine computes them."""
+    (docs/model.md, *Disease burden*; docs/human.md, *Spread*)."""
     d = ctx.scenario.disease
-    cortex = b * (np.arange(days, dtype=np.float64) / d.burden_scale_days) ** d.burden_exponent
+    cortex = disease_burden.py_func(b, np.arange(days, dtype=np.float64), d.burden_scale_days, d.burden_exponent)
     if not delays.any():
         return np.ascontiguousarray(np.repeat(cortex[:, None], len(delays), axis=1)), cortex
     return regional_burden(b, np.arange(days, dtype=np.float64), delays, ctx.scenario), cortex
@@ -59,15 +61,13 @@ def end_stage_rule(ctx: RunContext) -> np.ndarray:
 
 def simulate_block_numba(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
                          on_day: Callable[[int], None] | None = None, stop_at_end_stage: bool = False):
-    """Simulate ``subjects`` (cohort indices) for ``days`` days; returns a :class:`~alsim.engine.runner.Census`.
+    """Simulate ``subjects`` (cohort indices) for ``days`` days; returns a :class:`~alsim.engine.census.Census`.
 
     ``on_day`` is called with ``days`` (subject-days done) after each subject. With
     ``stop_at_end_stage`` each subject stops on its end-stage day (:func:`end_stage_rule`);
     its later census is NaN (what a trial or a human run reads is unchanged, bit for bit;
     docs/performance.md).
     """
-    from ..runner import Census
-
     subjects = np.asarray(subjects, dtype=np.int64)
     generators, female, litter, burden = subject_traits(ctx.scenario, seed, subjects)
     params = build_params(ctx)

@@ -13,12 +13,15 @@ import math
 import numpy as np
 from numba import njit
 
+from ...biology.endplate_rules import (LOST, QUIESCENT, REACTIVE, achr_decay_factor, agrin_factor, decay_factor,
+                                       disassembly_hazard, relax_towards)
+from ...biology.subject_rules import event_probability
 from .chance import FIRST, NONE, SECOND, competing, decide, uniform
 from .day_tables import ACHR_DECAY, RETRACT_HAZARD, SPROUT_QUIESCENT, terminal_decision
-from .tables import DEAD, F_DISASSEMBLY, ORPHAN
+from .params import F_DISASSEMBLY
+from .state import DEAD, ORPHAN
 from .groups import join_group
 
-QUIESCENT, REACTIVE, LOST = 0, 1, 2
 (ENDPLATES_INTACT, ENDPLATES_COVERED, ENDPLATES_FULL, UNITS_ALIVE, UNITS_AXON_INTACT, UNITS_FUNCTIONAL,
  FUNCTIONAL_SIZE_SUM, FORCE, FIBRE_CSA_SUM) = range(9)
 MAX_DAYS_DENERVATED = 65535
@@ -84,7 +87,7 @@ def census_units_and_pools(p, s, cen, typed):
                     cen[FORCE, m] += fibres * force_by_type[ft] * transmission[c]
                     cen[FIBRE_CSA_SUM, m] += fibres
         cen[ENDPLATES_INTACT, m] += s.orphan_n[m]
-        cen[FIBRE_CSA_SUM, m] += (s.dead_n[m] + s.orphan_n[m]) * p.csa_floor + s.floor_excess[m]
+        cen[FIBRE_CSA_SUM, m] += (s.dead_n[m] + s.orphan_n[m]) * p.fibre_csa_floor + s.floor_excess[m]
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -111,11 +114,11 @@ def active_pass(rng, p, s, n_old, mf, terminal, schwann, muscle, cen):
     coverage, owner, intact, tsc, achr, csa = s.coverage, s.owner, s.intact, s.tsc, s.achr, s.csa
     fibre_type, days_denervated, axon, size, active = s.fibre_type, s.days_denervated, s.axon, s.size, s.active
     requests, h_expand = s.requests, s.h_expand
-    floor, disassembly = p.csa_floor, p.disassembly
-    p_wallerian = -math.expm1(-p.wallerian_terminal) if p.wallerian_terminal > 0.0 else -1.0
-    p_conversion = -math.expm1(-p.conversion) if p.conversion > 0.0 else -1.0
-    regrow, atrophy = math.exp(-p.regrowth), math.exp(-p.atrophy)
-    agrin_partial, agrin_full = math.exp(-p.agrin * 0.5), math.exp(-p.agrin)
+    floor, disassembly = p.fibre_csa_floor, p.endplate_disassembly
+    p_wallerian = event_probability(p.wallerian_terminal) if p.wallerian_terminal > 0.0 else -1.0
+    p_conversion = event_probability(p.fibre_type_conversion) if p.fibre_type_conversion > 0.0 else -1.0
+    regrow, atrophy = decay_factor(p.fibre_regrowth), decay_factor(p.fibre_atrophy)
+    agrin_partial, agrin_full = agrin_factor(p.agrin_maintenance, 1), agrin_factor(p.agrin_maintenance, 2)
     # rules 2 and 4 of a denervated endplate compete with hazards h_s (sprouting, per muscle and
     # Schwann cell) and h_d = disassembly (1 - A) F in [0, disassembly F]: the uniform is compared
     # with the exact thresholds only when it falls between their bounds over that range
@@ -123,10 +126,10 @@ def active_pass(rng, p, s, n_old, mf, terminal, schwann, muscle, cen):
     none_above = np.empty((3, n_muscles))
     first_below = np.empty((3, n_muscles))
     for m in range(n_muscles):
-        h_d = disassembly * mf[F_DISASSEMBLY, m]
+        h_d = disassembly_hazard(0.0, disassembly, mf[F_DISASSEMBLY, m])
         for t in range(3):
             h_s = muscle[SPROUT_QUIESCENT + t, m]
-            p_most = -math.expm1(-(h_s + h_d)) if h_s > 0.0 else 0.0
+            p_most = event_probability(h_s + h_d) if h_s > 0.0 else 0.0
             none_above[t, m] = p_most * (1.0 + 1e-12)                          # p_any <= p_most
             first_below[t, m] = p_most * (h_s / (h_s + h_d)) * (1.0 - 1e-12) if h_s > 0.0 else 0.0
     n_requests = 0
@@ -161,11 +164,11 @@ def active_pass(rng, p, s, n_old, mf, terminal, schwann, muscle, cen):
                     elif x < first_below[t, m]:
                         event = FIRST
                     else:
-                        total = h_sprout + disassembly * (1.0 - a_e) * mf[F_DISASSEMBLY, m]
-                        p_any = -math.expm1(-total)
+                        total = h_sprout + disassembly_hazard(a_e, disassembly, mf[F_DISASSEMBLY, m])
+                        p_any = event_probability(total)
                         event = NONE if x >= p_any else (FIRST if x < p_any * (h_sprout / total) else SECOND)
                 else:
-                    event = competing(rng, h_sprout, disassembly * (1.0 - a_e) * mf[F_DISASSEMBLY, m])
+                    event = competing(rng, h_sprout, disassembly_hazard(a_e, disassembly, mf[F_DISASSEMBLY, m]))
                 if event == FIRST:
                     requests[n_requests] = e
                     n_requests += 1
@@ -173,12 +176,12 @@ def active_pass(rng, p, s, n_old, mf, terminal, schwann, muscle, cen):
                     intact[e] = False
             tsc[e] = _schwann_cell(rng, tsc[e], c, m, schwann)
         if c >= 1:                         # rules 4-6: AChR stability, cross-section, days denervated
-            achr[e] = 1.0 - (1.0 - a_e) * (agrin_full if c == 2 else agrin_partial)
-            csa[e] = 1.0 + (csa_e - 1.0) * regrow
+            achr[e] = relax_towards(a_e, 1.0, agrin_full if c == 2 else agrin_partial)
+            csa[e] = relax_towards(csa_e, 1.0, regrow)
             days_denervated[e] = 0
         else:
             achr[e] = a_e * muscle[ACHR_DECAY, m]
-            csa[e] = floor + (csa_e - floor) * atrophy
+            csa[e] = relax_towards(csa_e, floor, atrophy)
             days_denervated[e] = min(days_denervated[e] + 1, MAX_DAYS_DENERVATED)
         if new != c:
             coverage[e] = new
@@ -258,11 +261,11 @@ def _disassembly_day(rng, first_day, achr, m, disassembly, achr_decay, muscle_fa
     last_factor, decay = -1.0, 1.0
     while day < muscle_factors.shape[0]:
         factor = muscle_factors[day, F_DISASSEMBLY, m]
-        cumulative += disassembly * (1.0 - achr) * factor
+        cumulative += disassembly_hazard(achr, disassembly, factor)
         if cumulative >= threshold:
             return day
         if factor != last_factor:       # the day's AChR decay, computed again only when the factor changes
-            last_factor, decay = factor, math.exp(-achr_decay * factor)
+            last_factor, decay = factor, achr_decay_factor(achr_decay, factor)
         achr *= decay
         day += 1
     return day
@@ -273,7 +276,7 @@ def sort_active(rng, p, s, day, muscle_factors):
     """End of day: disassembled endplates join the dead fibres, orphans are scheduled, innervated
     ones whose owner's axon is intact join their group; the rest (denervated, or owner's axon
     lost) stay active."""
-    endplate_muscle, floor = p.endplate_muscle, p.csa_floor
+    endplate_muscle, floor = p.endplate_muscle, p.fibre_csa_floor
     active, intact, owner, coverage, tsc, axon = s.active, s.intact, s.owner, s.coverage, s.tsc, s.axon
     csa, entry_day, pool = s.csa, s.entry_day, s.pool
     orphans_allowed = p.guidance[LOST] == 0.0
@@ -287,7 +290,7 @@ def sort_active(rng, p, s, day, muscle_factors):
             pool[e] = DEAD
             continue
         if coverage[e] == 0 and tsc[e] == LOST and orphans_allowed:
-            due = _disassembly_day(rng, day + 1, np.float64(s.achr[e]), m, p.disassembly, p.achr_decay, muscle_factors)
+            due = _disassembly_day(rng, day + 1, np.float64(s.achr[e]), m, p.endplate_disassembly, p.achr_decay, muscle_factors)
             s.disassembly_due[due, m] += 1
             s.orphan_n[m] += 1
             s.floor_excess[m] += csa[e] - floor

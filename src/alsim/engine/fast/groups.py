@@ -43,16 +43,14 @@ Group 0 is the former bulk pool: coverage 2, fibre of the owner's type.
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 from numba import njit
 
+from ...biology.endplate_rules import QUIESCENT, REACTIVE
+from ...biology.subject_rules import event_probability
 from .chance import binomial, index_below, uniform
 from .day_tables import RETRACT_HAZARD
-from .tables import ACTIVE, GROUPED, N_GROUPS
+from .state import ACTIVE, GROUPED, N_GROUPS
 
-QUIESCENT, REACTIVE, LOST = 0, 1, 2
 
 
 #: Rows of the relaxation table (:func:`relaxation_table`) with the probability that the
@@ -147,18 +145,6 @@ def _leave(e, m, c, ft, day, csa, achr, entry_day, group_n, group_excess, relax)
     return excess
 
 
-def relaxation_table(p, days: int) -> np.ndarray:
-    """(5, days + 2) closed forms over ``j - 1`` days (column ``j``): row 0 the relaxation of the
-    fibre cross-section's excess (``exp(-fibre_regrowth (j - 1))``), rows 1 and 2 of the AChR
-    instability ``1 - A`` at coverage 1 and 2 (``exp(-agrin_maintenance c / 2 (j - 1))``), rows
-    ``ACTIVATED_WITHIN`` and ``QUIESCED_WITHIN`` the probability that a Schwann cell switched
-    (``1 - exp(-h (j - 1))``, ``h`` the activation or quiescence hazard)."""
-    elapsed = np.arange(-1, days + 1, dtype=np.float64)
-    within = np.maximum(elapsed, 0.0)
-    return np.stack([np.exp(-p.regrowth * elapsed), np.exp(-p.agrin * 0.5 * elapsed), np.exp(-p.agrin * elapsed),
-                     -np.expm1(-p.tsc_activation * within), -np.expm1(-p.tsc_quiescence * within)])
-
-
 @njit(cache=True, error_model="numpy")
 def group_events(rng, p, s, day, terminal):
     """The day's events of every group (rules 1 and 5), from the start-of-day state.
@@ -178,8 +164,8 @@ def group_events(rng, p, s, day, terminal):
     csa, achr, entry_day, group_n, group_excess = s.csa, s.achr, s.entry_day, s.group_n, s.group_excess
     active, pool, n_active = s.active, s.pool, s.n_active
     relax = s.relax
-    h_conversion = p.conversion
-    p_convert = -math.expm1(-h_conversion)
+    h_conversion = p.fibre_type_conversion
+    p_convert = event_probability(h_conversion)
     for u in range(unit_type.shape[0]):
         ends = group_end[u]
         if ends[0] == ends[N_GROUPS] or not axon[u]:
@@ -198,7 +184,7 @@ def group_events(rng, p, s, day, terminal):
             hits = binomial(rng, n, total)
             if hits == 0:
                 continue
-            p_terminal_given_any = -math.expm1(-h_t) / -math.expm1(-total) if h_c > 0.0 and h_t > 0.0 else 1.0
+            p_terminal_given_any = event_probability(h_t) / event_probability(total) if h_c > 0.0 and h_t > 0.0 else 1.0
             for _ in range(hits):
                 e = members[ends[k] + index_below(rng, ends[k + 1] - ends[k])]
                 ft = fibre_type[e]

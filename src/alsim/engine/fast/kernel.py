@@ -14,16 +14,16 @@ Order within day ``t`` (all rates from the start-of-day state, docs/model.md *Ti
 
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
 import numpy as np
 
+from ...biology.endplate_rules import decay_factor, relax_towards
+from ...biology.subject_rules import cortical_drive, umn_survival
 from .endplates import (ENDPLATES_COVERED, ENDPLATES_INTACT, FORCE, active_pass, census_active_all, census_units_and_pools,
                         grant_sprouts, sort_active)
 from .day_tables import muscle_table, schwann_table, terminal_table
-from .tables import F_CORTICAL_DRIVE, F_UMN_LOSS
+from .params import F_CORTICAL_DRIVE, F_UMN_LOSS
 from .groups import group_events
 from .units import apply_unit_deaths, retraction_by_muscle, unit_phase
 
@@ -32,11 +32,11 @@ from .units import apply_unit_deaths, retraction_by_muscle, unit_phase
 def _relax_subject(p, s, cen, day, burden, cortex):
     """Grouped fibres regrow, dead and orphan fibres atrophy, orphans due today are disassembled,
     S_m follows the denervated fraction, UMNs are lost."""
-    regrow, atrophy = math.exp(-p.regrowth), math.exp(-p.atrophy)
+    regrow, atrophy = decay_factor(p.fibre_regrowth), decay_factor(p.fibre_atrophy)
     excess = s.group_excess.ravel()
     for i in range(excess.shape[0]):
         excess[i] *= regrow
-    expression_decay = math.exp(-1.0 / p.expression_tau)
+    expression_decay = decay_factor(1.0 / p.feedback_expression_time_constant_days)
     for m in range(s.expression.shape[0]):
         s.floor_excess[m] *= atrophy
         due = s.disassembly_due[day, m]
@@ -44,8 +44,8 @@ def _relax_subject(p, s, cen, day, burden, cortex):
         s.dead_n[m] += due
         intact = cen[ENDPLATES_INTACT, m]
         delta = (intact - cen[ENDPLATES_COVERED, m]) / intact if intact > 0 else 0.0
-        s.expression[m] = delta + (s.expression[m] - delta) * expression_decay
-    s.umn[0] *= math.exp(-p.w_forward * p.umn_loss * burden * cortex[F_UMN_LOSS])
+        s.expression[m] = relax_towards(s.expression[m], delta, expression_decay)
+    s.umn[0] *= umn_survival(p.w_forward, p.umn_loss_per_burden_day, burden, cortex[F_UMN_LOSS])
 
 
 @njit(cache=True, error_model="numpy")
@@ -56,7 +56,7 @@ def step_day(rng, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_f
     ``all_muscle_factors`` is the whole run's table (days, targets, M): orphans look ahead in it.
     """
     muscle_factors = all_muscle_factors[day]
-    drive = s.umn[0] * p.umn_gain * cortex_burden * cortex_factors[F_CORTICAL_DRIVE]
+    drive = cortical_drive(s.umn[0], p.umn_hyperexcitability_gain, cortex_burden, cortex_factors[F_CORTICAL_DRIVE])
     n_muscles = s.expression.shape[0]
     retraction = np.empty((3, n_muscles))
     retraction_by_muscle(p, s, muscle_factors, retraction)

@@ -1,7 +1,9 @@
-"""Compiled motor-unit rules (docs/model.md, motor-unit rules) and the commit of unit deaths.
+"""The motor-unit rules (docs/model.md) applied to every unit of a subject, and the commit of unit deaths.
 
-``p`` is :class:`~alsim.engine.fast.tables.Params`, ``s`` a
-:class:`~alsim.engine.fast.tables.SubjectState`, ``mf`` the day's per-muscle
+The rules themselves are :mod:`alsim.biology.unit_rules`; this module loops over the units.
+
+``p`` is :class:`~alsim.engine.fast.params.Params`, ``s`` a
+:class:`~alsim.engine.fast.state.SubjectState`, ``mf`` the day's per-muscle
 treatment factors ``(targets, M)``. Loop functions take the arrays they need out
 of ``p`` and ``s`` once, before the loop: Numba pays for every attribute access on
 a large tuple inside a loop.
@@ -9,13 +11,16 @@ a large tuple inside a loop.
 
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
+from ...biology.endplate_rules import (destabilisation, donor_weight, expansion_hazard, sprout_capacity,
+                                       stress_retraction_hazard)
+from ...biology.unit_rules import (axon_dieback_hazard, soma_death_hazard, stress_after_day, stress_decay, stress_production,
+                                   stress_size_drive, terminal_share, transport_after_day, transport_decay, transport_decline,
+                                   trophic_support)
 from .chance import happens
 from .groups import release_unit
-from .tables import (F_AXON_DIEBACK, F_DESTABILISATION, F_RETRACTION, F_SOMA_DEATH, F_SOMA_STARVATION,
+from .params import (F_AXON_DIEBACK, F_DESTABILISATION, F_RETRACTION, F_SOMA_DEATH, F_SOMA_STARVATION,
                      F_STRESS_PRODUCTION, F_TRANSPORT_DECLINE)
 
 
@@ -29,17 +34,18 @@ def unit_phase(rng, p, s, burden, cortical_drive, mf):
     Stress ``M`` and transport ``T`` are then advanced (exact over one day). ``burden``
     (M,) is the day's D(t - delay_m) of each muscle (docs/human.md, *Spread*).
     """
-    unit_muscle, n0, max_size, vulnerability, activity = p.unit_muscle, p.n0, p.max_size, p.vulnerability, p.activity
-    mean_size, competence, length_factor = p.mean_baseline_size, p.competence, p.length_factor
+    unit_muscle, n0, max_size, vulnerability, activity = p.unit_muscle, p.n0, p.max_size, p.unit_vulnerability, p.unit_activity
+    mean_size, competence, length_factor = p.mean_baseline_size, p.unit_sprouting_competence, p.length_factor
     soma, axon, stress, transport, size = s.soma, s.axon, s.stress, s.transport, s.size
     die_soma, die_axon, h_stress, h_expand, weight, capacity = s.die_soma, s.die_axon, s.h_stress, s.h_expand, s.weight, s.capacity
     w_forward, w_back = p.w_forward, p.w_back
-    soma_stress, soma_excitotoxic, soma_starvation, soma_ageing = p.soma_stress, p.soma_excitotoxic, p.soma_starvation, p.soma_ageing
-    axon_dieback, wallerian_axon, exponent = p.axon_dieback, p.wallerian_axon, p.stress_exponent
-    retraction_per_stress, expansion, transport_decline = p.retraction_per_stress, p.expansion, p.transport_decline
-    stress_decay, tau, recovery = math.exp(-1.0 / p.stress_tau), p.stress_tau, p.transport_recovery
-    square_root = exponent == 0.5
-    recovery_factor = math.exp(-recovery)
+    soma_stress, soma_excitotoxic = p.soma_stress_death, p.soma_excitotoxic_death
+    soma_starvation, soma_ageing = p.soma_starvation_death, p.soma_ageing_death
+    axon_dieback, wallerian_axon, exponent = p.axon_dieback, p.wallerian_axon, p.stress_size_exponent
+    retraction_per_stress, expansion, decline_per_stress = p.terminal_retraction_per_stress, p.terminal_expansion, p.transport_decline_per_stress
+    tau, recovery = p.stress_time_constant_days, p.transport_recovery
+    decay = stress_decay(tau)
+    recovery_decay = transport_decay(0.0, recovery)
     for u in range(unit_muscle.shape[0]):
         alive, intact = soma[u], axon[u]
         die_soma[u] = False
@@ -52,43 +58,40 @@ def unit_phase(rng, p, s, burden, cortical_drive, mf):
             continue
         m = unit_muscle[u]
         n = size[u]
-        size_fraction = min(1.0, n / n0[u])
+        share = terminal_share(n, n0[u])
         m_u, t_u = stress[u], transport[u]
         # rule 1: soma death
         if alive:
-            trophic = t_u * size_fraction if intact else 0.0
-            forward = w_forward * (soma_stress * m_u + soma_excitotoxic * vulnerability[u] * cortical_drive)
-            starvation = soma_starvation * (1.0 - trophic) * mf[F_SOMA_STARVATION, m]
-            die_soma[u] = happens(rng, (forward + starvation) * mf[F_SOMA_DEATH, m] + soma_ageing)
+            trophic = trophic_support(t_u, share) if intact else 0.0
+            die_soma[u] = happens(rng, soma_death_hazard(m_u, vulnerability[u], cortical_drive, trophic, w_forward,
+                                                         soma_stress, soma_excitotoxic, soma_starvation, soma_ageing,
+                                                         mf[F_SOMA_DEATH, m], mf[F_SOMA_STARVATION, m]))
         # rule 2: axon degeneration (Wallerian after soma death, else dying back)
         if intact:
-            h_axon = axon_dieback * (1.0 - size_fraction) * mf[F_AXON_DIEBACK, m] if alive else wallerian_axon
+            h_axon = axon_dieback_hazard(share, axon_dieback, mf[F_AXON_DIEBACK, m]) if alive else wallerian_axon
             die_axon[u] = happens(rng, h_axon)
         # what the unit's endplates and sprouts see today
-        h_stress[u] = w_back * retraction_per_stress * m_u
-        h_expand[u] = expansion * t_u
-        room = max(0.0, max_size[u] - n) if (alive and intact and n >= 1) else 0.0
+        h_stress[u] = stress_retraction_hazard(m_u, w_back, retraction_per_stress)
+        h_expand[u] = expansion_hazard(t_u, expansion)
+        room = sprout_capacity(max_size[u], n) if (alive and intact and n >= 1) else 0.0
         capacity[u] = room
-        weight[u] = competence[u] * t_u * room
+        weight[u] = donor_weight(competence[u], t_u, room)
         # rules 3 and 4: metabolic stress and axonal transport
-        relative_size = n / mean_size[u]
-        # sqrt is pow(x, 0.5) correctly rounded, and several times cheaper
-        scaled = math.sqrt(relative_size) if square_root else relative_size ** exponent
-        production = burden[m] * vulnerability[u] * activity[u] * scaled * mf[F_STRESS_PRODUCTION, m]
-        decline = transport_decline * length_factor[u] * m_u * mf[F_TRANSPORT_DECLINE, m]
-        total = decline + recovery
-        equilibrium = recovery / total if total > 0.0 else t_u
-        # no stress yet (or no decline): the same exp every day, computed once
-        transport[u] = equilibrium + (t_u - equilibrium) * (recovery_factor if decline == 0.0 else math.exp(-total))
-        stress[u] = m_u * stress_decay + production * tau * (1.0 - stress_decay)
+        production = stress_production(burden[m], vulnerability[u], activity[u], stress_size_drive(n, mean_size[u], exponent),
+                                       mf[F_STRESS_PRODUCTION, m])
+        decline = transport_decline(m_u, length_factor[u], decline_per_stress, mf[F_TRANSPORT_DECLINE, m])
+        # no stress yet (or no decline): the same decay every day, computed once
+        day_decay = recovery_decay if decline == 0.0 else transport_decay(decline, recovery)
+        transport[u] = transport_after_day(t_u, decline, recovery, day_decay)
+        stress[u] = stress_after_day(m_u, production, tau, decay)
 
 
 @njit(cache=True, error_model="numpy")
 def retraction_by_muscle(p, s, mf, out):
     """Endplate rule 1 per muscle: the retraction hazard is ``(h_stress[owner] * out[0, m] + out[1, m]) * out[2, m]``."""
     for m in range(s.expression.shape[0]):
-        out[0, m] = 1.0 + p.destabilising_gain * s.expression[m] * mf[F_DESTABILISATION, m]
-        out[1, m] = p.retraction_baseline
+        out[0, m] = destabilisation(s.expression[m], p.feedback_destabilising_gain, mf[F_DESTABILISATION, m])
+        out[1, m] = p.terminal_retraction_baseline
         out[2, m] = mf[F_RETRACTION, m]
 
 

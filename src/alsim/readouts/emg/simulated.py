@@ -1,7 +1,7 @@
 """Electrophysiology of a simulated run: CMAP, MUNE, MUNIX and MUSIX of each muscle's own units.
 
 The engines keep, on the census snapshot days (every 7th day of age and the last,
-:func:`alsim.engine.observe.snapshot_days`), each unit's innervated fibres ``n_u`` and
+:func:`alsim.engine.census.snapshot_days`), each unit's innervated fibres ``n_u`` and
 whether its axon is intact. On each of those days a muscle's *recordable pool* is its
 functional units (axon intact, ``n_u >= 1``), each with ``n_u`` fibres of normal
 cross-section. What the engine does not model is drawn once per subject from its own

@@ -29,8 +29,10 @@ a capacity, both growing with ``k``. The map is discrete in time like the model,
 compared with the engines day for day, not with a differential equation that the daily
 probabilities only approximate.
 
-It imports nothing from the engines; the unit layout (types, baseline sizes) is the
-reference stepper's, which follows docs/model.md *Structure of one subject* verbatim.
+It imports nothing from the engines, the production rules (``alsim.biology``) or the
+reference stepper: the few rules it shares with them (unit types, baseline sizes,
+hypothesis weights, the burden, treatment factors) are transcribed again below from
+docs/model.md, so that a slip in one transcription cannot hide in the other.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..config.schema import Scenario
-from .reference import disease_burden, hypothesis_weights, largest_remainder_sizes, treatment_factor, unit_types_of
 
 TYPES = ("S", "FR", "FF")
 QUIESCENT, REACTIVE, LOST = 0, 1, 2
@@ -57,6 +58,65 @@ LIMIT_SETTINGS = ("rates.soma_stress_death=0", "rates.soma_excitotoxic_death=0",
 and every subject with the preset's burden multiplier (no copy-number, litter or sex effect)."""
 
 _MUSCLE_TARGETS = ("retraction", "destabilisation", "sprouting", "tsc_loss", "stress_production", "transport_decline")
+
+
+# ---------------------------------------------------------------- docs/model.md, transcribed for the map
+
+
+def unit_types_of(muscle) -> list[str]:
+    """*Structure*: the first ``round(fraction_S n)`` units are S, the next ``round(fraction_FR n)`` FR, the rest FF."""
+    n = muscle.n_motor_units
+    n_s = min(n, round(muscle.fraction_S * n))
+    n_fr = min(n - n_s, round(muscle.fraction_FR * n))
+    return ["S"] * n_s + ["FR"] * n_fr + ["FF"] * (n - n_s - n_fr)
+
+
+def largest_remainder_sizes(n_fibres: int, weights: list[float]) -> list[int]:
+    """*Structure*: ``n_fibres`` endplates shared in proportion to ``weights`` by largest remainder
+    (ties to the lower index); a unit left empty takes one endplate from the largest unit."""
+    w = np.asarray(weights, dtype=float)
+    quota = n_fibres * w / w.sum()
+    sizes = np.floor(quota).astype(int)
+    ranked = sorted(range(len(w)), key=lambda u: (-(quota[u] - sizes[u]), u))
+    sizes[ranked[:n_fibres - int(sizes.sum())]] += 1
+    for u in np.flatnonzero(sizes == 0):
+        sizes[int(np.argmax(sizes))] -= 1
+        sizes[u] = 1
+    return [int(x) for x in sizes]
+
+
+def hypothesis_weights(scenario: Scenario) -> tuple[float, float]:
+    """*Hypotheses*: ``(w_back, w_forward)``."""
+    h = scenario.hypothesis
+    return {"dying_back": (1.0, 0.0), "dying_forward": (0.0, 1.0)}.get(
+        h.name, (h.independent_back_weight, 1.0 - h.independent_back_weight))
+
+
+def disease_burden(b: float, age_days: float, scenario: Scenario) -> float:
+    """*Disease burden*: ``D(t) = b (t / burden_scale_days) ** burden_exponent``."""
+    return b * (age_days / scenario.disease.burden_scale_days) ** scenario.disease.burden_exponent
+
+
+def treatment_factor(scenario: Scenario, target: str, muscle: str | None, age: float) -> float:
+    """*Treatments*: the product of ``1 + (f_full - 1) dose ramp(t)`` over the treatments that reach
+    ``target`` in ``muscle`` (``None``: the cortex)."""
+    factor = 1.0
+    for applied in scenario.treatments:
+        t = applied.treatment
+        if target in t.effects and (muscle is None or t.reach == "systemic" or muscle in t.muscles):
+            factor *= 1.0 + (t.effects[target] - 1.0) * applied.dose * _ramp(applied, age)
+    return factor
+
+
+def _ramp(applied, age: float) -> float:
+    t, start, end = applied.treatment, applied.start_day, applied.end_day
+    if age < start:
+        return 0.0
+    built_until = age if end is None or age < end else end
+    built = 1.0 if t.onset_days == 0 else -math.expm1(-(built_until - start) / t.onset_days)
+    if end is None or age < end:
+        return built
+    return 0.0 if t.offset_days == 0 else built * math.exp(-(age - end) / t.offset_days)
 
 
 def mean_field_blockers(scenario: Scenario) -> list[str]:

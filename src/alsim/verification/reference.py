@@ -1,13 +1,14 @@
 """The reference stepper: the model of ``docs/model.md`` written out cell by cell.
 
-This is the slow, obviously correct oracle against which the vectorised engine is
+This is the slow, obviously correct oracle against which the compiled engine is
 tested. Each motor unit (a motor neuron, its axon and its terminals) is one
 :class:`ReferenceUnit`; each endplate (one muscle fibre and its neuromuscular
 junction) is one :class:`ReferenceEndplate`. A day is stepped with plain loops and
 ``math`` functions, and every rule carries its number from ``docs/model.md``
 ("unit rule 3", "endplate rule 2", ...), so it can be read line by line against the
-specification. It imports nothing from the engines, and from ``alsim.biology`` only the
-human spread's delays (``spread.py``).
+specification. It imports nothing from the engines or the production rules (``alsim.biology``):
+only the scenario schema; the human spread's draws are transcribed here from
+docs/human.md (*Spread*), from the same random stream as the engine's.
 
 Timing (docs/model.md, *Time*): every rate of day ``t`` is evaluated on the state at
 age ``t``; all objects first *plan* their next state from that frozen state, and only
@@ -24,7 +25,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from alsim.biology.spread import SubjectSpread, muscle_delays, subject_spread
 from alsim.config.schema import Muscle, Scenario, UnitType
 
 DT = 1.0
@@ -513,11 +513,11 @@ class ReferenceSubject:
     """One animal: its burden ``b``, sex, upper motor neurons (``umn``) and muscles."""
 
     def __init__(self, scenario: Scenario, rng: np.random.Generator, z_litter: float,
-                 spread: SubjectSpread | None = None) -> None:
+                 muscle_delay: dict[str, float] | None = None) -> None:
         self.scenario = scenario
         self.rng = rng
         self.is_female, self.burden_multiplier = draw_burden(scenario, rng, z_litter)
-        self.muscle_delay = dict(zip(scenario.muscles, muscle_delays(scenario, spread)))
+        self.muscle_delay = muscle_delay or {name: 0.0 for name in scenario.muscles}
         self.umn = 1.0
         self.muscles = [ReferenceMuscle(name, params, scenario) for name, params in scenario.muscles.items()]
         self.derive()
@@ -567,6 +567,38 @@ def draw_burden(scenario: Scenario, rng: np.random.Generator, z_litter: float) -
     s_c, s_l = v.copy_number_log_sd, v.litter_log_sd
     b = scenario.disease.burden_multiplier * math.exp(s_c * z_copy - s_c**2 / 2) * math.exp(s_l * z_litter - s_l**2 / 2)
     return is_female, b * (1.0 if is_female else v.male_burden_ratio)
+
+
+SPREAD_STREAM_KEY = 6
+"""docs/human.md, *Focal onset and spread*: the spread draws' own stream, ``SeedSequence(seed, spawn_key=(6, i))``."""
+
+
+def spread_delays(scenario: Scenario, seed: int, subject: int) -> dict[str, float]:
+    """docs/human.md, *Focal onset and spread*: days before each muscle carries the burden.
+
+    Subject ``subject`` draws from its own spread stream a uniform ``u`` (the onset region is
+    the first whose cumulative probability exceeds ``u``) and one standard normal ``z_r`` per
+    region (in the order regions first appear among the muscles); region ``r`` starts
+    ``median_delay_days[onset][r] * exp(delay_log_sd * z_r)`` days late, the onset region at 0.
+    Without ``spread`` every delay is 0.
+    """
+    spread = scenario.spread
+    if spread is None:
+        return {name: 0.0 for name in scenario.muscles}
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(SPREAD_STREAM_KEY, subject))))
+    names = list(spread.onset_region_probabilities)
+    total = sum(spread.onset_region_probabilities.values())
+    u, cumulative, onset = rng.random(), 0.0, names[-1]
+    for name in names:
+        cumulative += spread.onset_region_probabilities[name]
+        if u < cumulative / total:
+            onset = name
+            break
+    regions = list(dict.fromkeys(m.region for m in scenario.muscles.values()))
+    z = rng.standard_normal(len(regions))
+    delay = {r: 0.0 if r == onset else float(spread.median_delay_days[onset][r] * math.exp(spread.delay_log_sd * float(zr)))
+             for r, zr in zip(regions, z)}
+    return {name: delay[m.region] for name, m in scenario.muscles.items()}
 
 
 # ---------------------------------------------------------------------------------
@@ -631,7 +663,7 @@ def simulate_reference(scenario: Scenario, *, subjects: int, days: int, seed: in
     subject_rngs, litter_rngs = subject_streams(seed, subjects, -(-subjects // litter_size))
     z_litters = [float(rng.standard_normal()) for rng in litter_rngs]
     for i, rng in enumerate(subject_rngs):
-        subject = ReferenceSubject(scenario, rng, z_litters[i // litter_size], subject_spread(scenario, seed, i))
+        subject = ReferenceSubject(scenario, rng, z_litters[i // litter_size], spread_delays(scenario, seed, i))
         forces = {m.name: [] for m in subject.muscles}
         for age in range(days + 1):
             for j, muscle in enumerate(subject.muscles):
