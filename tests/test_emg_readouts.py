@@ -14,7 +14,8 @@ from alsim.biology.motor_units import build_layout
 from alsim.engine.reference import simulate_reference
 from alsim.engine.runner import simulate_census
 from alsim.readouts.emg.simulated import (DEFAULT_MUNE_METHOD, EMG_READOUTS, MUNE_METHODS, emg_readouts,
-                                          muscle_conductors, recordable_pool, unit_properties, unit_recruitment)
+                                          muscle_conductors, recordable_pool, subject_recordings, unit_properties,
+                                          unit_recruitment)
 from alsim.readouts.electrophysiology import cmap, smup_amplitudes_uV
 from alsim.simulation import results_dataset, simulate
 from .conftest import small_scenario
@@ -180,6 +181,29 @@ def test_same_bits_whatever_the_block_size_and_for_a_subject_alone():
     other = _emg_of(simulate_census(scenario, subjects=3, **kw), scenario, mune_method="incremental")
     np.testing.assert_array_equal(whole["munix"], other["munix"])
     assert not np.array_equal(whole["mune"], other["mune"])
+
+
+def test_recordings_match_the_numpy_oracle():
+    """Each recording of a simulated course, compiled, against the NumPy loops it replaced
+    (tests/emg_reference.py, same streams): CMAP and multipoint MUNE the same bits, MUNIX and
+    MUSIX within float64 rounding (direct instead of FFT convolution), incremental MUNE the same
+    code; so the float32 Dataset values are the same."""
+    from .emg_reference import subject_recordings_reference
+
+    scenario = small_scenario()
+    layout = build_layout(scenario)
+    conductors = muscle_conductors(layout)
+    census = simulate_census(scenario, subjects=3, days=120, seed=SEED)
+    for i in range(3):
+        for method in ("multipoint", "incremental"):
+            args = (SEED, i, census.unit_size[i], census.unit_axon_intact[i], census.snapshot_day, layout, conductors,
+                    method)
+            new, old = subject_recordings(*args), subject_recordings_reference(*args)
+            for name in ("cmap_mV", "mune"):
+                np.testing.assert_array_equal(new[name], old[name], err_msg=name)
+            for name in ("munix", "musix"):
+                np.testing.assert_allclose(new[name], old[name], rtol=1e-12, err_msg=name)
+                np.testing.assert_array_equal(new[name].astype(np.float32), old[name].astype(np.float32))
 
 
 def test_mune_methods_and_their_validation():
