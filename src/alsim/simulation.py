@@ -15,13 +15,15 @@ from .engine.runner import DEFAULT_BLOCK_SIZE, Census, simulate_census
 from .engine.streams import fresh_seed
 from .readouts import READOUTS, TYPED_READOUTS, clinical_endpoints, lab_readouts
 from .readouts.clinical import END_STAGE_DEFINITION, ONSET_DEFINITION
+from .readouts.selection import ALL, NO_EMG, ReadoutSelection
 from .readouts.emg.simulated import DEFAULT_MUNE_METHOD, EMG_DAY_DEFINITION, EMG_READOUTS, MUNE_METHODS, emg_readouts
 
 
 def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None, seed: int | None = None,
              workers: int = 1, progress: Callable[[int], None] | None = None,
              backend: str = "numba", scheduler: str | None = None,
-             mune_method: str = DEFAULT_MUNE_METHOD, electrophysiology: bool = True) -> xr.Dataset:
+             mune_method: str = DEFAULT_MUNE_METHOD, electrophysiology: bool = True,
+             readouts: ReadoutSelection | None = None) -> xr.Dataset:
     """Simulate a cohort of ``subjects`` animals of ``scenario`` for ``days`` days.
 
     Main arguments: the scenario (see :func:`alsim.load_scenario`), the number of
@@ -34,7 +36,8 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
     ``workers > 1``). Electrophysiology: ``mune_method`` (``"multipoint"``, default,
     ``"incremental"`` or ``"scan"``: docs/electrophysiology.md) and ``electrophysiology``
     (``False`` leaves out ``cmap_fraction``, ``mune``, ``munix``, ``musix``, which cost
-    a few ms per recording, more than the simulation; they run on the same workers).
+    a few ms per recording, more than the simulation; they run on the same workers);
+    ``readouts`` (:class:`alsim.readouts.selection.ReadoutSelection`) also picks their muscles and days.
 
     Returns an :class:`xarray.Dataset` with dims ``subject``, ``muscle``, ``day`` (age in
     days), ``unit_type`` and ``emg_day`` (ages of the electrophysiology recordings: every
@@ -51,7 +54,8 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
         census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, workers=workers,
                                  progress=progress, backend=backend, scheduler=address)
         return results_dataset(scenario, census, seed=seed, backend=backend, mune_method=mune_method,
-                               electrophysiology=electrophysiology, workers=workers, scheduler=address)
+                               electrophysiology=electrophysiology, workers=workers, scheduler=address,
+                               readouts=readouts)
 
     if workers > 1 and scheduler is None and subjects > DEFAULT_BLOCK_SIZE:
         from .parallel import local_scheduler
@@ -63,7 +67,8 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
 
 def results_dataset(scenario: Scenario, census: Census, *, seed: int, backend: str | None = None,
                     mune_method: str = DEFAULT_MUNE_METHOD, electrophysiology: bool = True,
-                    workers: int = 1, scheduler: str | None = None, grid_onset: np.ndarray | None = None) -> xr.Dataset:
+                    workers: int = 1, scheduler: str | None = None, grid_onset: np.ndarray | None = None,
+                    readouts: ReadoutSelection | None = None) -> xr.Dataset:
     """Assemble the readouts of a census into the results Dataset (end-stage masking included).
 
     ``grid_onset`` (human scenarios only): onset days whose extremes set the day grids,
@@ -72,14 +77,15 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int, backend: s
     The electrophysiology readouts (dims subject, muscle, emg_day) need the census's unit
     snapshots; they are left out when ``electrophysiology`` is false or the census has none.
     They are computed in blocks of subjects on ``workers`` processes or on ``scheduler``
-    (:func:`alsim.parallel.run_tasks`); the result does not depend on either.
+    (:func:`alsim.parallel.run_tasks`); the result does not depend on either. ``readouts``
+    (default: all, or none of the electrophysiology without ``electrophysiology``) picks them.
     """
+    readouts = readouts if readouts is not None else (ALL if electrophysiology else NO_EMG)
     if mune_method not in MUNE_METHODS:
         raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {mune_method!r}")
     if scenario.species == "human":
         return _human_results(scenario, census, seed=seed, backend=backend, mune_method=mune_method,
-                              electrophysiology=electrophysiology, workers=workers, scheduler=scheduler,
-                              grid_onset=grid_onset)
+                              readouts=readouts, workers=workers, scheduler=scheduler, grid_onset=grid_onset)
     layout = build_layout(scenario)
     muscles = list(layout.muscle_names)
     n_days = census.counts["force"].shape[-1]
@@ -101,16 +107,19 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int, backend: s
         "units": "fraction of the subject's own day-0 force", "description": "Summed force of the hindlimb muscles."})
     coords = {"subject": census.subject, "muscle": muscles, "day": day, "unit_type": list(UNIT_TYPES)}
     emg_attrs = {}
-    if electrophysiology and census.unit_size is not None:
+    readouts.check_muscles(muscles)
+    if readouts.emg and census.unit_size is not None:
         emg = emg_readouts(census, layout, seed=seed, mune_method=mune_method, until_day=clinical["end_stage_day"],
-                           workers=workers, scheduler=scheduler)
+                           workers=workers, scheduler=scheduler, selection=readouts)
         emg_day = np.asarray(census.snapshot_day)
         after_end_emg = emg_day[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]
         for r in EMG_READOUTS:
             v = np.where(after_end_emg[:, None, :], np.nan, emg[r.name]).astype(np.float32)
             data_vars[r.name] = (("subject", "muscle", "emg_day"), v, {"units": r.units, "description": r.description})
         coords["emg_day"] = ("emg_day", emg_day, {"units": "days of age", "description": EMG_DAY_DEFINITION})
-        emg_attrs = {"mune_method": mune_method, "emg_day_coordinate": EMG_DAY_DEFINITION}
+        emg_attrs = {"mune_method": mune_method, "emg_day_coordinate": EMG_DAY_DEFINITION,
+                     **readouts.attrs(muscles)}
+    emg_attrs = emg_attrs or (readouts if census.unit_size is not None else NO_EMG).attrs(muscles)
     data_vars["onset_day"] = ("subject", clinical["onset_day"], {"units": "days of age", "description": ONSET_DEFINITION})
     data_vars["end_stage_day"] = ("subject", clinical["end_stage_day"], {"units": "days of age", "description": END_STAGE_DEFINITION})
     data_vars.update(_subject_traits(census))
@@ -151,13 +160,13 @@ def _common_attrs(scenario: Scenario, seed: int, backend: str | None) -> dict:
 
 
 def _human_results(scenario: Scenario, census: Census, *, seed: int, backend: str | None, mune_method: str,
-                   electrophysiology: bool, workers: int, scheduler: str | None,
+                   readouts: ReadoutSelection, workers: int, scheduler: str | None,
                    grid_onset: np.ndarray | None = None) -> xr.Dataset:
     """A human run's Dataset: time in days from each subject's symptom onset (alsim.simulation_human)."""
     from .simulation_human import human_data_vars
 
     data_vars, coords, attrs = human_data_vars(scenario, census, seed=seed, mune_method=mune_method,
-                                               electrophysiology=electrophysiology, workers=workers, scheduler=scheduler,
+                                               readouts=readouts, workers=workers, scheduler=scheduler,
                                                grid_onset=grid_onset)
     data_vars.update(_subject_traits(census))
     return xr.Dataset(data_vars, coords=coords, attrs={**_common_attrs(scenario, seed, backend), **attrs})

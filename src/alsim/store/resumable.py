@@ -37,6 +37,7 @@ import xarray as xr
 from ..config.schema import Scenario
 from ..engine.context import build_context
 from ..engine.runner import DEFAULT_BLOCK_SIZE, Census, blocks_of, simulate_block
+from ..readouts.selection import ALL, ReadoutSelection
 from .provenance import content_sha256
 from .streaming import STORE, create_store, open_streamed, stream_block_size, sync_block, tidy_store, write_block
 from .workfolder import WorkFolder, open_work_folder
@@ -51,12 +52,13 @@ HUMAN_GROUP_BLOCKS = 4
 
 
 def run_identity(scenario: Scenario, *, subjects: int, days: int, backend: str, mune_method: str,
-                 posterior_sha256: str | None = None) -> dict:
+                 posterior_sha256: str | None = None, readouts: ReadoutSelection = ALL) -> dict:
     """What a resumed ``alsim run`` must share with the interrupted one (the seed apart);
     ``posterior_sha256``: that of ``--posterior``'s posterior.csv, which decides every
     subject's parameters (the hypothesis is the scenario's)."""
     identity = {"command": "run", "scenario_sha256": content_sha256(scenario.model_dump(mode="json")),
-                "subjects": subjects, "days": days, "backend": backend, "mune_method": mune_method}
+                "subjects": subjects, "days": days, "backend": backend, "mune_method": mune_method,
+                **readouts.identity()}
     if posterior_sha256 is not None:
         identity["posterior_sha256"] = posterior_sha256
     return identity
@@ -64,10 +66,10 @@ def run_identity(scenario: Scenario, *, subjects: int, days: int, backend: str, 
 
 def open_run_work(out: str | os.PathLike, scenario: Scenario, *, subjects: int, days: int, backend: str,
                   mune_method: str, seed: int | None, resume: bool, overwrite: bool,
-                  posterior_sha256: str | None = None) -> WorkFolder:
+                  posterior_sha256: str | None = None, readouts: ReadoutSelection = ALL) -> WorkFolder:
     """The work folder of an ``alsim run`` into ``out`` (:func:`open_work_folder`)."""
     identity = run_identity(scenario, subjects=subjects, days=days, backend=backend, mune_method=mune_method,
-                            posterior_sha256=posterior_sha256)
+                            posterior_sha256=posterior_sha256, readouts=readouts)
     return open_work_folder(out, identity, seed=seed, resume=resume, overwrite=overwrite)
 
 
@@ -117,13 +119,14 @@ def _per_subject(scenario: Scenario) -> bool:
 
 
 def block_dataset(cohort: Cohort, seed: int, subjects: np.ndarray, days: int, backend: str, mune_method: str,
-                  grid_onset: np.ndarray | None = None, on_day: Callable[[int], None] | None = None) -> xr.Dataset:
+                  grid_onset: np.ndarray | None = None, readouts: ReadoutSelection | None = None,
+                  on_day: Callable[[int], None] | None = None) -> xr.Dataset:
     """The results Dataset of one block of subjects (their rows of the cohort's Dataset);
     ``grid_onset``: see :func:`alsim.simulation.results_dataset` (human runs)."""
     from ..simulation import results_dataset
 
     return cohort.dataset({key: results_dataset(member, census, seed=seed, backend=backend, mune_method=mune_method,
-                                                grid_onset=grid_onset)
+                                                grid_onset=grid_onset, readouts=readouts)
                            for key, member, census in part_censuses(cohort, seed, subjects, days, backend, on_day)})
 
 
@@ -143,6 +146,7 @@ class BlockRun:
     workers: int
     progress: Callable[[int], None] | None
     cluster: "_Cluster"
+    readouts: ReadoutSelection = ALL
 
     def advance(self, subjects: int) -> None:
         """Count ``subjects`` subjects' days as done."""
@@ -178,7 +182,8 @@ def marked(work: WorkFolder, key: str, subjects: np.ndarray) -> bool:
 
 def simulate_resumable(scenario: Scenario | Cohort, work: WorkFolder, *, subjects: int, days: int, backend: str,
                        mune_method: str, workers: int = 1, scheduler: str | None = None,
-                       progress: Callable[[int], None] | None = None) -> xr.Dataset:
+                       progress: Callable[[int], None] | None = None,
+                       readouts: ReadoutSelection = ALL) -> xr.Dataset:
     """``alsim.simulate(scenario, subjects=..., days=..., seed=work.seed, ...)``, streamed to
     ``work``'s ``results.zarr`` block by block, returned read lazily from there.
 
@@ -199,7 +204,7 @@ def simulate_resumable(scenario: Scenario | Cohort, work: WorkFolder, *, subject
     blocks = blocks_of(subjects, size)
     store = work.path / STORE
     with _Cluster(workers, scheduler) as cluster:
-        run = BlockRun(cohort, work, days, backend, mune_method, workers, progress, cluster)
+        run = BlockRun(cohort, work, days, backend, mune_method, workers, progress, cluster, readouts)
         if _per_subject(cohort.scenario):
             _stream_blocks(run, blocks, store)
         else:
@@ -216,7 +221,8 @@ def _stream_blocks(run: BlockRun, blocks: list[np.ndarray], store) -> None:
     run.advance(sum(len(block) for block, d in zip(blocks, done) if d))
     todo = [index for index, d in enumerate(done) if not d]
     cohort = np.concatenate(blocks)
-    args = lambda i: (run.cohort.of(blocks[i]), work.seed, blocks[i], run.days, run.backend, run.mune_method)  # noqa: E731
+    args = lambda i: (run.cohort.of(blocks[i]), work.seed, blocks[i], run.days, run.backend, run.mune_method,  # noqa: E731
+                      None, run.readouts)
     for index, ds in run.each(block_dataset, todo, args, lambda i: len(blocks[i])):
         if not store.is_dir():
             create_store(store, ds, cohort, len(blocks[0]))

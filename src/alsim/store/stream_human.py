@@ -94,7 +94,7 @@ def stream_human(run, blocks: list[np.ndarray], store, *, group_size: int) -> No
 
     def args(index: int) -> tuple:
         return (run.cohort.of(groups[index]), work.seed, groups[index], run.days, run.backend, run.mune_method,
-                extremes)
+                extremes, run.readouts)
 
     run.advance(sum(len(group) for index, group in enumerate(groups) if index not in todo))
     for index, ds in run.each(block_dataset, todo, args):

@@ -79,7 +79,8 @@ def simulate_arm(scenario: Scenario, subjects: np.ndarray, days: int, seed: int,
     if keep_dataset:
         from ..simulation import results_dataset
 
-        dataset = results_dataset(scenario, census, seed=seed, backend=DEFAULT_BACKEND)
+        dataset = results_dataset(scenario, census, seed=seed, backend=DEFAULT_BACKEND,
+                                  electrophysiology=False)    # no trial endpoint reads the EMG
     return ArmRun(subjects=np.asarray(subjects), outcome=outcome, dataset=dataset)
 
 

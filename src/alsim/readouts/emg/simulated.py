@@ -32,6 +32,7 @@ from scipy.special import ndtri
 from ...biology.motor_units import Layout
 from ...engine.streams import emg_generator
 from ..lab import Readout
+from ..selection import ReadoutSelection
 from .kernels import repeated_sums, waveform_sum
 from .mune import incremental_mune, multipoint_mune, multipoint_of_units
 from .munix import munix, munix_of_units, size_principle_thresholds
@@ -262,10 +263,11 @@ def record(muscle: MuscleUnits, size: np.ndarray, axon_intact: np.ndarray, mune_
 def subject_recordings(seed: int, subject: int, unit_size: np.ndarray, unit_axon_intact: np.ndarray,
                        snapshot_day: np.ndarray, layout: Layout, conductors: list[VolumeConductor],
                        method: str = DEFAULT_MUNE_METHOD, until_day: float = np.inf,
-                       setup: RecordingSetup = MOUSE) -> dict[str, np.ndarray]:
+                       setup: RecordingSetup = MOUSE, recorded: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """One subject's recordings, each (muscles, snapshots); ages after ``until_day`` are skipped (NaN).
 
-    ``unit_size`` and ``unit_axon_intact`` are the subject's (snapshots, U) census snapshots.
+    ``unit_size`` and ``unit_axon_intact`` are the subject's (snapshots, U) census snapshots;
+    ``recorded`` (muscles, snapshots) bool, if given, the recordings to make (the others are NaN).
     Keys: ``cmap_mV``, ``mune``, ``munix``, ``musix``.
     """
     n_m, n_k = layout.n_muscles, len(snapshot_day)
@@ -279,6 +281,8 @@ def subject_recordings(seed: int, subject: int, unit_size: np.ndarray, unit_axon
         for k, day in enumerate(snapshot_day):
             if day > until_day and k > 0:
                 break
+            if recorded is not None and not recorded[m, k]:
+                continue
             mune_rng, munix_rng = (emg_generator(seed, subject, m, day, key) for key in (MUNE_STREAM, MUNIX_STREAM))
             values = record(muscle, unit_size[k], unit_axon_intact[k], mune_rng, munix_rng, method, setup)
             for name, value in zip(names, values):
@@ -288,15 +292,17 @@ def subject_recordings(seed: int, subject: int, unit_size: np.ndarray, unit_axon
 
 def _recordings_of_block(seed: int, subjects: np.ndarray, unit_size: np.ndarray, unit_axon_intact: np.ndarray,
                          snapshot_day: np.ndarray, layout: Layout, conductors: list[VolumeConductor], method: str,
-                         until_day: np.ndarray, setup: RecordingSetup) -> list[dict[str, np.ndarray]]:
+                         until_day: np.ndarray, setup: RecordingSetup,
+                         recorded: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
     """:func:`subject_recordings` of a block of subjects (one task of :func:`emg_readouts`)."""
     return [subject_recordings(seed, int(subjects[i]), unit_size[i], unit_axon_intact[i], snapshot_day, layout,
-                               conductors, method, float(until_day[i]), setup) for i in range(len(subjects))]
+                               conductors, method, float(until_day[i]), setup, recorded) for i in range(len(subjects))]
 
 
 def emg_readouts(census, layout: Layout, *, seed: int, mune_method: str = DEFAULT_MUNE_METHOD,
                  until_day: np.ndarray | None = None, setup: RecordingSetup = MOUSE, workers: int = 1,
-                 scheduler: str | None = None, block_size: int = 16) -> dict[str, np.ndarray]:
+                 scheduler: str | None = None, block_size: int = 16,
+                 selection: ReadoutSelection | None = None) -> dict[str, np.ndarray]:
     """The :data:`EMG_READOUTS` of a census with unit snapshots, each (subject, muscle, snapshot).
 
     ``until_day`` (subject,) skips recordings after each subject's last day of interest
@@ -304,6 +310,8 @@ def emg_readouts(census, layout: Layout, *, seed: int, mune_method: str = DEFAUL
     relative to the subject's own day-0 CMAP (the first snapshot is age 0). Subjects go
     in blocks of ``block_size`` to :func:`alsim.parallel.run_tasks` (``workers``,
     ``scheduler``); every recording has its own stream, so neither changes a bit.
+    ``selection`` (:class:`alsim.readouts.selection.ReadoutSelection`) picks the muscles and
+    days recorded; the others are NaN, and those made are the same bits as with every one.
     """
     from ...parallel import run_tasks
 
@@ -314,9 +322,10 @@ def emg_readouts(census, layout: Layout, *, seed: int, mune_method: str = DEFAUL
     n = len(census.subject)
     until = np.full(n, np.inf) if until_day is None else np.nan_to_num(np.asarray(until_day, float), nan=np.inf)
     conductors = muscle_conductors(layout, setup)
+    recorded = None if selection is None else selection.recorded(layout.muscle_names, census.snapshot_day)
     blocks = [slice(start, start + block_size) for start in range(0, n, block_size)]
     tasks = [(seed, np.asarray(census.subject[b]), census.unit_size[b], census.unit_axon_intact[b], census.snapshot_day,
-              layout, conductors, mune_method, until[b], setup) for b in blocks]
+              layout, conductors, mune_method, until[b], setup, recorded) for b in blocks]
     workers = workers if len(tasks) > 1 else 1          # no cluster for a single block
     per_subject = [r for part in run_tasks(_recordings_of_block, tasks, workers=workers, scheduler=scheduler)
                    for r in part]
