@@ -17,13 +17,46 @@ from scipy.fft import next_fast_len
 
 from alsim.biology.motor_units import Layout
 from alsim.engine.streams import emg_generator
-from alsim.readouts.emg.mune import MuneResult
+from alsim.readouts.emg.mune import MuneResult, fire, responses_uV
 from alsim.readouts.emg.munix import (MunixResult, VoluntaryDrive, _smup_shape, excitations_for_forces,
                                       firing_rates_hz, recruitment_thresholds, sip_step_ms)
 from alsim.readouts.emg.pool import MotorUnitPool
-from alsim.readouts.emg.potentials import VolumeConductor, cmap, smup_amplitudes_uV
+from alsim.readouts.emg.potentials import VolumeConductor, cmap, smup_amplitudes_uV, smup_waveforms_uV
 from alsim.readouts.emg.simulated import (DEFAULT_MUNE_METHOD, MOUSE, MUNE_STREAM, MUNIX_STREAM, RecordingSetup, estimate_mune,
                                           recordable_pool, unit_properties, unit_recruitment)
+
+
+def incremental_mune(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Generator,
+                     n_increments: int = 10, step: float = 0.002, repeats: int = 3,
+                     noise_uV: float = 5.0, min_step_uV: float | None = None) -> MuneResult:
+    """McComas et al. (1971) incremental stimulation.
+
+    The stimulus rises in steps of ``step`` (relative) with ``repeats`` shocks each; every
+    response exceeding the highest level so far by ``min_step_uV`` (default 5 x noise) is
+    taken as one more unit. After ``n_increments`` levels, mean SMUP = top level /
+    n_increments and MUNE = CMAP / mean SMUP. Alternation: when thresholds overlap, units
+    fire alone or together in different combinations, so several levels come from fewer
+    units, the mean increment is too small and MUNE is too large (Brown & Milner-Brown 1976:
+    units isolated otherwise were > 2x the mean incremental step; Milner-Brown & Brown 1976
+    JNNP 39:258: earlier estimates 'erroneously high').
+    """
+    min_step = 5.0 * noise_uV if min_step_uV is None else min_step_uV
+    order = np.sort(pool.threshold_mA)
+    top = order[min(3 * n_increments, pool.n_units - 1)] * (1 + 5 * pool.relative_spread)
+    start = order[0] * (1 - 5 * pool.relative_spread)
+    ladder = np.repeat(start * (1 + step) ** np.arange(int(np.log(top / start) / np.log1p(step)) + 2), repeats)
+    fired = fire(pool.threshold_mA, pool.relative_spread, ladder, rng)
+    amps = responses_uV(fired, smup_waveforms_uV(pool, vc), noise_uV, rng)
+    levels, units = [], np.zeros(pool.n_units, bool)
+    for a, f in zip(amps, fired):
+        if a > (levels[-1] if levels else 0.0) + min_step:
+            levels.append(a)
+            units |= f
+            if len(levels) == n_increments:
+                break
+    mean = levels[-1] / len(levels)
+    amp = cmap(pool, vc).amplitude_mV * 1000.0
+    return MuneResult(amp / mean, mean, amp, np.diff(np.r_[0.0, levels]), int(units.sum()))
 
 
 def multipoint_mune(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Generator,
@@ -155,17 +188,22 @@ def subject_recordings_reference(seed: int, subject: int, unit_size: np.ndarray,
             pool = recordable_pool(unit_size[k], unit_axon_intact[k], props, units, setup, recruitment)
             out["cmap_mV"][m, k] = cmap(pool, vc).amplitude_mV if pool.n_units else 0.0
             mune_rng, munix_rng = (emg_generator(seed, subject, m, day, key) for key in (MUNE_STREAM, MUNIX_STREAM))
-            out["mune"][m, k] = (_multipoint(pool, vc, mune_rng, setup) if method == "multipoint" else
-                                 estimate_mune(pool, vc, mune_rng, method, setup))
+            out["mune"][m, k] = _mune(pool, vc, mune_rng, method, setup)
             out["munix"][m, k], out["musix"][m, k] = estimate_munix(pool, vc, munix_rng)
     return out
 
 
-def _multipoint(pool, vc, rng, setup) -> float:
-    """The old multipoint MUNE of a recording (0 without units, NaN without an estimate)."""
+def _mune(pool, vc, rng, method, setup) -> float:
+    """The old MUNE of a recording (0 without units, NaN without an estimate); the scan is today's."""
+    if method == "scan":
+        return estimate_mune(pool, vc, rng, method, setup)
     if pool.n_units == 0:
         return 0.0
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = multipoint_mune(pool, vc, rng, noise_uV=setup.noise_uV).mune
+    estimator = multipoint_mune if method == "multipoint" else incremental_mune
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = estimator(pool, vc, rng, noise_uV=setup.noise_uV).mune
+    except (IndexError, FloatingPointError, ZeroDivisionError):
+        return float("nan")
     return float(value) if np.isfinite(value) else float("nan")

@@ -197,7 +197,9 @@ def test_munix_underestimates_when_fibres_shrink(human):
 def test_compiled_estimators_match_the_numpy_oracle(seed):
     """The compiled estimators draw the same random numbers as the NumPy loops they replaced
     (tests/emg_reference.py): multipoint MUNE gives the same bits, MUNIX the same value to
-    float64 rounding (its SIP is convolved directly, not by FFT: relative error ~1e-14)."""
+    float64 rounding (its SIP is convolved directly, not by FFT: relative error ~1e-14), and so
+    does incremental MUNE (its responses are summed in order, not by a matrix product)."""
+    from .emg_reference import incremental_mune as incremental_reference
     from .emg_reference import multipoint_mune as multipoint_reference
     from .emg_reference import munix as munix_reference
 
@@ -208,6 +210,10 @@ def test_compiled_estimators_match_the_numpy_oracle(seed):
         old = multipoint_reference(p, vc, np.random.default_rng(seed), units_per_site=units_per_site)
         np.testing.assert_array_equal(new.samples_uV, old.samples_uV)
         assert new.mune == old.mune and new.true_units_sampled == old.true_units_sampled
+    new = incremental_mune(p, vc, np.random.default_rng(seed), n_increments=5 + seed)
+    old = incremental_reference(p, vc, np.random.default_rng(seed), n_increments=5 + seed)
+    np.testing.assert_allclose(new.samples_uV, old.samples_uV, rtol=1e-12)
+    assert new.mune == pytest.approx(old.mune, rel=1e-12) and new.true_units_sampled == old.true_units_sampled
     new, old = munix(p, vc, np.random.default_rng(seed)), munix_reference(p, vc, np.random.default_rng(seed))
     np.testing.assert_allclose(new.sia_mV_ms, old.sia_mV_ms, rtol=1e-12)
     np.testing.assert_allclose(new.icmuc, old.icmuc, rtol=1e-12)

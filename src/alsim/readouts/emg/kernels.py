@@ -219,3 +219,38 @@ def line_fit(x: np.ndarray, y: np.ndarray) -> tuple:
         sxx += (x[i] - mx) ** 2
     slope = sxy / sxx
     return slope, my - slope * mx
+
+
+@njit(cache=True, error_model="numpy")
+def incremental_levels(rng, thresholds_mA: np.ndarray, relative_spread: float, ladder_mA: np.ndarray,
+                       waveforms_uV: np.ndarray, noise_uV: float, min_step_uV: float, n_increments: int) -> tuple:
+    """The response levels (µV) taken as increments by incremental stimulation, and the units behind them.
+
+    The loop of :func:`alsim.readouts.emg.mune.incremental_mune`: all draws first, as there
+    (threshold noise for every shock and unit, then the baseline noise of every response), then
+    each response, the negative peak of the summed waveforms of the units that fired, is
+    computed only until ``n_increments`` levels are found. Returns (levels, units) with
+    ``units`` (n_units,) bool.
+    """
+    n_stimuli, n_units = len(ladder_mA), len(thresholds_mA)
+    z = rng.standard_normal((n_stimuli, n_units))
+    noise = rng.standard_normal(n_stimuli)
+    levels = np.empty(n_increments)
+    units = np.zeros(n_units, np.bool_)
+    n_levels = 0
+    summed = np.empty(waveforms_uV.shape[1])
+    for s in range(n_stimuli):
+        summed[:] = 0.0
+        for u in range(n_units):
+            if ladder_mA[s] >= thresholds_mA[u] * (1.0 + relative_spread * z[s, u]):
+                summed += waveforms_uV[u]
+        amplitude = max(-summed.min(), 0.0) + noise_uV * noise[s]
+        if amplitude > (levels[n_levels - 1] if n_levels else 0.0) + min_step_uV:
+            levels[n_levels] = amplitude
+            n_levels += 1
+            for u in range(n_units):
+                if ladder_mA[s] >= thresholds_mA[u] * (1.0 + relative_spread * z[s, u]):
+                    units[u] = True
+            if n_levels == n_increments:
+                break
+    return levels[:n_levels], units

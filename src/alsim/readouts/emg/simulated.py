@@ -34,7 +34,7 @@ from ...engine.streams import emg_generator
 from ..lab import Readout
 from ..selection import ReadoutSelection
 from .kernels import repeated_sums, waveform_sum
-from .mune import incremental_mune, multipoint_mune, multipoint_of_units
+from .mune import incremental_mune, incremental_of_units, multipoint_mune, multipoint_of_units
 from .munix import munix, munix_of_units, size_principle_thresholds
 from .pool import MotorUnitPool
 from .potentials import VolumeConductor, biphasic, calibrate, fibre_contributions_uV, measure
@@ -249,10 +249,15 @@ def record(muscle: MuscleUnits, size: np.ndarray, axon_intact: np.ndarray, mune_
     amplitudes = repeated_sums(n, muscle.fibre_uV)
     c = measure(waveform_sum(amplitudes, muscle.shapes, kept), vc.dt_ms)
     amps = amplitudes[kept]
+    cmap_uV = c.amplitude_mV * 1000.0
     if method == "multipoint":
         mune = _finite(_quietly(lambda: multipoint_of_units(muscle.threshold_mA[kept], amps, setup.relative_spread,
-                                                             c.amplitude_mV * 1000.0, mune_rng,
-                                                             noise_uV=setup.noise_uV).mune))
+                                                             cmap_uV, mune_rng, noise_uV=setup.noise_uV).mune))
+    elif method == "incremental":
+        waveforms = amps[:, None] * muscle.shapes[kept]
+        mune = _finite(_quietly(lambda: incremental_of_units(muscle.threshold_mA[kept], setup.relative_spread, waveforms,
+                                                              cmap_uV, mune_rng, noise_uV=setup.noise_uV).mune,
+                                errors=(IndexError, FloatingPointError, ZeroDivisionError)))
     else:
         pool = recordable_pool(size, axon_intact, muscle.props, muscle.units, setup, None)
         mune = estimate_mune(pool, vc, mune_rng, method, setup)
