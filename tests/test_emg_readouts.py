@@ -308,7 +308,7 @@ def test_run_readouts_option(tmp_path):
 
     from .conftest import write_small_preset
 
-    toml = write_small_preset(tmp_path)
+    toml = write_small_preset(tmp_path / "small.toml")
     base = ["run", str(toml), "--subjects", "1", "--days", "8", "--seed", "3"]
     assert main([*base, "--out", str(tmp_path / "lab"), "--readouts", "lab,clinical"]) == 0
     ds = read_results(tmp_path / "lab")
