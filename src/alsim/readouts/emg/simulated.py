@@ -165,8 +165,13 @@ def muscle_conductors(layout: Layout, setup: RecordingSetup = MOUSE) -> list[Vol
     return out
 
 
-def _quietly(estimate, *args, errors=(IndexError, ValueError, TypeError, FloatingPointError, ZeroDivisionError,
-                                      np.linalg.LinAlgError)):
+MUNE_ERRORS = (IndexError, FloatingPointError, ZeroDivisionError)
+"""What a MUNE method raises when it gets no estimate (e.g. no increment above the noise criterion)."""
+MUNIX_ERRORS = (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError)
+"""What MUNIX raises when its regression fails (e.g. fewer than two distinct SIP areas)."""
+
+
+def _quietly(estimate, *args, errors=MUNIX_ERRORS):
     """``estimate(*args)`` with floating-point warnings silenced; None when it raises one of ``errors``."""
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -192,7 +197,7 @@ def estimate_mune(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Gener
         scan = cmap_scan(pool, vc, rng, noise_uV=setup.noise_uV)
         return scan_fit_mune(scan, relative_spread=setup.relative_spread, noise_uV=setup.noise_uV).mune
 
-    return _finite(_quietly(estimate, errors=(IndexError, FloatingPointError, ZeroDivisionError)))
+    return _finite(_quietly(estimate, errors=MUNE_ERRORS))
 
 
 def _finite(value) -> float:
@@ -252,12 +257,13 @@ def record(muscle: MuscleUnits, size: np.ndarray, axon_intact: np.ndarray, mune_
     cmap_uV = c.amplitude_mV * 1000.0
     if method == "multipoint":
         mune = _finite(_quietly(lambda: multipoint_of_units(muscle.threshold_mA[kept], amps, setup.relative_spread,
-                                                             cmap_uV, mune_rng, noise_uV=setup.noise_uV).mune))
+                                                             cmap_uV, mune_rng, noise_uV=setup.noise_uV).mune,
+                                errors=MUNE_ERRORS))
     elif method == "incremental":
         waveforms = amps[:, None] * muscle.shapes[kept]
         mune = _finite(_quietly(lambda: incremental_of_units(muscle.threshold_mA[kept], setup.relative_spread, waveforms,
                                                               cmap_uV, mune_rng, noise_uV=setup.noise_uV).mune,
-                                errors=(IndexError, FloatingPointError, ZeroDivisionError)))
+                                errors=MUNE_ERRORS))
     else:
         pool = recordable_pool(size, axon_intact, muscle.props, muscle.units, setup, None)
         mune = estimate_mune(pool, vc, mune_rng, method, setup)
