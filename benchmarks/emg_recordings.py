@@ -58,7 +58,8 @@ def compare(preset: str, subjects: int) -> None:
             a, b = out["new"][name][made], out["old"][name][made]
             finite = np.isfinite(b) & (b != 0)
             worst[name] = max(worst.get(name, 0.0), float(np.max(np.abs(a[finite] / b[finite] - 1), initial=0.0)))
-            float32_differ += int((a.astype(np.float32) != b.astype(np.float32)).sum())
+            a32, b32 = a.astype(np.float32), b.astype(np.float32)
+            float32_differ += int((~((a32 == b32) | (np.isnan(a32) & np.isnan(b32)))).sum())
     per = {k: 1e3 * np.array(v) / (recordings / subjects) for k, v in timings.items()}
     print(f"{preset}: {subjects} subjects, {recordings} recordings; engine {engine_s:.3f} s a subject")
     for label in ("old", "new"):

@@ -1,6 +1,8 @@
 """Paired, run-for-run timing of the commands users wait for: an old checkout against this one.
 
-Usage: python benchmarks/paired_commands.py OLD_SRC NEW_SRC PAIRS OUT.json
+Usage: python benchmarks/paired_commands.py OLD_SRC NEW_SRC PAIRS OUT.json [COMMAND ...]
+
+COMMAND: any of run_mice, trial, run_people, engine (default: all, after a warm-up run of each tree).
 
 Each pair runs the same command with the old source tree (OLD_SRC on PYTHONPATH) and the
 new one, alternating which goes first, so that the load of a shared machine falls on both
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 MICE, PER_ARM, PEOPLE = 50, 50, 2
 COMMANDS = {
@@ -37,7 +40,8 @@ def timed(src: str, argv: list[str]) -> float:
     out = tempfile.mkdtemp(prefix="paired-")
     shutil.rmtree(out)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "alsim.cli", *argv, "--out", out], env=env, check=True,
+    alsim = str(Path(sys.executable).with_name("alsim"))     # the console script: it registers every command
+    subprocess.run([alsim, *argv, "--out", out], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     shutil.rmtree(out, ignore_errors=True)
@@ -50,23 +54,26 @@ def engine(src: str, n: int) -> float:
                                 capture_output=True, text=True).stdout.split()[-1])
 
 
-def main(old: str, new: str, pairs: int, path: str) -> None:
+def main(old: str, new: str, pairs: int, path: str, only: list[str]) -> None:
     results: dict[str, dict[str, list[float]]] = {}
-    for src in (old, new):            # compile (or load) both trees' kernels before any timing
+    for src in (old, new) if not only else ():    # compile (or load) both trees' kernels before any timing
         timed(src, ["run", "sod1-g93a-b6sjl", "--subjects", "2", "--days", "30", "--seed", "1"])
         timed(src, ["run", "human-sals-limb", "--subjects", "1", "--seed", "1"])    # a human run needs an onset
     for name, argv in COMMANDS.items():
+        if only and name not in only:
+            continue
         runs = results.setdefault(name, {"old": [], "new": []})
         for i in range(pairs):
             order = (("old", old), ("new", new)) if i % 2 == 0 else (("new", new), ("old", old))
             for label, src in order:
                 runs[label].append(timed(src, argv))
                 print(name, label, f"{runs[label][-1]:.1f} s", flush=True)
-    results["engine_run_mice"] = {"new": [engine(new, MICE) for _ in range(pairs)]}
-    results["engine_trial_mice"] = {"new": [engine(new, 2 * PER_ARM) for _ in range(pairs)]}
+    if not only or "engine" in only:
+        results["engine_run_mice"] = {"new": [engine(new, MICE) for _ in range(pairs)]}
+        results["engine_trial_mice"] = {"new": [engine(new, 2 * PER_ARM) for _ in range(pairs)]}
     with open(path, "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:])
