@@ -36,7 +36,7 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
     ``workers > 1``). Electrophysiology: ``mune_method`` (``"multipoint"``, default,
     ``"incremental"`` or ``"scan"``: docs/electrophysiology.md) and ``electrophysiology``
     (``False`` leaves out ``cmap_fraction``, ``mune``, ``munix``, ``musix``, which cost
-    a few ms per recording, more than the simulation; they run on the same workers);
+    about 1 ms per recording, more than the simulation; they run on the same workers);
     ``readouts`` (:class:`alsim.readouts.selection.ReadoutSelection`) also picks their muscles and days.
 
     Returns an :class:`xarray.Dataset` with dims ``subject``, ``muscle``, ``day`` (age in
