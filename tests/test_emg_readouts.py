@@ -13,7 +13,8 @@ from alsim.biology.motor_units import build_layout
 from alsim.verification.reference import simulate_reference
 from alsim.run import simulate_census
 from alsim.readouts.emg.simulated import (DEFAULT_MUNE_METHOD, EMG_READOUTS, MUNE_METHODS, emg_readouts,
-                                          muscle_conductors, recordable_pool, unit_properties, unit_recruitment)
+                                          muscle_conductors, recordable_pool, subject_recordings, unit_properties,
+                                          unit_recruitment)
 from alsim.readouts.electrophysiology import cmap, smup_amplitudes_uV
 from alsim.readouts.emg.simulated import (
     DEFAULT_MUNE_METHOD,
@@ -191,6 +192,30 @@ def test_same_bits_whatever_the_block_size_and_for_a_subject_alone():
     assert not np.array_equal(whole["mune"], other["mune"])
 
 
+def test_recordings_match_the_numpy_oracle():
+    """Each recording of a simulated course, compiled, against the NumPy loops it replaced
+    (tests/emg_reference.py, same streams): CMAP and multipoint MUNE the same bits; MUNIX, MUSIX
+    (direct instead of FFT convolution) and incremental MUNE (responses summed in order instead
+    of by a matrix product) within float64 rounding; so the float32 Dataset values are the same."""
+    from .emg_reference import subject_recordings_reference
+
+    scenario = small_scenario()
+    layout = build_layout(scenario)
+    conductors = muscle_conductors(layout)
+    census = simulate_census(scenario, subjects=3, days=120, seed=SEED)
+    for i in range(3):
+        for method in ("multipoint", "incremental"):
+            args = (SEED, i, census.unit_size[i], census.unit_axon_intact[i], census.snapshot_day, layout, conductors,
+                    method)
+            new, old = subject_recordings(*args), subject_recordings_reference(*args)
+            exact = ("cmap_mV", "mune") if method == "multipoint" else ("cmap_mV",)
+            for name in exact:
+                np.testing.assert_array_equal(new[name], old[name], err_msg=name)
+            for name in {"mune", "munix", "musix"} - set(exact):
+                np.testing.assert_allclose(new[name], old[name], rtol=1e-12, err_msg=name)
+                np.testing.assert_array_equal(new[name].astype(np.float32), old[name].astype(np.float32))
+
+
 def test_mune_methods_and_their_validation():
     scenario = small_scenario()
     census = simulate_census(scenario, subjects=1, days=7, seed=SEED)
@@ -256,3 +281,51 @@ def test_workers_do_not_change_the_readouts():
     two = simulate(scenario, subjects=10, days=21, seed=SEED, workers=2)
     for name in EMG:
         np.testing.assert_array_equal(one[name].values, two[name].values, err_msg=name)
+
+
+def test_a_selection_records_only_its_muscles_and_days_with_the_same_bits():
+    from alsim.readouts.selection import ReadoutSelection
+
+    scenario = small_scenario()
+    census = simulate_census(scenario, subjects=2, days=60, seed=SEED)
+    every = results_dataset(scenario, census, seed=SEED)
+    chosen = ReadoutSelection(emg_muscles=("soleus",), emg_every_days=28)
+    some = results_dataset(scenario, census, seed=SEED, readouts=chosen)
+    muscles = list(some["muscle"].values)
+    recorded = chosen.recorded(muscles, census.snapshot_day)
+    assert recorded.sum() == 4 and list(census.snapshot_day[recorded[muscles.index("soleus")]]) == [0, 28, 56, 60]
+    for name in EMG:
+        mask = np.broadcast_to(recorded, some[name].shape)
+        np.testing.assert_array_equal(some[name].values[mask], every[name].values[mask], err_msg=name)
+        assert np.isnan(some[name].values[~mask]).all(), name
+    assert some.attrs["readouts"] == "lab,clinical,emg" and some.attrs["emg_muscles"] == "soleus"
+    assert every.attrs["emg_days"] == "every snapshot day" and "multiples of 28" in some.attrs["emg_days"]
+    none = results_dataset(scenario, census, seed=SEED, readouts=ReadoutSelection(emg=False))
+    assert none.attrs["readouts"] == "lab,clinical" and "mune" not in none and "emg_muscles" not in none.attrs
+
+
+@pytest.mark.parametrize("groups, muscles, every, message", [
+    ("lab,clinical,emgg", None, None, "unknown group"), ("lab,emg", None, None, "must include lab and clinical"),
+    ("lab,clinical,emg", "calf", None, "unknown muscle"), ("lab,clinical,emg", None, 0, "positive")])
+def test_a_bad_selection_names_the_field_and_the_allowed_values(groups, muscles, every, message):
+    from alsim.readouts.selection import ReadoutSelection
+
+    with pytest.raises(ValueError, match=message):
+        ReadoutSelection.parse(groups, emg_muscles=muscles, emg_every_days=every).check_muscles(["soleus"])
+
+
+def test_run_readouts_option(tmp_path):
+    """`alsim run --readouts lab,clinical` leaves the EMG out and says so; bad choices exit 2 writing nothing."""
+    from alsim.cli import main
+    from alsim.store import read_results
+
+    from .conftest import write_small_preset
+
+    toml = write_small_preset(tmp_path / "small.toml")
+    base = ["run", str(toml), "--subjects", "1", "--days", "8", "--seed", "3"]
+    assert main([*base, "--out", str(tmp_path / "lab"), "--readouts", "lab,clinical"]) == 0
+    ds = read_results(tmp_path / "lab")
+    assert ds.attrs["readouts"] == "lab,clinical" and "mune" not in ds
+    for bad in (["--readouts", "emg"], ["--emg-muscles", "calf"]):
+        assert main([*base, "--out", str(tmp_path / "bad"), *bad]) == 2
+        assert not (tmp_path / "bad").exists()

@@ -32,7 +32,8 @@ def presets() -> None:
 
 
 def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | None, workers: int, label: str,
-                            scheduler: str | None = None, mune_method: str = "multipoint", work=None, cohort=None):
+                            scheduler: str | None = None, mune_method: str = "multipoint", work=None, cohort=None,
+                            readouts=None):
     """``alsim.simulate`` with a progress bar; block by block, saved in ``work``, when one is given.
     ``cohort``: the subjects' own scenarios (``--posterior``, :class:`alsim.run.Cohort`), with ``work``."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -45,6 +46,8 @@ def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | N
         task = bar.add_task(label, total=subjects * days * passes)
         options = dict(subjects=subjects, days=days, workers=workers, progress=lambda n: bar.advance(task, n),
                        scheduler=scheduler, mune_method=mune_method)
+        if readouts is not None:
+            options["readouts"] = readouts
         if work is not None:
             return stream(cohort or scenario, work, **options)
         return simulate(scenario, seed=seed, **options)
@@ -66,10 +69,14 @@ def run(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address tcp://host:port (default: a local cluster when --workers > 1).")] = None,
     posterior: Annotated[Path | None, typer.Option(help="Folder of an `alsim calibrate`/`compare` run, or the name of a packaged posterior (sod1-g93a-b6sjl): draw each subject's calibrated parameters from its posterior (of the scenario's hypothesis).")] = None,
     mune_method: Annotated[MuneMethod, typer.Option(help="How the `mune` readout estimates motor units: multipoint, incremental (overestimates by alternation) or scan (slow; overestimates small mouse pools). docs/electrophysiology.md")] = MuneMethod.multipoint,
+    readouts: Annotated[str, typer.Option(help="Readout groups to compute: lab,clinical (always) and emg (CMAP, MUNE, MUNIX, MUSIX: most of a run's time). docs/readouts.md")] = "lab,clinical,emg",
+    emg_muscles: Annotated[str | None, typer.Option(help="Muscles recorded by the emg readouts, comma-separated (default: all); the others are NaN.")] = None,
+    emg_every: Annotated[int | None, typer.Option(min=1, help="Record the emg readouts only on snapshot days that are multiples of this many days (and the last); default: every snapshot day (7 in mice).")] = None,
     resume: Resume = False,
 ) -> None:
     """Simulate a cohort and write results.zarr, summary.json and report.html."""
     from ..config import ScenarioError, load_scenario
+    from ..readouts.selection import ReadoutSelection
     from ..run import open_run_work, summarise
     from ..store.provenance import file_sha256
 
@@ -77,13 +84,16 @@ def run(
         resolved, sources = load_scenario(scenario, overrides(set_, hypothesis))
         resolved = _with_treatments(resolved, treat or [], treatments_file or [])
         posterior_file = _posterior_file(posterior, resolved.hypothesis.name)
-    except ScenarioError as exc:
+        selection = ReadoutSelection.parse(readouts, emg_muscles=emg_muscles, emg_every_days=emg_every)
+        selection.check_muscles(list(resolved.muscles))
+    except (ScenarioError, ValueError) as exc:
         raise fail(str(exc)) from None
     days = days or resolved.horizon_days
     posterior_sha256 = None if posterior_file is None else file_sha256(posterior_file)
     work = open_work(lambda: open_run_work(out_dir, resolved, subjects=subjects, days=days,
                                            mune_method=mune_method.value, seed=seed, resume=resume,
-                                           overwrite=overwrite, posterior_sha256=posterior_sha256), out_dir)
+                                           overwrite=overwrite, posterior_sha256=posterior_sha256,
+                                           readouts=selection), out_dir)
     cohort = None
     if posterior is not None:
         from ..inference.cohort import PosteriorCohort
@@ -95,7 +105,7 @@ def run(
         try:
             ds = _simulate_with_progress(resolved, subjects=subjects, days=days, seed=work.seed, workers=workers,
                                          label=label, scheduler=scheduler, mune_method=mune_method.value, work=work,
-                                         cohort=cohort)
+                                         cohort=cohort, readouts=selection)
         except ScenarioError as exc:
             raise fail(str(exc)) from None
         except ValueError as exc:

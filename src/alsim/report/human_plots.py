@@ -3,7 +3,7 @@
 As in :mod:`alsim.report.plots`, computing (``subject_band``, ``event_times``,
 ``loss_at_onset`` ...) is kept apart from drawing, and figures are built on the Agg canvas
 with :func:`alsim.report.plots.new_figure` (no pyplot). The Dataset is the one built by
-:mod:`alsim.simulation_human`: ``day`` and ``emg_day`` count days from each subject's
+:mod:`alsim.run.human`: ``day`` and ``emg_day`` count days from each subject's
 symptom onset, readouts are NaN after a subject's end stage and where the run does not
 cover the subject, and subjects without onset have no time courses.
 """

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..readouts.selection import ALL, ReadoutSelection
 from ..store.workfolder import WorkFolder
 from .cohort import Cohort
 from .tasks import iter_tasks, local_scheduler
@@ -59,6 +60,7 @@ class BlockRun:
     workers: int
     progress: Callable[[int], None] | None
     cluster: Cluster
+    readouts: ReadoutSelection = ALL
 
     def advance(self, subjects: int) -> None:
         """Count ``subjects`` subjects' days as done."""

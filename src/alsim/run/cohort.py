@@ -19,6 +19,7 @@ from ..engine.context import build_context
 from ..engine.census import Census
 from ..engine.runner import simulate_block
 from ..readouts.emg.simulated import DEFAULT_MUNE_METHOD
+from ..readouts.selection import ReadoutSelection
 from .census import simulate_census
 from .dataset import results_dataset
 
@@ -69,11 +70,13 @@ def part_censuses(cohort: Cohort, seed: int, subjects: np.ndarray, days: int,
 
 
 def block_dataset(cohort: Cohort, seed: int, subjects: np.ndarray, days: int, mune_method: str,
-                  grid_onset: np.ndarray | None = None, on_day: Callable[[int], None] | None = None) -> xr.Dataset:
+                  grid_onset: np.ndarray | None = None, readouts: ReadoutSelection | None = None,
+                  on_day: Callable[[int], None] | None = None) -> xr.Dataset:
     """The results Dataset of one block of subjects (their rows of the cohort's Dataset);
-    ``grid_onset``: see :func:`alsim.run.dataset.results_dataset` (onset-aligned species)."""
+    ``grid_onset``: see :func:`alsim.run.dataset.results_dataset` (onset-aligned species);
+    ``readouts``: which are computed (:class:`alsim.readouts.selection.ReadoutSelection`)."""
     return cohort.dataset({key: results_dataset(member, census, seed=seed, mune_method=mune_method,
-                                                grid_onset=grid_onset)
+                                                grid_onset=grid_onset, readouts=readouts)
                            for key, member, census in part_censuses(cohort, seed, subjects, days, on_day)})
 
 

@@ -23,6 +23,7 @@ from ..engine.census import Census
 from ..engine.streams import fresh_seed
 from ..readouts import READOUTS, TYPED_READOUTS, clinical_endpoints, lab_readouts
 from ..readouts.clinical import END_STAGE_DEFINITION, ONSET_DEFINITION
+from ..readouts.selection import ALL, NO_EMG, ReadoutSelection
 from ..readouts.emg.simulated import DEFAULT_MUNE_METHOD, EMG_DAY_DEFINITION, EMG_READOUTS, MUNE_METHODS, recording_setup
 from .census import DEFAULT_BLOCK_SIZE, simulate_census
 from .emg import emg_in_blocks
@@ -39,7 +40,8 @@ which results written before the NumPy engine was removed also carry)."""
 def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None, seed: int | None = None,
              workers: int = 1, progress: Callable[[int], None] | None = None,
              scheduler: str | None = None, mune_method: str = DEFAULT_MUNE_METHOD,
-             electrophysiology: bool = True, backend: str | None = None) -> xr.Dataset:
+             electrophysiology: bool = True, readouts: ReadoutSelection | None = None,
+             backend: str | None = None) -> xr.Dataset:
     """Simulate a cohort of ``subjects`` animals of ``scenario`` for ``days`` days.
 
     Main arguments: the scenario (see :func:`alsim.load_scenario`), the number of
@@ -50,7 +52,8 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
     Dask cluster; default: a local one when ``workers > 1``). Electrophysiology: ``mune_method`` (``"multipoint"``, default,
     ``"incremental"`` or ``"scan"``: docs/electrophysiology.md) and ``electrophysiology``
     (``False`` leaves out ``cmap_fraction``, ``mune``, ``munix``, ``musix``, which cost
-    a few ms per recording, more than the simulation; they run on the same workers).
+    about 1 ms per recording, more than the simulation; they run on the same workers);
+    ``readouts`` (:class:`alsim.readouts.selection.ReadoutSelection`) also picks their muscles and days.
     ``backend``: accepted for old callers, ``"numba"`` only (the compiled engine is the one engine).
 
     Returns an :class:`xarray.Dataset` with dims ``subject``, ``muscle``, ``day`` (age in
@@ -69,7 +72,8 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
         census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, workers=workers,
                                  progress=progress, scheduler=address)
         return results_dataset(scenario, census, seed=seed, mune_method=mune_method,
-                               electrophysiology=electrophysiology, workers=workers, scheduler=address)
+                               electrophysiology=electrophysiology, workers=workers, scheduler=address,
+                               readouts=readouts)
 
     if workers > 1 and scheduler is None and subjects > DEFAULT_BLOCK_SIZE:
         with local_scheduler(workers) as address:     # one cluster for the engine and the electrophysiology
@@ -85,7 +89,7 @@ def check_backend(backend: str | None) -> None:
 
 def results_dataset(scenario: Scenario, census: Census, *, seed: int, mune_method: str = DEFAULT_MUNE_METHOD,
                     electrophysiology: bool = True, workers: int = 1, scheduler: str | None = None,
-                    grid_onset: np.ndarray | None = None) -> xr.Dataset:
+                    grid_onset: np.ndarray | None = None, readouts: ReadoutSelection | None = None) -> xr.Dataset:
     """Assemble the readouts of a census into the results Dataset (end-stage masking included).
 
     ``grid_onset`` (species whose days count from onset): onset days whose extremes set the
@@ -94,12 +98,13 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int, mune_metho
     The electrophysiology readouts (dims subject, muscle, emg_day) need the census's unit
     snapshots; they are left out when ``electrophysiology`` is false or the census has none.
     They are computed in blocks of subjects on ``workers`` processes or on ``scheduler``
-    (:func:`alsim.run.emg.emg_in_blocks`); the result does not depend on either.
+    (:func:`alsim.run.emg.emg_in_blocks`); the result does not depend on either. ``readouts``
+    (default: all, or none of the electrophysiology without ``electrophysiology``) picks them.
     """
+    readouts = readouts if readouts is not None else (ALL if electrophysiology else NO_EMG)
     if mune_method not in MUNE_METHODS:
         raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {mune_method!r}")
-    options = dict(seed=seed, mune_method=mune_method, electrophysiology=electrophysiology, workers=workers,
-                   scheduler=scheduler)
+    options = dict(seed=seed, mune_method=mune_method, readouts=readouts, workers=workers, scheduler=scheduler)
     if species_of(scenario).onset_aligned:
         data_vars, coords, attrs = human_data_vars(scenario, census, grid_onset=grid_onset, **options)
     else:
@@ -108,7 +113,7 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int, mune_metho
     return xr.Dataset(data_vars, coords=coords, attrs={**_common_attrs(scenario, seed), **attrs})
 
 
-def age_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method: str, electrophysiology: bool,
+def age_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method: str, readouts: ReadoutSelection,
                   workers: int = 1, scheduler: str | None = None) -> tuple[dict, dict, dict]:
     """(data_vars, coords, attrs) of a run whose ``day`` is the subjects' age (mice)."""
     layout = build_layout(scenario)
@@ -132,16 +137,20 @@ def age_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method:
         "units": "fraction of the subject's own day-0 force", "description": "Summed force of the hindlimb muscles."})
     coords = {"subject": census.subject, "muscle": muscles, "day": day, "unit_type": list(UNIT_TYPES)}
     emg_attrs = {}
-    if electrophysiology and census.unit_size is not None:
+    readouts.check_muscles(muscles)
+    if readouts.emg and census.unit_size is not None:
         emg = emg_in_blocks(census, layout, seed=seed, mune_method=mune_method, until_day=clinical["end_stage_day"],
-                            setup=recording_setup(species_of(scenario).recording), workers=workers, scheduler=scheduler)
+                            setup=recording_setup(species_of(scenario).recording), workers=workers,
+                            scheduler=scheduler, selection=readouts)
         emg_day = np.asarray(census.snapshot_day)
         after_end_emg = emg_day[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]
         for r in EMG_READOUTS:
             v = np.where(after_end_emg[:, None, :], np.nan, emg[r.name]).astype(np.float32)
             data_vars[r.name] = (("subject", "muscle", "emg_day"), v, {"units": r.units, "description": r.description})
         coords["emg_day"] = ("emg_day", emg_day, {"units": "days of age", "description": EMG_DAY_DEFINITION})
-        emg_attrs = {"mune_method": mune_method, "emg_day_coordinate": EMG_DAY_DEFINITION}
+        emg_attrs = {"mune_method": mune_method, "emg_day_coordinate": EMG_DAY_DEFINITION,
+                     **readouts.attrs(muscles)}
+    emg_attrs = emg_attrs or (readouts if census.unit_size is not None else NO_EMG).attrs(muscles)
     data_vars["onset_day"] = ("subject", clinical["onset_day"], {"units": "days of age", "description": ONSET_DEFINITION})
     data_vars["end_stage_day"] = ("subject", clinical["end_stage_day"], {"units": "days of age", "description": END_STAGE_DEFINITION})
     attrs = {"onset_definition": ONSET_DEFINITION, "end_stage_definition": END_STAGE_DEFINITION,

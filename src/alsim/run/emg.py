@@ -13,6 +13,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..readouts.emg.simulated import DEFAULT_MUNE_METHOD, MOUSE, RecordingSetup, emg_readouts
+from ..readouts.selection import ReadoutSelection
 from .tasks import run_tasks
 
 __all__ = ["EMG_BLOCK_SIZE", "emg_in_blocks"]
@@ -30,17 +31,19 @@ def _rows(census, rows: slice):
 
 def emg_in_blocks(census, layout, *, seed: int, mune_method: str = DEFAULT_MUNE_METHOD,
                   until_day: np.ndarray | None = None, setup: RecordingSetup = MOUSE, workers: int = 1,
-                  scheduler: str | None = None, block_size: int = EMG_BLOCK_SIZE) -> dict[str, np.ndarray]:
+                  scheduler: str | None = None, block_size: int = EMG_BLOCK_SIZE,
+                  selection: ReadoutSelection | None = None) -> dict[str, np.ndarray]:
     """:func:`alsim.readouts.emg_readouts` of ``census``, in blocks of ``block_size`` subjects on
-    ``workers`` processes or ``scheduler`` (one block: in this process)."""
+    ``workers`` processes or ``scheduler`` (one block: in this process); ``selection``: the
+    muscles and days recorded (:class:`alsim.readouts.selection.ReadoutSelection`)."""
     if census.unit_size is None:
         raise ValueError("this census has no unit snapshots (unit_size); simulate it with alsim's engines")
     n = len(census.subject)
     until = np.full(n, np.nan) if until_day is None else np.asarray(until_day, dtype=float)
     blocks = [slice(start, start + block_size) for start in range(0, n, block_size)]
     tasks = [(_rows(census, b), layout) for b in blocks]
-    options = [dict(seed=seed, mune_method=mune_method, until_day=until[b], setup=setup, block_size=block_size)
-               for b in blocks]
+    options = [dict(seed=seed, mune_method=mune_method, until_day=until[b], setup=setup, block_size=block_size,
+                    selection=selection) for b in blocks]
     workers = workers if len(tasks) > 1 else 1          # no cluster for a single block
     parts = run_tasks(_emg_task, [(*task, o) for task, o in zip(tasks, options)], workers=workers, scheduler=scheduler)
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}

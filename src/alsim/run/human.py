@@ -20,6 +20,7 @@ from ..engine.census import snapshot_interval
 from ..engine.census import Census
 from ..readouts import READOUTS, TYPED_READOUTS, lab_readouts
 from ..readouts.emg.simulated import EMG_READOUTS, recording_setup
+from ..readouts.selection import NO_EMG, ReadoutSelection
 from ..readouts.human import (DIAGNOSIS_DEFINITION, END_STAGE_DEFINITION_HUMAN, ONSET_DEFINITION_HUMAN,
                               VENTILATION_DEFINITION, align_to_onset, human_clinical, onset_grid)
 from .census import simulate_census
@@ -44,7 +45,7 @@ def _emg_grid(snapshot_day: np.ndarray, onset: np.ndarray, every: int) -> np.nda
     return np.arange(lo, hi + 1, dtype=np.int64) * every
 
 
-def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method: str, electrophysiology: bool,
+def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method: str, readouts: ReadoutSelection,
                     workers: int = 1, scheduler: str | None = None,
                     grid_onset: np.ndarray | None = None) -> tuple[dict, dict, dict]:
     """(data_vars, coords, attrs) of a human run; :func:`alsim.run.dataset.results_dataset` assembles them.
@@ -85,10 +86,12 @@ def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_metho
         "units": "fraction of predicted", "description": "Forced vital capacity: weighted force fraction of the respiratory muscles."})
     coords = {"subject": census.subject, "muscle": muscles, "day": ("day", grid, {"units": "days", "description": DAY_FROM_ONSET}),
               "unit_type": list(UNIT_TYPES), "region": clinical["regions"], "item": list(ALSFRS_R_ITEMS)}
-    attrs = {}
-    if electrophysiology and census.unit_size is not None:
+    readouts.check_muscles(muscles)
+    attrs = (readouts if census.unit_size is not None else NO_EMG).attrs(muscles)
+    if readouts.emg and census.unit_size is not None:
         emg = emg_in_blocks(census, layout, seed=seed, mune_method=mune_method, until_day=clinical["end_stage_day"],
-                            setup=recording_setup(species_of(scenario).recording), workers=workers, scheduler=scheduler)
+                            setup=recording_setup(species_of(scenario).recording), workers=workers,
+                            scheduler=scheduler, selection=readouts)
         snap = np.asarray(census.snapshot_day)
         every = snapshot_interval(scenario)
         emg_grid = _emg_grid(snap, grid_onset, every)
@@ -99,7 +102,7 @@ def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_metho
         coords["emg_day"] = ("emg_day", emg_grid, {"units": "days", "description": (
             f"days from symptom onset of the recordings: one every {every} days of the simulation, each placed at "
             f"the nearest multiple of {every} days from the subject's onset (within {every // 2} days)")})
-        attrs = {"mune_method": mune_method}
+        attrs["mune_method"] = mune_method
     spreads = [subject_spread(scenario, seed, int(i)) for i in census.subject]
     regions = scenario_regions(scenario)
     events = {

@@ -85,7 +85,8 @@ def stream_human(run: BlockRun, blocks: list[np.ndarray], store, *, group_size: 
     attrs = {"subjects_without_onset": int(np.sum(~np.isfinite(onset)))}
 
     def args(index: int) -> tuple:
-        return (run.cohort.of(groups[index]), work.seed, groups[index], run.days, run.mune_method, extremes)
+        return (run.cohort.of(groups[index]), work.seed, groups[index], run.days, run.mune_method, extremes,
+                run.readouts)
 
     run.advance(sum(len(group) for index, group in enumerate(groups) if index not in todo))
     for index, ds in run.each(block_dataset, todo, args):

@@ -34,6 +34,7 @@ import xarray as xr
 
 from ..biology.species import species_of
 from ..config.schema import Scenario
+from ..readouts.selection import ALL, ReadoutSelection
 from ..store.provenance import content_sha256
 from ..store.streaming import STORE, create_store, open_streamed, stream_block_size, sync_block, tidy_store, write_block
 from ..store.workfolder import WorkFolder, open_work_folder
@@ -53,15 +54,17 @@ HUMAN_GROUP_BLOCKS = 4
 
 
 def run_identity(scenario: Scenario, *, subjects: int, days: int, mune_method: str,
-                 posterior_sha256: str | None = None, backend: str | None = None) -> dict:
+                 posterior_sha256: str | None = None, backend: str | None = None,
+                 readouts: ReadoutSelection = ALL) -> dict:
     """What a resumed ``alsim run`` must share with the interrupted one (the seed apart);
     ``posterior_sha256``: that of ``--posterior``'s posterior.csv, which decides every
     subject's parameters (the hypothesis is the scenario's). ``backend``: accepted for old
     callers, ``"numba"`` only; not part of the identity (a work folder that records
-    ``"backend": "numba"`` is still resumed, :mod:`alsim.store.workfolder`)."""
+    ``"backend": "numba"`` is still resumed, :mod:`alsim.store.workfolder`). ``readouts``: a
+    choice other than the default adds its keys (older work folders resume unchanged)."""
     check_backend(backend)
     identity = {"command": "run", "scenario_sha256": content_sha256(scenario.model_dump(mode="json")),
-                "subjects": subjects, "days": days, "mune_method": mune_method}
+                "subjects": subjects, "days": days, "mune_method": mune_method, **readouts.identity()}
     if posterior_sha256 is not None:
         identity["posterior_sha256"] = posterior_sha256
     return identity
@@ -69,10 +72,10 @@ def run_identity(scenario: Scenario, *, subjects: int, days: int, mune_method: s
 
 def open_run_work(out: str | os.PathLike, scenario: Scenario, *, subjects: int, days: int, mune_method: str,
                   seed: int | None, resume: bool, overwrite: bool, posterior_sha256: str | None = None,
-                  backend: str | None = None) -> WorkFolder:
+                  backend: str | None = None, readouts: ReadoutSelection = ALL) -> WorkFolder:
     """The work folder of an ``alsim run`` into ``out`` (:func:`alsim.store.open_work_folder`)."""
     identity = run_identity(scenario, subjects=subjects, days=days, mune_method=mune_method,
-                            posterior_sha256=posterior_sha256, backend=backend)
+                            posterior_sha256=posterior_sha256, backend=backend, readouts=readouts)
     return open_work_folder(out, identity, seed=seed, resume=resume, overwrite=overwrite)
 
 
@@ -84,7 +87,7 @@ def stream_passes(scenario: Scenario) -> int:
 
 def stream(scenario: Scenario | Cohort, work: WorkFolder, *, subjects: int, days: int, mune_method: str,
            workers: int = 1, scheduler: str | None = None, progress: Callable[[int], None] | None = None,
-           backend: str | None = None) -> xr.Dataset:
+           backend: str | None = None, readouts: ReadoutSelection = ALL) -> xr.Dataset:
     """``alsim.simulate(scenario, subjects=..., days=..., seed=work.seed, ...)``, streamed to
     ``work``'s ``results.zarr`` block by block, returned read lazily from there.
 
@@ -92,7 +95,8 @@ def stream(scenario: Scenario | Cohort, work: WorkFolder, *, subjects: int, days
     of their own (``alsim run --posterior``, :class:`alsim.inference.cohort.PosteriorCohort`).
     Blocks already in the store are not done again; the others run (on ``workers``
     processes or ``scheduler``). ``progress`` is called with subject-days done (blocks
-    done before count at once). ``backend``: accepted for old callers, ``"numba"`` only.
+    done before count at once). ``readouts``: which are computed (:class:`alsim.readouts.selection.ReadoutSelection`).
+    ``backend``: accepted for old callers, ``"numba"`` only.
 
     The Dataset reads the store in ``work``: read it before ``work.remove()`` (or read the
     published result, :func:`alsim.store.read_results`); once the store is gone, Zarr reads
@@ -104,7 +108,7 @@ def stream(scenario: Scenario | Cohort, work: WorkFolder, *, subjects: int, days
     blocks = blocks_of(subjects, size)
     store = work.path / STORE
     with Cluster(workers, scheduler) as cluster:
-        run = BlockRun(cohort, work, days, mune_method, workers, progress, cluster)
+        run = BlockRun(cohort, work, days, mune_method, workers, progress, cluster, readouts)
         if species_of(cohort.scenario).onset_aligned:
             stream_human(run, blocks, store, group_size=size * HUMAN_GROUP_BLOCKS)
         else:
@@ -121,7 +125,8 @@ def _stream_blocks(run: BlockRun, blocks: list[np.ndarray], store) -> None:
     run.advance(sum(len(block) for block, d in zip(blocks, done) if d))
     todo = [index for index, d in enumerate(done) if not d]
     cohort = np.concatenate(blocks)
-    args = lambda i: (run.cohort.of(blocks[i]), work.seed, blocks[i], run.days, run.mune_method)  # noqa: E731
+    args = lambda i: (run.cohort.of(blocks[i]), work.seed, blocks[i], run.days, run.mune_method,  # noqa: E731
+                      None, run.readouts)
     for index, ds in run.each(block_dataset, todo, args, lambda i: len(blocks[i])):
         if not store.is_dir():
             create_store(store, ds, cohort, len(blocks[0]))

@@ -75,7 +75,8 @@ def simulate_arm(scenario: Scenario, subjects: np.ndarray, days: int, seed: int,
         count_values[np.nan_to_num(clinical["end_stage_day"], nan=np.inf) < day] = np.nan
     outcome = ArmOutcome(end_stage_day=clinical["end_stage_day"], onset_day=clinical["onset_day"],
                          follow_up_days=float(days), count_at_day=count_values)
-    dataset = results_dataset(scenario, census, seed=seed) if keep_dataset else None
+    dataset = (results_dataset(scenario, census, seed=seed, electrophysiology=False)   # no trial endpoint reads the EMG
+               if keep_dataset else None)
     return ArmRun(subjects=np.asarray(subjects), outcome=outcome, dataset=dataset)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kernels import incremental_levels, multipoint_samples
 from .pool import MotorUnitPool
 from .potentials import VolumeConductor, cmap, smup_amplitudes_uV, smup_waveforms_uV
 
@@ -56,23 +57,24 @@ def incremental_mune(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Ge
     units isolated otherwise were > 2x the mean incremental step; Milner-Brown & Brown 1976
     JNNP 39:258: earlier estimates 'erroneously high').
     """
+    return incremental_of_units(pool.threshold_mA, pool.relative_spread, smup_waveforms_uV(pool, vc),
+                                cmap(pool, vc).amplitude_mV * 1000.0, rng, n_increments, step, repeats, noise_uV,
+                                min_step_uV)
+
+
+def incremental_of_units(thresholds_mA: np.ndarray, relative_spread: float, waveforms_uV: np.ndarray, cmap_uV: float,
+                         rng: np.random.Generator, n_increments: int = 10, step: float = 0.002, repeats: int = 3,
+                         noise_uV: float = 5.0, min_step_uV: float | None = None) -> MuneResult:
+    """:func:`incremental_mune` from each unit's threshold (mA) and SMUP waveform (µV) and the CMAP (µV)."""
     min_step = 5.0 * noise_uV if min_step_uV is None else min_step_uV
-    order = np.sort(pool.threshold_mA)
-    top = order[min(3 * n_increments, pool.n_units - 1)] * (1 + 5 * pool.relative_spread)
-    start = order[0] * (1 - 5 * pool.relative_spread)
+    order = np.sort(thresholds_mA)
+    top = order[min(3 * n_increments, len(order) - 1)] * (1 + 5 * relative_spread)
+    start = order[0] * (1 - 5 * relative_spread)
     ladder = np.repeat(start * (1 + step) ** np.arange(int(np.log(top / start) / np.log1p(step)) + 2), repeats)
-    fired = fire(pool.threshold_mA, pool.relative_spread, ladder, rng)
-    amps = responses_uV(fired, smup_waveforms_uV(pool, vc), noise_uV, rng)
-    levels, units = [], np.zeros(pool.n_units, bool)
-    for a, f in zip(amps, fired):
-        if a > (levels[-1] if levels else 0.0) + min_step:
-            levels.append(a)
-            units |= f
-            if len(levels) == n_increments:
-                break
-    mean = levels[-1] / len(levels)
-    amp = cmap(pool, vc).amplitude_mV * 1000.0
-    return MuneResult(amp / mean, mean, amp, np.diff(np.r_[0.0, levels]), int(units.sum()))
+    levels, units = incremental_levels(rng, np.asarray(thresholds_mA, float), relative_spread, ladder,
+                                       np.ascontiguousarray(waveforms_uV, dtype=float), noise_uV, min_step, n_increments)
+    mean = levels[-1] / len(levels)          # IndexError without a level: no estimate
+    return MuneResult(cmap_uV / mean, mean, cmap_uV, np.diff(np.r_[0.0, levels]), int(units.sum()))
 
 
 def multipoint_mune(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Generator,
@@ -90,21 +92,18 @@ def multipoint_mune(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Gen
     MUNE = CMAP / mean sampled SMUP. Bias: the sample is the most excitable units; if
     excitability goes with unit size (large axons, large units), MUNE is too low.
     """
-    amps = smup_amplitudes_uV(pool, vc)
-    seen, samples = np.zeros(pool.n_units, bool), []
-    for _ in range(20 * n_sites):
-        site = pool.threshold_mA * np.exp(site_sd * rng.standard_normal(pool.n_units))
-        order = np.argsort(site)[: units_per_site + 1]
-        gaps = np.diff(site[order]) / (pool.relative_spread * site[order[:-1]])
-        first = order[:units_per_site]
-        if np.any(gaps < separation) or (units_per_site == 1 and seen[first].any()):
-            continue
-        seen[first] = True
-        samples.extend(amps[first] + noise_uV * rng.standard_normal(units_per_site))
-        if len(samples) >= n_sites * units_per_site or (units_per_site == 1 and seen.all()):
-            break                          # enough samples, or no unit left to find (small pools)
-    if not samples:                        # every point rejected: no estimate
-        return MuneResult(float("nan"), float("nan"), cmap(pool, vc).amplitude_mV * 1000.0, np.empty(0), 0)
+    return multipoint_of_units(pool.threshold_mA, smup_amplitudes_uV(pool, vc), pool.relative_spread,
+                               cmap(pool, vc).amplitude_mV * 1000.0, rng, n_sites, site_sd, units_per_site,
+                               noise_uV, separation)
+
+
+def multipoint_of_units(thresholds_mA: np.ndarray, amplitudes_uV: np.ndarray, relative_spread: float,
+                        cmap_uV: float, rng: np.random.Generator, n_sites: int = 15, site_sd: float = 0.3,
+                        units_per_site: int = 1, noise_uV: float = 5.0, separation: float = 3.0) -> MuneResult:
+    """:func:`multipoint_mune` from each unit's threshold (mA) and SMUP amplitude (µV) and the CMAP (µV)."""
+    samples, seen = multipoint_samples(rng, np.asarray(thresholds_mA, float), np.asarray(amplitudes_uV, float),
+                                       relative_spread, n_sites, site_sd, units_per_site, noise_uV, separation)
+    if not len(samples):                   # every point rejected: no estimate
+        return MuneResult(float("nan"), float("nan"), cmap_uV, np.empty(0), 0)
     mean = float(np.mean(samples))
-    amp = cmap(pool, vc).amplitude_mV * 1000.0
-    return MuneResult(amp / mean, mean, amp, np.asarray(samples), int(seen.sum()))
+    return MuneResult(cmap_uV / mean, mean, cmap_uV, samples, int(seen.sum()))

@@ -40,10 +40,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.fft import next_fast_len
 
+from . import kernels
 from .pool import MotorUnitPool
-from .potentials import VolumeConductor, biphasic, cmap, smup_amplitudes_uV
+from .potentials import PotentialMeasures, VolumeConductor, biphasic, cmap, smup_amplitudes_uV
 
 FORCE_LEVELS = tuple(float(f) for f in np.geomspace(0.02, 1.0, 20))
 """Target forces of the SIP epochs, fraction of current maximal force: 20 levels, 2 % to 100 %, spaced
@@ -103,14 +103,14 @@ def firing_rates_hz(rte: np.ndarray, excitation, drive: VoluntaryDrive) -> np.nd
     return np.where(excitation >= rte, rate, 0.0)
 
 
+FORCE_GRID = np.linspace(0.0, 1.0, 201)
+"""Excitations (0-1) at which the pool's force is tabulated to find the excitation of each force level."""
+
+
 def excitations_for_forces(force_proxy: np.ndarray, rte: np.ndarray, levels, drive: VoluntaryDrive) -> np.ndarray:
     """Excitation (0-1) at which the pool's force (sum of size x rate / peak) is each fraction in ``levels``."""
-    grid = np.linspace(0.0, 1.0, 201)
-    force = firing_rates_hz(rte, grid[:, None], drive) @ force_proxy
-    if force[-1] <= 0:
-        return np.zeros(len(levels))
-    force = np.maximum.accumulate(force / force[-1])
-    return np.interp(np.asarray(levels, float), force, grid)
+    return kernels.excitations_for_forces(np.asarray(force_proxy, float), np.asarray(rte, float),
+                                          np.asarray(levels, float), FORCE_GRID, drive.min_rate_hz, drive.peak_rate_hz)
 
 
 def sip_step_ms(vc: VolumeConductor) -> float:
@@ -123,25 +123,9 @@ def discharge_train_uV(pool: MotorUnitPool, vc: VolumeConductor, excitation: flo
                        drive: VoluntaryDrive = VoluntaryDrive()) -> np.ndarray:
     """One epoch of discharges at ``excitation``: each unit's SMUP amplitude (µV) at its firing samples."""
     rates = firing_rates_hz(recruitment_thresholds(pool, drive), excitation, drive)
-    return _train(rates, smup_amplitudes_uV(pool, vc), sip_step_ms(vc), rng, drive)
-
-
-def _train(rates: np.ndarray, amps_uV: np.ndarray, dt: float, rng: np.random.Generator,
-           drive: VoluntaryDrive) -> np.ndarray:
-    """Discharge train of units firing at ``rates`` (Hz; 0: silent) with Gaussian ISIs, random phases."""
-    active = np.flatnonzero(rates > 0)
-    n_t = int(drive.epoch_ms / dt)
-    train = np.zeros(n_t)
-    if len(active):
-        isi = 1000.0 / rates[active]
-        n_max = int(drive.epoch_ms / isi.min()) + 2
-        gaps = isi[:, None] * np.maximum(1.0 + drive.isi_cv * rng.standard_normal((len(active), n_max)), 0.2)
-        times = np.cumsum(gaps, axis=1) - rng.uniform(0, 1, (len(active), 1)) * isi[:, None]
-        idx = np.round(times / dt).astype(int)
-        ok = (idx >= 0) & (idx < n_t)
-        amps = np.broadcast_to(amps_uV[active][:, None], idx.shape)
-        np.add.at(train, idx[ok], amps[ok])
-    return train
+    dt = sip_step_ms(vc)
+    return kernels.discharge_train(rng, np.asarray(rates, float), smup_amplitudes_uV(pool, vc), dt,
+                                   int(drive.epoch_ms / dt), drive.epoch_ms, drive.isi_cv)
 
 
 def _smup_shape(vc: VolumeConductor) -> np.ndarray:
@@ -150,17 +134,11 @@ def _smup_shape(vc: VolumeConductor) -> np.ndarray:
     return biphasic(np.arange(0.0, 2 * half + 2 * vc.phase_ms, dt), np.array(half), vc.phase_ms)
 
 
-def _convolve_rows(rows: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    """Each row convolved with ``kernel``, truncated to the row length (one real FFT for all rows)."""
-    n = next_fast_len(rows.shape[1] + len(kernel) - 1, real=True)
-    out = np.fft.irfft(np.fft.rfft(rows, n, axis=1) * np.fft.rfft(kernel, n), n, axis=1)
-    return out[:, :rows.shape[1]]
-
-
 def surface_interference_uV(pool: MotorUnitPool, vc: VolumeConductor, excitation: float,
                             rng: np.random.Generator, drive: VoluntaryDrive = VoluntaryDrive()) -> np.ndarray:
     """One SIP epoch (µV samples every :func:`sip_step_ms`) at ``excitation`` (0-1) of maximal drive."""
-    return _convolve_rows(discharge_train_uV(pool, vc, excitation, rng, drive)[None, :], _smup_shape(vc))[0]
+    train = discharge_train_uV(pool, vc, excitation, rng, drive)
+    return np.convolve(train, _smup_shape(vc))[:len(train)]
 
 
 def munix(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Generator, force_levels=None,
@@ -171,25 +149,30 @@ def munix(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Generator, fo
     Epochs are recorded at ``force_levels`` (fractions of the pool's current maximal force;
     default ``drive.force_levels``), or at explicit ``excitations`` (0-1) when given.
     """
-    c = cmap(pool, vc)
-    rte = recruitment_thresholds(pool, drive)
+    force_proxy = np.bincount(pool.unit_of_fibre, pool.fibre_csa, minlength=pool.n_units)
+    return munix_of_units(cmap(pool, vc), smup_amplitudes_uV(pool, vc), recruitment_thresholds(pool, drive),
+                          force_proxy, vc, rng, force_levels, drive, sia_ref_mV_ms, excitations)
+
+
+def munix_of_units(c: PotentialMeasures, amplitudes_uV: np.ndarray, rte: np.ndarray, force_proxy: np.ndarray,
+                   vc: VolumeConductor, rng: np.random.Generator, force_levels=None,
+                   drive: VoluntaryDrive = VoluntaryDrive(), sia_ref_mV_ms: float = 20.0,
+                   excitations=None) -> MunixResult:
+    """:func:`munix` from what it needs of the pool: the CMAP measures, each unit's SMUP amplitude (µV),
+    recruitment threshold (0-1) and force proxy (summed fibre cross-section)."""
     if excitations is None:
-        force_proxy = np.bincount(pool.unit_of_fibre, pool.fibre_csa, minlength=pool.n_units)
-        levels = drive.force_levels if force_levels is None else force_levels
+        levels = np.asarray(drive.force_levels if force_levels is None else force_levels, float)
         excitations = excitations_for_forces(force_proxy, rte, levels, drive)
-    amps, dt = smup_amplitudes_uV(pool, vc), sip_step_ms(vc)
-    n_t = int(drive.epoch_ms / dt)
-    trains = np.empty((len(excitations), n_t))
-    for row, e in zip(trains, excitations):
-        row[:] = _train(firing_rates_hz(rte, float(e), drive), amps, dt, rng, drive)
-    sip = _convolve_rows(trains, _smup_shape(vc)) / 1000.0
-    sia, power = np.abs(sip).sum(axis=1) * dt, (sip**2).sum(axis=1) * dt      # mV·ms, mV²·ms
+    dt = sip_step_ms(vc)
+    sia, power = kernels.sip_epochs(rng, np.asarray(rte, float), np.asarray(amplitudes_uV, float),
+                            np.asarray(excitations, float), _smup_shape(vc), dt, int(drive.epoch_ms / dt),
+                            drive.epoch_ms, drive.isi_cv, drive.min_rate_hz, drive.peak_rate_hz)
     ok = power > 0
     sia = sia[ok]
     if len(np.unique(sia)) < 2:
         raise ValueError("MUNIX needs SIP epochs of at least two different areas")
     icmuc = c.power_mV2_ms * sia / (c.rectified_area_mV_ms * power[ok])
-    alpha, log_a = np.polyfit(np.log(sia), np.log(icmuc), 1)
+    alpha, log_a = kernels.line_fit(np.log(sia), np.log(icmuc))
     value = float(np.exp(log_a) * sia_ref_mV_ms**alpha)
     return MunixResult(value, c.amplitude_mV * 1000.0 / value, c.amplitude_mV, sia, icmuc, float(alpha),
                        float(np.exp(log_a)))

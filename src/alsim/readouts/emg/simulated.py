@@ -32,10 +32,12 @@ from scipy.special import ndtri
 from ...biology.motor_units import Layout
 from ...engine.streams import emg_generator
 from ..lab import Readout
-from .mune import incremental_mune, multipoint_mune
-from .munix import munix, size_principle_thresholds
+from ..selection import ReadoutSelection
+from .kernels import repeated_sums, waveform_sum
+from .mune import incremental_mune, incremental_of_units, multipoint_mune, multipoint_of_units
+from .munix import munix, munix_of_units, size_principle_thresholds
 from .pool import MotorUnitPool
-from .potentials import VolumeConductor, calibrate, cmap
+from .potentials import VolumeConductor, biphasic, calibrate, fibre_contributions_uV, measure
 from .scan import cmap_scan, scan_fit_mune
 
 MUNE_METHODS: tuple[str, ...] = ("multipoint", "incremental", "scan")
@@ -167,88 +169,163 @@ def muscle_conductors(layout: Layout, setup: RecordingSetup = MOUSE) -> list[Vol
     return out
 
 
-def estimate_mune(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Generator, method: str,
-                  setup: RecordingSetup = MOUSE) -> float:
-    """MUNE of ``pool`` by ``method`` (one of :data:`MUNE_METHODS`); NaN when the method gets no estimate."""
-    if pool.n_units == 0:
-        return 0.0
+MUNE_ERRORS = (IndexError, FloatingPointError, ZeroDivisionError)
+"""What a MUNE method raises when it gets no estimate (e.g. no increment above the noise criterion)."""
+MUNIX_ERRORS = (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError)
+"""What MUNIX raises when its regression fails (e.g. fewer than two distinct SIP areas)."""
+
+
+def _quietly(estimate, *args, errors=MUNIX_ERRORS):
+    """``estimate(*args)`` with floating-point warnings silenced; None when it raises one of ``errors``."""
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if method == "multipoint":
-                value = multipoint_mune(pool, vc, rng, noise_uV=setup.noise_uV).mune
-            elif method == "incremental":
-                value = incremental_mune(pool, vc, rng, noise_uV=setup.noise_uV).mune
-            elif method == "scan":
-                scan = cmap_scan(pool, vc, rng, noise_uV=setup.noise_uV)
-                value = scan_fit_mune(scan, relative_spread=setup.relative_spread, noise_uV=setup.noise_uV).mune
-            else:
-                raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {method!r}")
-    except (IndexError, FloatingPointError, ZeroDivisionError):
-        return float("nan")                # e.g. no increment above the noise criterion
-    return float(value) if np.isfinite(value) else float("nan")
+            return estimate(*args)
+    except errors:
+        return None
+
+
+def estimate_mune(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Generator, method: str,
+                  setup: RecordingSetup = MOUSE) -> float:
+    """MUNE of ``pool`` by ``method`` (one of :data:`MUNE_METHODS`); NaN when the method gets no estimate."""
+    if method not in MUNE_METHODS:
+        raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {method!r}")
+    if pool.n_units == 0:
+        return 0.0
+
+    def estimate():
+        if method == "multipoint":
+            return multipoint_mune(pool, vc, rng, noise_uV=setup.noise_uV).mune
+        if method == "incremental":
+            return incremental_mune(pool, vc, rng, noise_uV=setup.noise_uV).mune
+        scan = cmap_scan(pool, vc, rng, noise_uV=setup.noise_uV)
+        return scan_fit_mune(scan, relative_spread=setup.relative_spread, noise_uV=setup.noise_uV).mune
+
+    return _finite(_quietly(estimate, errors=MUNE_ERRORS))
+
+
+def _finite(value) -> float:
+    return float(value) if value is not None and np.isfinite(value) else float("nan")
+
+
+def _munix_values(result) -> tuple[float, float]:
+    """(MUNIX, MUSIX µV) of a :class:`MunixResult`; NaN for a failed or non-positive index."""
+    if result is None or not (np.isfinite(result.munix) and result.munix > 0):
+        return float("nan"), float("nan")
+    return float(result.munix), float(result.musix_uV)
 
 
 def estimate_munix(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Generator) -> tuple[float, float]:
     """(MUNIX, MUSIX µV) of ``pool``; (0, NaN) without units, NaN when the regression fails."""
     if pool.n_units == 0:
         return 0.0, float("nan")
-    try:
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            r = munix(pool, vc, rng)
-    except (ValueError, TypeError, FloatingPointError, np.linalg.LinAlgError):
-        return float("nan"), float("nan")
-    if not (np.isfinite(r.munix) and r.munix > 0):
-        return float("nan"), float("nan")
-    return float(r.munix), float(r.musix_uV)
+    return _munix_values(_quietly(munix, pool, vc, rng))
+
+
+@dataclass(frozen=True)
+class MuscleUnits:
+    """What a subject's recordings of one muscle share, per unit of the muscle (layout order):
+    the SMUP amplitude of one fibre (µV, at the unit's depth), the unit-peak SMUP waveform on
+    the conductor's grid (its latency), the stimulation threshold and the recruitment threshold."""
+
+    conductor: VolumeConductor
+    fibre_uV: np.ndarray
+    shapes: np.ndarray
+    threshold_mA: np.ndarray
+    recruitment: np.ndarray
+    props: UnitProperties
+    units: slice
+
+    @classmethod
+    def of(cls, props: UnitProperties, units: slice, vc: VolumeConductor, recruitment: np.ndarray) -> "MuscleUnits":
+        depth = props.depth_mm[units]
+        fibre = fibre_contributions_uV(MotorUnitPool(np.arange(len(depth) + 1), np.ones(len(depth)), depth,
+                                                     props.threshold_mA[units], props.latency_ms[units]), vc)
+        return cls(vc, fibre, biphasic(vc.t_ms, props.latency_ms[units], vc.phase_ms), props.threshold_mA[units],
+                   np.asarray(recruitment)[units], props, units)
+
+
+def record(muscle: MuscleUnits, size: np.ndarray, axon_intact: np.ndarray, mune_rng: np.random.Generator,
+           munix_rng: np.random.Generator, method: str, setup: RecordingSetup = MOUSE) -> tuple[float, float, float, float]:
+    """One recording (a muscle on one day) from the (U,) snapshot ``size``, ``axon_intact``:
+    (CMAP mV, MUNE, MUNIX, MUSIX µV); the same values as :func:`recordable_pool` and the
+    pool estimators (:func:`estimate_mune`, :func:`estimate_munix`) give, without building the pool."""
+    n = np.asarray(size[muscle.units], dtype=np.int64)
+    kept = np.flatnonzero(np.asarray(axon_intact[muscle.units], dtype=bool) & (n >= 1))
+    if len(kept) == 0:
+        return 0.0, 0.0, 0.0, float("nan")
+    vc = muscle.conductor
+    amplitudes = repeated_sums(n, muscle.fibre_uV)
+    c = measure(waveform_sum(amplitudes, muscle.shapes, kept), vc.dt_ms)
+    amps = amplitudes[kept]
+    cmap_uV = c.amplitude_mV * 1000.0
+    if method == "multipoint":
+        mune = _finite(_quietly(lambda: multipoint_of_units(muscle.threshold_mA[kept], amps, setup.relative_spread,
+                                                             cmap_uV, mune_rng, noise_uV=setup.noise_uV).mune,
+                                errors=MUNE_ERRORS))
+    elif method == "incremental":
+        waveforms = amps[:, None] * muscle.shapes[kept]
+        mune = _finite(_quietly(lambda: incremental_of_units(muscle.threshold_mA[kept], setup.relative_spread, waveforms,
+                                                              cmap_uV, mune_rng, noise_uV=setup.noise_uV).mune,
+                                errors=MUNE_ERRORS))
+    else:
+        pool = recordable_pool(size, axon_intact, muscle.props, muscle.units, setup, None)
+        mune = estimate_mune(pool, vc, mune_rng, method, setup)
+    result = _quietly(munix_of_units, c, amps, muscle.recruitment[kept], n[kept].astype(np.float64), vc, munix_rng)
+    return (c.amplitude_mV, mune, *_munix_values(result))
 
 
 def subject_recordings(seed: int, subject: int, unit_size: np.ndarray, unit_axon_intact: np.ndarray,
                        snapshot_day: np.ndarray, layout: Layout, conductors: list[VolumeConductor],
                        method: str = DEFAULT_MUNE_METHOD, until_day: float = np.inf,
-                       setup: RecordingSetup = MOUSE) -> dict[str, np.ndarray]:
+                       setup: RecordingSetup = MOUSE, recorded: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """One subject's recordings, each (muscles, snapshots); ages after ``until_day`` are skipped (NaN).
 
-    ``unit_size`` and ``unit_axon_intact`` are the subject's (snapshots, U) census snapshots.
+    ``unit_size`` and ``unit_axon_intact`` are the subject's (snapshots, U) census snapshots;
+    ``recorded`` (muscles, snapshots) bool, if given, the recordings to make (the others are NaN).
     Keys: ``cmap_mV``, ``mune``, ``munix``, ``musix``.
     """
     n_m, n_k = layout.n_muscles, len(snapshot_day)
-    out = {name: np.full((n_m, n_k), np.nan) for name in ("cmap_mV", "mune", "munix", "musix")}
+    names = ("cmap_mV", "mune", "munix", "musix")
+    out = {name: np.full((n_m, n_k), np.nan) for name in names}
     props = unit_properties(seed, subject, layout.n_units, setup)
     recruitment = unit_recruitment(layout)
     for m in range(n_m):
-        units = slice(int(layout.unit_start[m]), int(layout.unit_start[m + 1]))
-        vc = conductors[m]
+        muscle = MuscleUnits.of(props, slice(int(layout.unit_start[m]), int(layout.unit_start[m + 1])),
+                                conductors[m], recruitment)
         for k, day in enumerate(snapshot_day):
             if day > until_day and k > 0:
                 break
-            pool = recordable_pool(unit_size[k], unit_axon_intact[k], props, units, setup, recruitment)
-            out["cmap_mV"][m, k] = cmap(pool, vc).amplitude_mV if pool.n_units else 0.0
+            if recorded is not None and not recorded[m, k]:
+                continue
             mune_rng, munix_rng = (emg_generator(seed, subject, m, day, key) for key in (MUNE_STREAM, MUNIX_STREAM))
-            out["mune"][m, k] = estimate_mune(pool, vc, mune_rng, method, setup)
-            out["munix"][m, k], out["musix"][m, k] = estimate_munix(pool, vc, munix_rng)
+            values = record(muscle, unit_size[k], unit_axon_intact[k], mune_rng, munix_rng, method, setup)
+            for name, value in zip(names, values):
+                out[name][m, k] = value
     return out
 
 
 def _recordings_of_block(seed: int, subjects: np.ndarray, unit_size: np.ndarray, unit_axon_intact: np.ndarray,
                          snapshot_day: np.ndarray, layout: Layout, conductors: list[VolumeConductor], method: str,
-                         until_day: np.ndarray, setup: RecordingSetup) -> list[dict[str, np.ndarray]]:
+                         until_day: np.ndarray, setup: RecordingSetup,
+                         recorded: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
     """:func:`subject_recordings` of a block of subjects (one task of :func:`emg_readouts`)."""
     return [subject_recordings(seed, int(subjects[i]), unit_size[i], unit_axon_intact[i], snapshot_day, layout,
-                               conductors, method, float(until_day[i]), setup) for i in range(len(subjects))]
+                               conductors, method, float(until_day[i]), setup, recorded) for i in range(len(subjects))]
 
 
 def emg_readouts(census, layout: Layout, *, seed: int, mune_method: str = DEFAULT_MUNE_METHOD,
                  until_day: np.ndarray | None = None, setup: RecordingSetup = MOUSE,
-                 block_size: int = 16) -> dict[str, np.ndarray]:
+                 block_size: int = 16, selection: ReadoutSelection | None = None) -> dict[str, np.ndarray]:
     """The :data:`EMG_READOUTS` of a census with unit snapshots, each (subject, muscle, snapshot).
 
     ``until_day`` (subject,) skips recordings after each subject's last day of interest
     (its end stage: those are masked anyway); NaN or None means all. ``cmap_fraction`` is
     relative to the subject's own day-0 CMAP (the first snapshot is age 0). Every recording
     has its own stream, so a cohort may be read in parts on several workers
-    (:func:`alsim.run.emg.emg_in_blocks`) without changing a bit.
+    (:func:`alsim.run.emg.emg_in_blocks`) without changing a bit. ``selection``
+    (:class:`alsim.readouts.selection.ReadoutSelection`) picks the muscles and days recorded;
+    the others are NaN, and those made are the same bits as with every one.
     """
     if mune_method not in MUNE_METHODS:
         raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {mune_method!r}")
@@ -257,9 +334,10 @@ def emg_readouts(census, layout: Layout, *, seed: int, mune_method: str = DEFAUL
     n = len(census.subject)
     until = np.full(n, np.inf) if until_day is None else np.nan_to_num(np.asarray(until_day, float), nan=np.inf)
     conductors = muscle_conductors(layout, setup)
+    recorded = None if selection is None else selection.recorded(layout.muscle_names, census.snapshot_day)
     blocks = [slice(start, start + block_size) for start in range(0, n, block_size)]
     tasks = [(seed, np.asarray(census.subject[b]), census.unit_size[b], census.unit_axon_intact[b], census.snapshot_day,
-              layout, conductors, mune_method, until[b], setup) for b in blocks]
+              layout, conductors, mune_method, until[b], setup, recorded) for b in blocks]
     per_subject = [r for task in tasks for r in _recordings_of_block(*task)]
     stacked = {name: np.stack([r[name] for r in per_subject]) for name in per_subject[0]}
     base = stacked["cmap_mV"][..., :1]
