@@ -2,7 +2,7 @@
 
 Runs the B6SJL preset in the mean field's domain (``alsim.verification.meanfield.limit_scenario``:
 no unit deaths, no disassembly, one burden multiplier), 8 mice, seed 5, 180 days, with
-every muscle's fibres times 1, 4 and 16 (compiled engine) and times 4 (NumPy engine), and
+every muscle's fibres times 1, 4 and 16 (the compiled engine), and
 the deterministic day map of ``alsim.verification.meanfield``. Writes
 docs/figures/meanfield.png and prints the table docs/verification.md quotes.
 
