@@ -48,15 +48,21 @@ class Species:
     """File name of the packaged priors of every hypothesis; ``None``: one file per hypothesis."""
     recording: str
     """Name of the electrophysiology recording setup (:func:`alsim.readouts.emg.simulated.recording_setup`)."""
+    end_stage_by_vital_capacity: bool
+    """End stage is read from the vital capacity of the respiratory muscles (people), not from limb and
+    diaphragm force (mice)."""
+    compares_hypotheses: bool
+    """The packaged priors hold hypothesis-specific parameters, so ``alsim compare`` can weigh the hypotheses."""
 
 
 MOUSE = Species(name="mouse", onset_aligned=False, stops_at_end_stage=False, snapshot_every_days=7,
                 events=("onset_day", "end_stage_day"), summary_events=("onset_day", "end_stage_day"),
-                packaged_priors=None, recording="mouse")
+                packaged_priors=None, recording="mouse", end_stage_by_vital_capacity=False, compares_hypotheses=True)
 HUMAN = Species(name="human", onset_aligned=True, stops_at_end_stage=True, snapshot_every_days=28,
                 events=("onset_sim_day", "diagnosis_day", "ventilation_day", "end_stage_day"),
                 summary_events=("onset_sim_day", "diagnosis_day", "ventilation_day", "end_stage_day"),
-                packaged_priors="human.toml", recording="human")
+                packaged_priors="human.toml", recording="human", end_stage_by_vital_capacity=True,
+                compares_hypotheses=False)
 SPECIES: dict[str, Species] = {s.name: s for s in (MOUSE, HUMAN)}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
+from ..biology.species import species_of
 from ..config.loading import ScenarioError
 from ..config.schema import HYPOTHESES
 from .calibration import CalibrationRequest
@@ -59,11 +60,11 @@ def calibration_request(command: str, hypotheses: Sequence[str], priors: Sequenc
     base = load_preset(preset)
     if base.species not in DEFAULT_SUBJECTS:
         raise ScenarioError(f"--preset: calibration takes mouse or human presets; '{preset}' is {base.species}")
-    if base.species == "human" and command == "compare":
+    if command == "compare" and not species_of(base).compares_hypotheses:
         raise ScenarioError(f"--preset: compare takes mouse presets; '{preset}' is human, and the human priors "
                             "(alsim/inference/priors/human.toml) hold no hypothesis-specific parameter to compare; "
                             "use alsim calibrate")
-    if warn is not None and base.species == "human" and base.spread is not None \
+    if warn is not None and base.spread is not None \
             and base.spread.onset_region_probabilities.get("bulbar", 0.0) > 0.5:
         warn(f"warning: the human.csv rows describe sporadic ALS of every onset site; '{preset}' simulates "
              "mostly bulbar onset, whose survival is shorter (docs/human.md)")
