@@ -4,6 +4,7 @@ handling (one line naming the field, exit code 2, nothing written) and the run r
 
 from __future__ import annotations
 
+import json
 import sys
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -17,7 +18,7 @@ from rich.markup import escape
 
 __all__ = ["CalibrationResume", "CalibrationScheduler", "CalibrationWorkers", "DaskWorkers", "HypothesisName",
            "Overwrite", "Resume", "Scheduler", "app", "err", "fail", "faults", "main", "open_work", "out",
-           "overrides", "recorded"]
+           "overrides", "recorded", "warn", "warn_inert", "warn_unsourced"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="alsim: simulate ALS from upper motor neuron to muscle fibre.")
@@ -41,13 +42,53 @@ CalibrationWorkers = Annotated[int, typer.Option(min=1, max=256, help="Dask work
 CalibrationScheduler = Annotated[str | None, typer.Option(help="Address tcp://host:port of an existing Dask cluster (workers with one thread each).")]
 
 
-def fail(message: str) -> typer.Exit:
-    """Print ``error: message`` on one line and return the exit (code 2) to raise."""
+def _one_line(message: str) -> str:
     # One line, whatever the input held: control characters and line breaks are shown
     # escaped, and brackets from user input are not read as rich markup.
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-    err.print(f"[bold red]error:[/] {escape(shown)}", highlight=False, soft_wrap=True, emoji=False)
+    return escape("".join(c if c.isprintable() else repr(c)[1:-1] for c in message))
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``error: message`` on one line and return the exit (code 2) to raise."""
+    err.print(f"[bold red]error:[/] {_one_line(message)}", highlight=False, soft_wrap=True, emoji=False)
     return typer.Exit(code=2)
+
+
+def warn(message: str) -> None:
+    """Print ``warning: message`` on one line (stderr); the command goes on."""
+    err.print(f"[bold yellow]warning:[/] {_one_line(message)}", highlight=False, soft_wrap=True, emoji=False)
+
+
+def warn_unsourced(spec, set_: list[str] | None = None, *, recorded_in: str | None = "sources.json") -> None:
+    """A warning line for each value of the scenario file ``spec`` given without a source
+    (``key = value``): the run goes on, and ``recorded_in`` (if any) records it as unsourced.
+    Nothing for a preset or a scenario that does not load (the command reports that)."""
+    from ..config import ScenarioError, load_scenario, preset_names
+    from ..config.loading import unsourced_fields
+
+    if spec is None or str(spec) in preset_names():
+        return
+    try:
+        scenario, sources = load_scenario(spec, list(set_ or []))
+    except ScenarioError:
+        return
+    values = scenario.model_dump(mode="json")
+    for path in unsourced_fields(sources):
+        value = values
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        shown = json.dumps(value) if value is not None else "..."
+        where = f"recorded as unsourced in {recorded_in}; " if recorded_in else ""
+        warn(f"{spec}: {path} has no source; {where}write it as {{ value = {shown}, source = \"...\" }}")
+
+
+def warn_inert(treatments, hypothesis) -> None:
+    """A warning line for each treatment that changes nothing under ``hypothesis``
+    (:func:`alsim.biology.interventions.inert_treatment_warnings`)."""
+    from ..biology.interventions import inert_treatment_warnings
+
+    for line in inert_treatment_warnings(treatments, hypothesis):
+        warn(line)
 
 
 @contextmanager

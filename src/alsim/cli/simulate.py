@@ -11,7 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .common import HypothesisName, Resume, app, err, fail, faults, open_work, out, overrides, recorded
+from .common import (HypothesisName, Resume, app, err, fail, faults, open_work, out, overrides, recorded, warn_inert,
+                     warn_unsourced)
 
 __all__ = ["MuneMethod", "demo", "presets", "run", "treatments"]
 
@@ -79,6 +80,8 @@ def run(
         posterior_file = _posterior_file(posterior, resolved.hypothesis.name)
     except ScenarioError as exc:
         raise fail(str(exc)) from None
+    warn_unsourced(scenario, overrides(set_, hypothesis))
+    warn_inert(resolved.treatments, resolved.hypothesis)
     days = days or resolved.horizon_days
     posterior_sha256 = None if posterior_file is None else file_sha256(posterior_file)
     work = open_work(lambda: open_run_work(out_dir, resolved, subjects=subjects, days=days,
@@ -138,22 +141,25 @@ def _with_treatments(scenario, treat: list[str], files: list[Path]):
 def treatments(
     treatments_file: Annotated[list[Path] | None, typer.Option("--treatments", help="Extra treatment catalogue (TOML).")] = None,
 ) -> None:
-    """List the treatment catalogue: compartment, the rates each one scales, and its source."""
-    from ..biology.interventions import load_catalogue
+    """List the treatment catalogue: compartment, the rates each one scales, the hypotheses under which it acts, and its source."""
+    from ..biology.interventions import hypotheses_acted_under, load_catalogue
     from ..config import ScenarioError
 
     try:
         catalogue = load_catalogue(treatments_file or [])
     except ScenarioError as exc:
         raise fail(str(exc)) from None
-    table = Table(title="treatments (factor on each rate at full dose)")
-    for column in ("name", "kind", "compartment", "effects", "onset (d)", "source"):
-        table.add_column(column, overflow="fold")
+    # One block per treatment, not a table: readable at any width and in a pipe (lines wrap
+    # between words, never inside a name).
+    out.print("treatments: the factor on each rate at full dose; the hypotheses under which it acts",
+              highlight=False, markup=False)
     for name, t in catalogue.items():
         effects = ", ".join(f"{target} x{factor:g}" for target, factor in t.effects.items())
-        reach = "" if t.reach == "systemic" else f" [{', '.join(t.muscles)}]"
-        table.add_row(name, t.kind, t.compartment + reach, effects, f"{t.onset_days:g}", t.source)
-    out.print(table)
+        reach = "" if t.reach == "systemic" else f" (only {', '.join(t.muscles)})"
+        acts = ", ".join(hypotheses_acted_under(t)) or "none"
+        out.print(f"\n{name}: {t.kind}, {t.compartment}{reach}, onset {t.onset_days:g} d", highlight=False, markup=False)
+        for label, text in (("effects", effects), ("acts under", acts), ("source", t.source)):
+            out.print(f"  {label}: {text}", highlight=False, markup=False)
 
 
 @app.command()
