@@ -93,13 +93,15 @@ def warn_inert(treatments, hypothesis) -> None:
 
 @contextmanager
 def faults(out_dir: Path, work=None):
-    """A full disk, an unwritable folder or a block that kills its workers, inside the
+    """A full disk, an unwritable folder, an ``--out`` where no folder can be made (checked
+    on entry, :func:`alsim.store.probe_output`) or a block that kills its workers, inside the
     ``with``: one clear message and exit code 2 (:func:`alsim.store.disk_faults`).
     ``work``: the command's work folder (a WorkFolder or its path), if it has one."""
-    from ..store import StoreFault, disk_faults
+    from ..store import StoreFault, disk_faults, probe_output
 
     try:
         with disk_faults(out_dir, getattr(work, "path", work)):
+            probe_output(out_dir)           # a path where no folder can be made: said before any work
             yield
     except StoreFault as exc:
         raise fail(str(exc)) from None

@@ -174,8 +174,9 @@ def demo(
     from ..config import load_scenario
     from ..run import summarise
 
-    if out_dir.exists() and not overwrite:
-        raise fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
+    with faults(out_dir):
+        if out_dir.exists() and not overwrite:
+            raise fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
     scenarios, sources = {}, {}
     for name in ("dying_back", "dying_forward"):
         scenarios[name], sources = load_scenario("sod1-g93a-b6sjl", [f"hypothesis.name={name}"])
