@@ -18,9 +18,9 @@ from rich.markup import escape
 
 __all__ = ["CalibrationResume", "CalibrationScheduler", "CalibrationWorkers", "DaskWorkers", "HypothesisName",
            "Overwrite", "Resume", "Scheduler", "app", "err", "fail", "faults", "main", "open_work", "out",
-           "overrides", "recorded", "warn", "warn_inert", "warn_unsourced"]
+           "overrides", "recorded", "say", "warn", "warn_inert", "warn_unsourced"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="alsim: simulate ALS from upper motor neuron to muscle fibre.")
 err = Console(stderr=True)
 out = Console()
@@ -52,6 +52,18 @@ def fail(message: str) -> typer.Exit:
     """Print ``error: message`` on one line and return the exit (code 2) to raise."""
     err.print(f"[bold red]error:[/] {_one_line(message)}", highlight=False, soft_wrap=True, emoji=False)
     return typer.Exit(code=2)
+
+
+def say(text: str, indent: str = "") -> None:
+    """Print ``text`` to stdout wrapped at the console's width (80 in a pipe) between words,
+    never inside a name, continuation lines indented by ``indent`` plus two spaces."""
+    import textwrap
+
+    width = max(40, out.size.width)
+    lines = textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "    ",
+                          break_long_words=False, break_on_hyphens=False) or [""]
+    for line in lines:
+        out.print(line, highlight=False, markup=False, soft_wrap=True, emoji=False)
 
 
 def warn(message: str) -> None:
@@ -137,11 +149,45 @@ def recorded(command: str, out_dir: Path, **record):
                         training_data_sha256=training_data_sha256(), **record)
 
 
+#: What a value looks like in ``--help`` where the type alone says little (``<list[str]>``).
+METAVARS: dict[str, str] = {
+    "treat": "NAME[@START_DAY][:DOSE]", "arm": "control|placebo|NAME[@START_DAY][:DOSE][+...]",
+    "set_": "PATH=VALUE", "vary": "PATH=V1,V2,...|PATH=START:STOP:N[:log]", "treatments_file": "FILE.toml",
+    "scenario": "PRESET|FILE.toml", "out_dir": "FOLDER", "design": "FILE.toml", "posterior": "FOLDER|NAME",
+    "priors": "FILE.toml", "preset": "PRESET|FILE.toml", "scheduler": "tcp://HOST:PORT", "start_days": "DAY,DAY,...",
+    "seed": "SEED", "days": "DAYS", "count_day": "DAY",
+}
+_BY_TYPE = {"int": "N", "float": "X", "Path": "PATH", "str": "TEXT", "list[str]": "TEXT", "list[Path]": "FILE"}
+
+
+def _readable_metavars(command) -> None:
+    """Give every parameter of ``command`` (the click group of :data:`app`) a metavar a person
+    can read: :data:`METAVARS` by name, else by type (``N``, ``X``, ``PATH``, ``TEXT``); choices
+    and flags keep theirs."""
+    for sub in getattr(command, "commands", {}).values():
+        _readable_metavars(sub)
+    for param in getattr(command, "params", []):
+        descriptor = getattr(param, "type_descriptor", None)
+        if param.metavar is not None or getattr(param, "is_flag", False) or descriptor is None or descriptor.is_choice:
+            continue
+        name = param.name or ""
+        param.metavar = METAVARS.get(name) or _BY_TYPE.get(param.bare_type(), name.upper())
+
+
+def command():
+    """The click command of :data:`app`, with readable metavars (what ``alsim`` runs)."""
+    import typer.main
+
+    click_command = typer.main.get_command(app)
+    _readable_metavars(click_command)
+    return click_command
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; ``argv`` lets tests drive the CLI in-process. Returns the exit code."""
     token = _ARGV.set(list(sys.argv[1:] if argv is None else argv))   # recorded in provenance.json
     try:
-        app(args=argv, prog_name="alsim", standalone_mode=True)
+        command()(args=argv, prog_name="alsim", standalone_mode=True)
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if argv is None:

@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .common import (HypothesisName, Resume, app, err, fail, faults, open_work, out, overrides, recorded, warn_inert,
-                     warn_unsourced)
+from .common import (HypothesisName, Resume, app, err, fail, faults, open_work, out, overrides, recorded, say,
+                     warn_inert, warn_unsourced)
 
 __all__ = ["MuneMethod", "demo", "presets", "run", "treatments"]
 
@@ -29,7 +29,7 @@ def presets() -> None:
 
     for name in preset_names():
         scenario, _ = load_scenario(name)
-        out.print(f"{name:22s} {scenario.description}", highlight=False, soft_wrap=True)
+        say(f"{name:22s} {scenario.description}")
 
 
 def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | None, workers: int, label: str,
@@ -151,15 +151,15 @@ def treatments(
         raise fail(str(exc)) from None
     # One block per treatment, not a table: readable at any width and in a pipe (lines wrap
     # between words, never inside a name).
-    out.print("treatments: the factor on each rate at full dose; the hypotheses under which it acts",
-              highlight=False, markup=False)
+    say("treatments: the factor on each rate at full dose; the hypotheses under which it acts")
     for name, t in catalogue.items():
         effects = ", ".join(f"{target} x{factor:g}" for target, factor in t.effects.items())
         reach = "" if t.reach == "systemic" else f" (only {', '.join(t.muscles)})"
         acts = ", ".join(hypotheses_acted_under(t)) or "none"
-        out.print(f"\n{name}: {t.kind}, {t.compartment}{reach}, onset {t.onset_days:g} d", highlight=False, markup=False)
+        say("")
+        say(f"{name}: {t.kind}, {t.compartment}{reach}, onset {t.onset_days:g} d")
         for label, text in (("effects", effects), ("acts under", acts), ("source", t.source)):
-            out.print(f"  {label}: {text}", highlight=False, markup=False)
+            say(f"{label}: {text}", indent="  ")
 
 
 @app.command()

@@ -144,7 +144,7 @@ def trial(
 @app.command()
 def window(
     scenario: Annotated[str, typer.Argument(help="A preset name or TOML file.")],
-    treat: Annotated[str, typer.Option("--treat", help="The treatment: NAME[:DOSE] (start days come from --start-days).")],
+    treat: Annotated[str, typer.Option("--treat", metavar="NAME[:DOSE]", help="The treatment, as for `alsim run --treat NAME[@START_DAY][:DOSE]` but without @START_DAY: --start-days gives the start days.")],
     start_days: Annotated[str, typer.Option("--start-days", help="Ages at which to start, comma-separated, e.g. 30,45,60,75,90,105.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("alsim-window"),
     per_arm: Annotated[int, typer.Option("--per-arm", min=2, max=100_000, help="Animals per arm.")] = 12,
