@@ -20,7 +20,7 @@ from alsim.config.treatments import Treatment
 
 from .conftest import write_small_preset
 
-COMMANDS = ["presets", "treatments", "run", "demo", "trial", "window", "sweep", "calibrate", "compare", "runs",
+COMMANDS = ["", "presets", "treatments", "run", "demo", "trial", "window", "sweep", "calibrate", "compare", "runs",
             "show", "rerun", "bench"]
 
 
@@ -30,7 +30,8 @@ def eighty_columns(monkeypatch):
 
 
 def _help(command: str, capsys) -> str:
-    assert main([command, "--help"]) == 0
+    """``alsim COMMAND --help`` (``alsim --help`` for "")."""
+    assert main([command, "--help"] if command else ["--help"]) == 0
     return capsys.readouterr().out
 
 
@@ -41,6 +42,8 @@ def test_help_is_readable_at_80_columns_in_a_pipe(command, eighty_columns, capsy
     shown = _help(command, capsys)
     assert all(len(line) <= 80 for line in shown.splitlines()), max(shown.splitlines(), key=len)
     assert "…" not in shown and "│" not in shown
+    cut = [line for line in shown.splitlines() if line.rstrip().endswith("...") and not line.startswith("Usage:")]
+    assert not cut, cut                                          # click's "..." of a shortened description
     assert not re.search(r"<(list|int range|str|path|Path|float)\b", shown.split("Options:")[-1]), shown
 
 

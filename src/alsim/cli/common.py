@@ -56,7 +56,7 @@ def fail(message: str) -> typer.Exit:
 
 def say(text: str, indent: str = "") -> None:
     """Print ``text`` to stdout wrapped at the console's width (80 in a pipe) between words,
-    never inside a name, continuation lines indented by ``indent`` plus two spaces."""
+    never inside a name, continuation lines indented by ``indent`` plus four spaces."""
     import textwrap
 
     width = max(40, out.size.width)
@@ -163,9 +163,11 @@ _BY_TYPE = {"int": "N", "float": "X", "Path": "PATH", "str": "TEXT", "list[str]"
 def _readable_metavars(command) -> None:
     """Give every parameter of ``command`` (the click group of :data:`app`) a metavar a person
     can read: :data:`METAVARS` by name, else by type (``N``, ``X``, ``PATH``, ``TEXT``); choices
-    and flags keep theirs."""
+    and flags keep theirs. Each command's first paragraph is its line in ``alsim --help``."""
     for sub in getattr(command, "commands", {}).values():
         _readable_metavars(sub)
+        if sub.help and not sub.short_help:         # listed whole (wrapped), not cut with "..."
+            sub.short_help = sub.help.strip().split("\n\n")[0]
     for param in getattr(command, "params", []):
         descriptor = getattr(param, "type_descriptor", None)
         if param.metavar is not None or getattr(param, "is_flag", False) or descriptor is None or descriptor.is_choice:
