@@ -25,14 +25,15 @@ def _strict_numerics():
 def write_small_preset(path, *, name: str = "small", extra: list[str] | None = None):
     """Write a TOML scenario that `extends` the B6SJL preset with the small muscles; return its path.
 
-    ``extra`` holds top-level lines such as ``"horizon_days = 150"``.
+    ``extra`` holds top-level lines such as ``"horizon_days = 150"`` (a value without a
+    source: the commands warn about it). The muscles' values carry a source.
     """
     lines = ['extends = "sod1-g93a-b6sjl"', f'name = "{name}"', *(extra or [])]
     sections: dict[str, list[str]] = {}
     for item in SMALL_MUSCLES:
         dotted, value = item.split("=")
         section, key = dotted.rsplit(".", 1)
-        sections.setdefault(section, []).append(f"{key} = {value}")
+        sections.setdefault(section, []).append(f'{key} = {{ value = {value}, source = "assumed: small muscles, fast tests" }}')
     for section, keys in sections.items():
         lines += [f"[{section}]", *keys]
     path.write_text("\n".join(lines) + "\n")

@@ -54,7 +54,7 @@ def test_run_writes_results_summary_and_report(small_toml, tmp_path):
     html = (out / "report.html").read_text()
     assert "data:image/png;base64," in html
     sources = json.loads((out / "sources.json").read_text())
-    assert sources["muscles.gastrocnemius.n_fibres"].startswith("set in")
+    assert sources["muscles.gastrocnemius.n_fibres"] == "assumed: small muscles, fast tests"   # the given source
 
 
 def test_run_golden_summary(small_toml, tmp_path):

@@ -79,7 +79,7 @@ def test_readouts_have_dims_units_and_are_masked_after_end_stage(course):
     _, census, ds = course
     assert ds.attrs["mune_method"] == DEFAULT_MUNE_METHOD == "multipoint"
     np.testing.assert_array_equal(ds["emg_day"].values, [*range(0, 140, 7), 140])
-    assert ds["emg_day"].attrs["units"] == "days of age"
+    assert ds["emg_day"].attrs["units"] == "d"
     for name in EMG:
         assert ds[name].dims == ("subject", "muscle", "emg_day")
         assert ds[name].dtype == np.float32

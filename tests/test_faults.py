@@ -91,7 +91,8 @@ def test_disk_full_while_writing_the_result_keeps_the_earlier_one(small, referen
     one_clear_line(capsys, "no space left on the device", "--resume")
     assert result_files(out) == earlier                        # untouched
     work = in_progress_folder(out)
-    assert sorted(p.name for p in work.iterdir()) == ["blocks", "results.zarr", "run.json"]   # no final-* folder
+    kept = sorted(p.name for p in work.iterdir() if p.name != "lock")     # this process still holds its lock
+    assert kept == ["blocks", "results.zarr", "run.json"]                   # no final-* folder
     assert len(list((work / "blocks").iterdir())) == 3
     monkeypatch.undo()
     assert main([*argv, "--overwrite", "--resume"]) == 0
@@ -248,3 +249,52 @@ def test_worker_killed_from_outside_during_alsim_run(small, reference, tmp_path)
             proc.kill()
             proc.wait()
     assert_same_bits(out, reference("run"))
+
+
+# ------------------------------------------------------------------ an --out where no folder can be made
+
+def _command_argv(command: str, small: Path, out: Path) -> list[str]:
+    """A small invocation of ``command`` writing to ``out``."""
+    from .test_resume import window_argv
+
+    tiny = ["--budget", "24", "--population", "8", "--subjects", "3", "--draws", "2", "--workers", "1", "--seed", "3"]
+    return {
+        "run": lambda: run_argv(small, out),
+        "trial": lambda: trial_argv(small, out),
+        "window": lambda: window_argv(small, out),
+        "sweep": lambda: ["sweep", str(small), "--vary", "disease.burden_scale_days=70,90", "--subjects", "3",
+                          "--days", "14", "--out", str(out)],
+        "calibrate": lambda: ["calibrate", "--hypothesis", "dying_back", "--preset", str(small), *tiny, "--out", str(out)],
+        "compare": lambda: ["compare", "--preset", str(small), *tiny, "--out", str(out)],
+        "demo": lambda: ["demo", "--subjects", "1", "--out", str(out)],
+    }[command]()
+
+
+BAD_OUTPUTS = {
+    "proc": (lambda tmp: Path("/proc/alsim-x"), "no folder can be made there"),
+    "name too long": (lambda tmp: tmp / ("a" * 300) / "x", "a name in the path is too long"),
+    "file in the way": (lambda tmp: tmp / "a-file" / "x", "part of the path is a file, not a folder"),
+    "file deeper in the way": (lambda tmp: tmp / "a-file" / "deeper" / "x", "part of the path is a file, not a folder"),
+}
+
+
+@pytest.mark.parametrize("command", ["run", "trial", "window", "sweep", "calibrate", "compare", "demo"])
+@pytest.mark.parametrize("fault", sorted(BAD_OUTPUTS))
+def test_an_out_where_no_folder_can_be_made_gives_one_message(command, fault, small, tmp_path, capsys):
+    if fault == "proc" and not Path("/proc/self").exists():
+        pytest.skip("no /proc on this system")
+    (tmp_path / "a-file").write_text("in the way")
+    make, reason = BAD_OUTPUTS[fault]
+    out = make(tmp_path)
+    before = _listing(tmp_path)
+    assert main(_command_argv(command, small, out)) == 2
+    one_clear_line(capsys, "cannot write", reason, "--out")
+    assert _listing(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", ["window", "sweep", "compare", "demo"])
+def test_read_only_folder_for_the_other_commands(command, small, read_only, capsys):
+    before = _listing(read_only)
+    assert main(_command_argv(command, small, read_only / "new")) == 2
+    one_clear_line(capsys, "cannot write", "--out")
+    assert _listing(read_only) == before

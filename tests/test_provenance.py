@@ -61,7 +61,7 @@ def test_run_records_its_provenance_and_reruns_bit_for_bit(small_toml, tmp_path,
     assert again[0].argv[-4:] == ["--seed", str(seed), "--out", str((out.parent / "b").resolve())]
 
     # The same command on a changed input gives other bits, and rerun says which variable differs first.
-    small_toml.write_text(small_toml.read_text().replace("n_fibres = 600", "n_fibres = 610"))
+    small_toml.write_text(small_toml.read_text().replace("n_fibres = { value = 600", "n_fibres = { value = 610"))
     code, printed, warned = _rerun(capsys, entry, out.parent, out.parent / "c")
     assert code == 1 and "differ: results.zarr: variable" in printed
     assert f"input file {small_toml} has changed since run {entry.run_id}" in warned

@@ -186,3 +186,59 @@ def with_treatments(scenario: Scenario, treatments: list[AppliedTreatment]) -> S
     except ValidationError as err:
         first = err.errors()[0]
         raise ScenarioError(f"treatments: {first['msg']}") from None
+
+
+# ---------------------------------------------------------------- under which hypothesis a treatment acts
+
+#: Targets whose rate enters the model only through one hypothesis weight (docs/model.md):
+#: the cortical drive C and upper-motor-neuron loss only in the dying-forward terms
+#: (``w_forward``: unit rule 1's excitotoxic term, ``umn_survival``), the muscle's
+#: destabilising signal only in the dying-back retraction term (``w_back M_o (1 + gain S_m)``).
+#: Every other target also acts on terms no weight multiplies (starvation, baseline
+#: retraction, sprouting, ...), so it acts under every hypothesis.
+WEIGHTED_TARGETS: dict[str, str] = {"cortical_drive": "w_forward", "umn_loss": "w_forward",
+                                    "destabilisation": "w_back"}
+
+
+def silent_targets(treatment: Treatment, hypothesis) -> dict[str, str]:
+    """The targets of ``treatment`` that change nothing under ``hypothesis`` (a
+    :class:`~alsim.config.schema.Hypothesis`): target -> the weight that is 0 there."""
+    w_back, w_forward = hypothesis.weights
+    zero = {"w_back": w_back == 0.0, "w_forward": w_forward == 0.0}
+    return {target: weight for target, weight in WEIGHTED_TARGETS.items()
+            if target in treatment.effects and zero[weight]}
+
+
+def acts_under(treatment: Treatment, hypothesis) -> bool:
+    """Whether ``treatment`` changes any rate under ``hypothesis``: some target of it is
+    not zeroed by the hypothesis weights (:func:`silent_targets`)."""
+    return len(silent_targets(treatment, hypothesis)) < len(treatment.effects)
+
+
+def hypotheses_acted_under(treatment: Treatment) -> list[str]:
+    """The hypothesis names under which ``treatment`` acts, at their preset weights
+    (``independent`` with a back weight strictly between 0 and 1, so both pathways on)."""
+    from ..config.schema import HYPOTHESES, Hypothesis
+
+    return [name for name in HYPOTHESES
+            if acts_under(treatment, Hypothesis(name=name, independent_back_weight=0.5))]
+
+
+def inert_treatment_warnings(treatments, hypothesis) -> list[str]:
+    """One line for each treatment (:class:`AppliedTreatment` or :class:`Treatment`, each
+    name once) that changes nothing under ``hypothesis``: its targets and the weights
+    that zero them, and the hypotheses under which it would act."""
+    w_back, w_forward = hypothesis.weights
+    weight_values = {"w_back": w_back, "w_forward": w_forward}
+    lines, seen = [], set()
+    for given in treatments:
+        treatment = getattr(given, "treatment", given)
+        if treatment.name in seen or acts_under(treatment, hypothesis):
+            continue
+        seen.add(treatment.name)
+        zeroed = silent_targets(treatment, hypothesis)
+        weights = ", ".join(f"{w} = {weight_values[w]:g}" for w in sorted(set(zeroed.values())))
+        acts = ", ".join(hypotheses_acted_under(treatment)) or "none"
+        lines.append(f"treatment {treatment.name} targets {', '.join(treatment.effects)}, which hypothesis "
+                     f"{hypothesis.name} weights 0 ({weights}): it changes nothing here (it acts under: {acts})")
+    return lines

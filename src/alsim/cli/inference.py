@@ -12,7 +12,7 @@ from rich.table import Table
 
 from .common import (
     CalibrationResume, CalibrationScheduler, CalibrationWorkers, HypothesisName, Overwrite, app, err, fail, faults, out,
-    recorded,
+    recorded, warn_unsourced,
 )
 
 __all__ = ["calibrate", "compare"]
@@ -63,6 +63,7 @@ def _run(request, out_dir: Path, *, resume: bool, overwrite: bool, workers: int,
     from ..inference.calibration import in_progress_folder, run_calibration
     from ..store.results import OutputExistsError
 
+    warn_unsourced(request.preset, recorded_in=None)
     try:
         # The catalogue row is added by hooks.on_start, once run_calibration has checked its input.
         with faults(out_dir, in_progress_folder(out_dir)), _progress() as hooks, \

@@ -11,7 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .common import HypothesisName, Resume, app, err, fail, faults, open_work, out, overrides, recorded
+from .common import (HypothesisName, Resume, app, err, fail, faults, open_work, out, overrides, recorded, say,
+                     warn_inert, warn_unsourced)
 
 __all__ = ["MuneMethod", "demo", "presets", "run", "treatments"]
 
@@ -28,7 +29,7 @@ def presets() -> None:
 
     for name in preset_names():
         scenario, _ = load_scenario(name)
-        out.print(f"{name:22s} {scenario.description}", highlight=False, soft_wrap=True)
+        say(f"{name:22s} {scenario.description}")
 
 
 def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | None, workers: int, label: str,
@@ -88,6 +89,8 @@ def run(
         selection.check_muscles(list(resolved.muscles))
     except (ScenarioError, ValueError) as exc:
         raise fail(str(exc)) from None
+    warn_unsourced(scenario, overrides(set_, hypothesis))
+    warn_inert(resolved.treatments, resolved.hypothesis)
     days = days or resolved.horizon_days
     posterior_sha256 = None if posterior_file is None else file_sha256(posterior_file)
     work = open_work(lambda: open_run_work(out_dir, resolved, subjects=subjects, days=days,
@@ -148,22 +151,25 @@ def _with_treatments(scenario, treat: list[str], files: list[Path]):
 def treatments(
     treatments_file: Annotated[list[Path] | None, typer.Option("--treatments", help="Extra treatment catalogue (TOML).")] = None,
 ) -> None:
-    """List the treatment catalogue: compartment, the rates each one scales, and its source."""
-    from ..biology.interventions import load_catalogue
+    """List the treatment catalogue: compartment, the rates each one scales, the hypotheses under which it acts, and its source."""
+    from ..biology.interventions import hypotheses_acted_under, load_catalogue
     from ..config import ScenarioError
 
     try:
         catalogue = load_catalogue(treatments_file or [])
     except ScenarioError as exc:
         raise fail(str(exc)) from None
-    table = Table(title="treatments (factor on each rate at full dose)")
-    for column in ("name", "kind", "compartment", "effects", "onset (d)", "source"):
-        table.add_column(column, overflow="fold")
+    # One block per treatment, not a table: readable at any width and in a pipe (lines wrap
+    # between words, never inside a name).
+    say("treatments: the factor on each rate at full dose; the hypotheses under which it acts")
     for name, t in catalogue.items():
         effects = ", ".join(f"{target} x{factor:g}" for target, factor in t.effects.items())
-        reach = "" if t.reach == "systemic" else f" [{', '.join(t.muscles)}]"
-        table.add_row(name, t.kind, t.compartment + reach, effects, f"{t.onset_days:g}", t.source)
-    out.print(table)
+        reach = "" if t.reach == "systemic" else f" (only {', '.join(t.muscles)})"
+        acts = ", ".join(hypotheses_acted_under(t)) or "none"
+        say("")
+        say(f"{name}: {t.kind}, {t.compartment}{reach}, onset {t.onset_days:g} d")
+        for label, text in (("effects", effects), ("acts under", acts), ("source", t.source)):
+            say(f"{label}: {text}", indent="  ")
 
 
 @app.command()
@@ -178,8 +184,9 @@ def demo(
     from ..config import load_scenario
     from ..run import summarise
 
-    if out_dir.exists() and not overwrite:
-        raise fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
+    with faults(out_dir):
+        if out_dir.exists() and not overwrite:
+            raise fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
     scenarios, sources = {}, {}
     for name in ("dying_back", "dying_forward"):
         scenarios[name], sources = load_scenario("sod1-g93a-b6sjl", [f"hypothesis.name={name}"])

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from .common import (
     DaskWorkers, HypothesisName, Overwrite, Resume, Scheduler, app, err, fail, faults, open_work, out, overrides, recorded,
+    warn_unsourced,
 )
 
 __all__ = ["sweep"]
@@ -98,6 +99,7 @@ def sweep(
                              seed=fresh_seed() if seed is None else seed)
     except ScenarioError as exc:
         raise fail(str(exc)) from None
+    warn_unsourced(scenario, overrides(set_, hypothesis), recorded_in=None)
     work = open_work(lambda: open_work_folder(out_dir, design.identity(), seed=seed, resume=resume,
                                               overwrite=overwrite), out_dir)
     design = replace(design, seed=work.seed)

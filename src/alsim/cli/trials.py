@@ -10,7 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .common import DaskWorkers, HypothesisName, Overwrite, Resume, Scheduler, app, err, fail, faults, open_work, out, recorded
+from .common import (DaskWorkers, HypothesisName, Overwrite, Resume, Scheduler, app, err, fail, faults, open_work, out,
+                     recorded, warn_inert, warn_unsourced)
 
 __all__ = ["trial", "window"]
 
@@ -25,6 +26,16 @@ def _start_work(command: str, out_dir: Path, design, seed: int | None, *, resume
     work = open_work(lambda: open_work_folder(out_dir, design_identity(design, command), seed=seed, resume=resume,
                                               overwrite=overwrite), out_dir)
     return work, replace(design, seed=work.seed)
+
+
+def _warn(settings: dict, design) -> None:
+    """Warnings about the design's scenario file (values without a source) and its arms
+    (treatments that change nothing under the hypothesis); the command goes on."""
+    overrides = list(settings.get("set") or [])
+    if settings.get("hypothesis"):
+        overrides.append(f"hypothesis.name={settings['hypothesis']}")
+    warn_unsourced(settings["scenario"], overrides, recorded_in=None)
+    warn_inert([t for arm in design.arms for t in arm.treatments], design.scenario.hypothesis)
 
 
 def _run_with_progress(design, *, workers: int, scheduler: str | None, label: str, work=None):
@@ -117,6 +128,7 @@ def trial(
         built = design_from_settings(settings)
     except ScenarioError as exc:
         raise fail(str(exc)) from None
+    _warn(settings, built)
     work, built = _start_work("trial", out_dir, built, settings.get("seed"), resume=resume, overwrite=overwrite)
     with faults(out_dir, work), recorded("trial", out_dir, scenario=built.scenario, seed=built.seed,
                                          inputs=[design, settings["scenario"], *settings.get("treatments", [])]) as record:
@@ -132,7 +144,7 @@ def trial(
 @app.command()
 def window(
     scenario: Annotated[str, typer.Argument(help="A preset name or TOML file.")],
-    treat: Annotated[str, typer.Option("--treat", help="The treatment: NAME[:DOSE] (start days come from --start-days).")],
+    treat: Annotated[str, typer.Option("--treat", metavar="NAME[:DOSE]", help="The treatment, as for `alsim run --treat NAME[@START_DAY][:DOSE]` but without @START_DAY: --start-days gives the start days.")],
     start_days: Annotated[str, typer.Option("--start-days", help="Ages at which to start, comma-separated, e.g. 30,45,60,75,90,105.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("alsim-window"),
     per_arm: Annotated[int, typer.Option("--per-arm", min=2, max=100_000, help="Animals per arm.")] = 12,
@@ -164,6 +176,7 @@ def window(
         built = design_from_settings(settings)
     except ScenarioError as exc:
         raise fail(str(exc)) from None
+    _warn(settings, built)
     work, built = _start_work("window", out_dir, built, seed, resume=resume, overwrite=overwrite)
     with faults(out_dir, work), recorded("window", out_dir, scenario=built.scenario, seed=built.seed,
                                          inputs=[scenario, *(treatments_file or [])]) as record:

@@ -47,7 +47,7 @@ class _Strict(BaseModel):
 class Treatment(_Strict):
     """A treatment's mechanism: which rates it scales, how strongly, how fast, and where."""
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="Catalogue name, used as NAME in --treat NAME@DAY:DOSE.")
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="Catalogue name, used as NAME in --treat NAME[@START_DAY][:DOSE].")
     kind: Literal["drug", "gene_therapy", "genetic", "biologic"] = Field(description="drug, gene_therapy, genetic (a knockout, present from conception) or biologic (antibody, protein).")
     compartment: Literal[COMPARTMENTS] = Field(
         description="Where the treatment acts first.")

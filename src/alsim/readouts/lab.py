@@ -11,37 +11,59 @@ from ..engine.census import Census
 
 @dataclass(frozen=True)
 class Readout:
+    """A readout's variable name and attributes (CF conventions): ``units`` a UDUNITS
+    string (``1`` for a fraction or a count), ``long_name`` what it is in words, with
+    what a fraction is of, ``description`` how it is measured."""
+
     name: str
     units: str
     description: str
+    long_name: str = ""
+
+    @property
+    def attrs(self) -> dict[str, str]:
+        """The variable's attributes: units, long_name, description."""
+        return {"units": self.units, "long_name": self.long_name or self.name.replace("_", " "),
+                "description": self.description}
 
 
 READOUTS: tuple[Readout, ...] = (
-    Readout("endplates_innervated_fraction", "fraction of intact endplates",
-            "Endplates fully or partially innervated (alpha-bungarotoxin-labelled endplates overlapped by a nerve terminal)."),
-    Readout("endplates_fully_innervated_fraction", "fraction of intact endplates",
-            "Endplates fully covered by their nerve terminal."),
-    Readout("endplates_denervated_fraction", "fraction of intact endplates",
-            "Endplates with no nerve terminal (vacant)."),
-    Readout("motor_neurons_alive_fraction", "fraction of the muscle's motor pool",
-            "Motor-neuron cell bodies alive (spinal-cord counts of the muscle's pool)."),
-    Readout("axons_intact_fraction", "fraction of the muscle's motor pool",
-            "Motor axons not degenerated (ventral-root counts)."),
-    Readout("motor_units_functional_fraction", "fraction of the muscle's motor pool",
-            "Motor units with an intact axon and at least one innervated endplate (what EMG counts)."),
-    Readout("mean_motor_unit_size", "fibres per functional unit",
-            "Innervated endplates per functional motor unit (grows with collateral sprouting)."),
-    Readout("fibre_cross_section_fraction", "fraction of normal cross-section",
-            "Mean cross-section of all the muscle's fibres (atrophy of denervated fibres, recovery on reinnervation)."),
-    Readout("force_fraction", "fraction of the subject's own day-0 force",
-            "Maximal muscle force from innervated fibres: cross-section x specific force x transmission."),
+    Readout("endplates_innervated_fraction", "1",
+            "Endplates fully or partially innervated (alpha-bungarotoxin-labelled endplates overlapped by a nerve terminal).",
+            long_name="endplates innervated, fraction of intact endplates"),
+    Readout("endplates_fully_innervated_fraction", "1",
+            "Endplates fully covered by their nerve terminal.",
+            long_name="endplates fully innervated, fraction of intact endplates"),
+    Readout("endplates_denervated_fraction", "1",
+            "Endplates with no nerve terminal (vacant).",
+            long_name="endplates denervated, fraction of intact endplates"),
+    Readout("motor_neurons_alive_fraction", "1",
+            "Motor-neuron cell bodies alive (spinal-cord counts of the muscle's pool).",
+            long_name="motor neurons alive, fraction of the muscle's motor pool"),
+    Readout("axons_intact_fraction", "1",
+            "Motor axons not degenerated (ventral-root counts).",
+            long_name="axons intact, fraction of the muscle's motor pool"),
+    Readout("motor_units_functional_fraction", "1",
+            "Motor units with an intact axon and at least one innervated endplate (what EMG counts).",
+            long_name="functional motor units, fraction of the muscle's motor pool"),
+    Readout("mean_motor_unit_size", "1",
+            "Innervated endplates per functional motor unit (grows with collateral sprouting).",
+            long_name="mean motor unit size, fibres per functional unit"),
+    Readout("fibre_cross_section_fraction", "1",
+            "Mean cross-section of all the muscle's fibres (atrophy of denervated fibres, recovery on reinnervation).",
+            long_name="fibre cross-section, fraction of normal"),
+    Readout("force_fraction", "1",
+            "Maximal muscle force from innervated fibres: cross-section x specific force x transmission.",
+            long_name="muscle force, fraction of the subject's own day-0 force"),
 )
 
 TYPED_READOUTS: tuple[Readout, ...] = (
-    Readout("motor_units_functional_by_type_fraction", "fraction of the muscle's units of that type",
-            "Functional motor units of each type (S, FR, FF)."),
-    Readout("motor_neurons_alive_by_type_fraction", "fraction of the muscle's units of that type",
-            "Motor neurons alive, by type (S, FR, FF)."),
+    Readout("motor_units_functional_by_type_fraction", "1",
+            "Functional motor units of each type (S, FR, FF).",
+            long_name="functional motor units by type, fraction of the muscle's units of that type"),
+    Readout("motor_neurons_alive_by_type_fraction", "1",
+            "Motor neurons alive, by type (S, FR, FF).",
+            long_name="motor neurons alive by type, fraction of the muscle's units of that type"),
 )
 
 

@@ -128,14 +128,17 @@ def age_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method:
     data_vars = {}
     for r in READOUTS:
         v = np.where(after_end[:, None, :], np.nan, values[r.name]).astype(np.float32)
-        data_vars[r.name] = (("subject", "muscle", "day"), v, {"units": r.units, "description": r.description})
+        data_vars[r.name] = (("subject", "muscle", "day"), v, r.attrs)
     for r in TYPED_READOUTS:
         v = np.where(after_end[:, None, None, :], np.nan, values[r.name]).astype(np.float32)
-        data_vars[r.name] = (("subject", "muscle", "unit_type", "day"), v, {"units": r.units, "description": r.description})
+        data_vars[r.name] = (("subject", "muscle", "unit_type", "day"), v, r.attrs)
     limb = np.where(after_end, np.nan, clinical["hindlimb_force_fraction"]).astype(np.float32)
     data_vars["hindlimb_force_fraction"] = (("subject", "day"), limb, {
-        "units": "fraction of the subject's own day-0 force", "description": "Summed force of the hindlimb muscles."})
-    coords = {"subject": census.subject, "muscle": muscles, "day": day, "unit_type": list(UNIT_TYPES)}
+        "units": "1", "long_name": "hindlimb force, fraction of the subject's own day-0 force",
+        "description": "Summed force of the hindlimb muscles."})
+    coords = {"subject": census.subject, "muscle": muscles, "unit_type": list(UNIT_TYPES),
+              "day": ("day", day, {"units": "d", "axis": "T", "long_name": "age",
+                                   "description": "age in days since birth"})}
     emg_attrs = {}
     readouts.check_muscles(muscles)
     if readouts.emg and census.unit_size is not None:
@@ -146,13 +149,16 @@ def age_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method:
         after_end_emg = emg_day[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]
         for r in EMG_READOUTS:
             v = np.where(after_end_emg[:, None, :], np.nan, emg[r.name]).astype(np.float32)
-            data_vars[r.name] = (("subject", "muscle", "emg_day"), v, {"units": r.units, "description": r.description})
-        coords["emg_day"] = ("emg_day", emg_day, {"units": "days of age", "description": EMG_DAY_DEFINITION})
+            data_vars[r.name] = (("subject", "muscle", "emg_day"), v, r.attrs)
+        coords["emg_day"] = ("emg_day", emg_day, {"units": "d", "long_name": "age at the recording",
+                                                    "description": EMG_DAY_DEFINITION})
         emg_attrs = {"mune_method": mune_method, "emg_day_coordinate": EMG_DAY_DEFINITION,
                      **readouts.attrs(muscles)}
     emg_attrs = emg_attrs or (readouts if census.unit_size is not None else NO_EMG).attrs(muscles)
-    data_vars["onset_day"] = ("subject", clinical["onset_day"], {"units": "days of age", "description": ONSET_DEFINITION})
-    data_vars["end_stage_day"] = ("subject", clinical["end_stage_day"], {"units": "days of age", "description": END_STAGE_DEFINITION})
+    data_vars["onset_day"] = ("subject", clinical["onset_day"], {"units": "d", "long_name": "age at onset",
+                                                                  "description": ONSET_DEFINITION})
+    data_vars["end_stage_day"] = ("subject", clinical["end_stage_day"], {"units": "d", "long_name": "age at end stage",
+                                                                          "description": END_STAGE_DEFINITION})
     attrs = {"onset_definition": ONSET_DEFINITION, "end_stage_definition": END_STAGE_DEFINITION,
              "day_coordinate": "age in days since birth",
              "masking": "readouts are NaN after the subject's end stage (no measurements after the humane end point)",
@@ -165,18 +171,20 @@ def _subject_traits(census: Census) -> dict:
         "sex": ("subject", np.where(census.is_female, "F", "M").astype("U1"), {"description": "F or M"}),
         "litter": ("subject", census.litter, {"description": "litter index (littermates share a litter effect)"}),
         "burden_multiplier": ("subject", census.burden_multiplier, {
-            "units": "dimensionless", "description": "the subject's disease-burden multiplier b (copy number, litter, sex)"}),
+            "units": "1", "long_name": "disease-burden multiplier",
+            "description": "the subject's disease-burden multiplier b (copy number, litter, sex)"}),
     }
 
 
 def _common_attrs(scenario: Scenario, seed: int) -> dict:
-    return {"title": f"alsim results: {scenario.name}",
+    return {"Conventions": "CF-1.10",
+            "title": f"alsim results: {scenario.name}",
             "scenario_name": scenario.name,
             "scenario_json": json.dumps(scenario.model_dump(mode="json")),  # key order matters: muscles are laid out in it
             "strain": scenario.strain,
             "genotype": scenario.genotype,
             "species": scenario.species,
             "hypothesis": scenario.hypothesis.name,
-            "seed": seed,
+            "seed": int(seed),
             "backend": ENGINE,
             "alsim_version": __version__}

@@ -72,19 +72,21 @@ def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_metho
     data_vars = {}
     for r in READOUTS:
         data_vars[r.name] = (("subject", "muscle", "day"), aligned(values[r.name], after_end),
-                             {"units": r.units, "description": r.description})
+                             r.attrs)
     for r in TYPED_READOUTS:
         data_vars[r.name] = (("subject", "muscle", "unit_type", "day"), aligned(values[r.name], after_end),
-                             {"units": r.units, "description": r.description})
+                             r.attrs)
     data_vars["region_function"] = (("subject", "region", "day"), aligned(clinical["region_function"], after_end), {
-        "units": "fraction of the subject's own day-0 force", "description": "Mean force fraction of the region's muscles."})
+        "units": "1", "long_name": "region function, fraction of the subject's own day-0 force",
+        "description": "Mean force fraction of the region's muscles."})
     data_vars["alsfrs_r"] = (("subject", "day"), aligned(clinical["alsfrs_r"], after_end), {
-        "units": "points (0-48)", "description": "ALSFRS-R-like total: twelve items scored 0-4 from the force of their muscles."})
+        "units": "1", "long_name": "ALSFRS-R-like total, points (0-48)", "description": "ALSFRS-R-like total: twelve items scored 0-4 from the force of their muscles."})
     data_vars["alsfrs_r_items"] = (("subject", "item", "day"), aligned(clinical["alsfrs_r_items"], after_end), {
-        "units": "points (0-4)", "description": "ALSFRS-R items (Cedarbaum et al. 1999 J Neurol Sci 169:13)."})
+        "units": "1", "long_name": "ALSFRS-R item scores, points (0-4)", "description": "ALSFRS-R items (Cedarbaum et al. 1999 J Neurol Sci 169:13)."})
     data_vars["fvc_fraction"] = (("subject", "day"), aligned(clinical["fvc_fraction"], after_end), {
-        "units": "fraction of predicted", "description": "Forced vital capacity: weighted force fraction of the respiratory muscles."})
-    coords = {"subject": census.subject, "muscle": muscles, "day": ("day", grid, {"units": "days", "description": DAY_FROM_ONSET}),
+        "units": "1", "long_name": "forced vital capacity, fraction of predicted", "description": "Forced vital capacity: weighted force fraction of the respiratory muscles."})
+    coords = {"subject": census.subject, "muscle": muscles, "day": ("day", grid, {"units": "d", "axis": "T", "long_name": "days from symptom onset",
+                                           "description": DAY_FROM_ONSET}),
               "unit_type": list(UNIT_TYPES), "region": clinical["regions"], "item": list(ALSFRS_R_ITEMS)}
     readouts.check_muscles(muscles)
     attrs = (readouts if census.unit_size is not None else NO_EMG).attrs(muscles)
@@ -98,26 +100,28 @@ def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_metho
         after_end_emg = snap[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]
         for r in EMG_READOUTS:
             v = align_to_onset(np.where(after_end_emg[:, None, :], np.nan, emg[r.name]), onset, emg_grid, snap)
-            data_vars[r.name] = (("subject", "muscle", "emg_day"), v, {"units": r.units, "description": r.description})
-        coords["emg_day"] = ("emg_day", emg_grid, {"units": "days", "description": (
+            data_vars[r.name] = (("subject", "muscle", "emg_day"), v, r.attrs)
+        coords["emg_day"] = ("emg_day", emg_grid, {"units": "d", "long_name": "days from symptom onset of the recording", "description": (
             f"days from symptom onset of the recordings: one every {every} days of the simulation, each placed at "
             f"the nearest multiple of {every} days from the subject's onset (within {every // 2} days)")})
         attrs["mune_method"] = mune_method
     spreads = [subject_spread(scenario, seed, int(i)) for i in census.subject]
     regions = scenario_regions(scenario)
     events = {
-        "onset_sim_day": (onset, "days (simulation day; day 0: the disease starts in the onset region)",
+        "onset_sim_day": (onset, "simulation day of onset (day 0: the disease starts in the onset region)",
                           ONSET_DEFINITION_HUMAN),
-        "diagnosis_day": (_event(clinical["diagnosis_day"], onset), "days from onset", DIAGNOSIS_DEFINITION),
-        "ventilation_day": (_event(clinical["ventilation_day"], onset), "days from onset", VENTILATION_DEFINITION),
-        "end_stage_day": (_event(clinical["end_stage_day"], onset), "days from onset", END_STAGE_DEFINITION_HUMAN),
+        "diagnosis_day": (_event(clinical["diagnosis_day"], onset), "diagnosis, days from onset", DIAGNOSIS_DEFINITION),
+        "ventilation_day": (_event(clinical["ventilation_day"], onset), "permanent ventilation, days from onset",
+                            VENTILATION_DEFINITION),
+        "end_stage_day": (_event(clinical["end_stage_day"], onset), "end stage, days from onset", END_STAGE_DEFINITION_HUMAN),
     }
-    for name, (v, units, description) in events.items():
-        data_vars[name] = ("subject", v.astype(np.float64), {"units": units, "description": description})
+    for name, (v, long_name, description) in events.items():
+        data_vars[name] = ("subject", v.astype(np.float64), {"units": "d", "long_name": long_name,
+                                                             "description": description})
     data_vars["onset_region"] = ("subject", np.array([s.onset_region for s in spreads], dtype="U16"), {
         "description": "region where the disease burden starts (scenario spread)"})
     data_vars["spread_delay_days"] = (("subject", "region"), np.array([[s.delay_days[r] for r in regions] for s in spreads]), {
-        "units": "days", "description": "delay after which each region carries the burden (0 in the onset region)"})
+        "units": "d", "long_name": "spread delay", "description": "delay after which each region carries the burden (0 in the onset region)"})
     attrs.update({"onset_definition": ONSET_DEFINITION_HUMAN, "end_stage_definition": END_STAGE_DEFINITION_HUMAN,
                   "day_coordinate": DAY_FROM_ONSET,
                   "subjects_without_onset": int(np.sum(~np.isfinite(onset))),

@@ -84,11 +84,20 @@ def write_results(ds: xr.Dataset, folder: str | os.PathLike) -> Path:
     source = streamed_from(ds)
     if source is not None:
         publish_store(source, path)
+        consolidate(path)
         return path
     out = ds.copy()
     out.attrs = {**ds.attrs, **format_attrs()}
-    out.to_zarr(path, mode="w", consolidated=False, zarr_format=2)
+    out.to_zarr(path, mode="w", consolidated=True, zarr_format=2)
     return path
+
+
+def consolidate(path: Path) -> None:
+    """Write the consolidated metadata (``.zmetadata``) of the finished store at ``path``,
+    so that ``xr.open_zarr`` reads every variable's metadata in one file and does not warn."""
+    import zarr
+
+    zarr.consolidate_metadata(str(path), zarr_format=2)
 
 
 def read_results(path: str | os.PathLike) -> xr.Dataset:
@@ -142,6 +151,11 @@ def publish_store(source: Path, target: Path) -> None:
         destination = partial / Path(folder).relative_to(source)
         destination.mkdir(parents=True, exist_ok=True)
         for name in files:
+            if folder == str(source) and name.startswith("."):
+                # the root metadata is copied, not linked: consolidating rewrites it,
+                # and a write through a link would change the work folder's store too
+                shutil.copy2(Path(folder) / name, destination / name)
+                continue
             copy = _link_or_copy(Path(folder) / name, destination / name, copy)
     os.replace(partial, target)
 

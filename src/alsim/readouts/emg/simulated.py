@@ -50,16 +50,20 @@ EMG_DAY_DEFINITION = ("age in days of the electrophysiology recordings: every 7t
                       "(the engine's per-unit snapshot days)")
 
 EMG_READOUTS: tuple[Readout, ...] = (
-    Readout("cmap_fraction", "fraction of the subject's own day-0 CMAP",
+    Readout("cmap_fraction", "1",
             "Negative-peak amplitude of the supramaximal compound muscle action potential (sum of the SMUPs of the "
-            "functional units, with phase cancellation)."),
-    Readout("mune", "motor units (estimated)",
+            "functional units, with phase cancellation).",
+            long_name="CMAP amplitude, fraction of the subject's own day-0 CMAP"),
+    Readout("mune", "1",
             "Motor unit number estimate by the method in the Dataset attribute mune_method: CMAP amplitude / mean "
-            "sampled SMUP (multipoint, incremental) or a CMAP-scan model fit (scan); carries the method's bias."),
-    Readout("munix", "index (not a count)",
+            "sampled SMUP (multipoint, incremental) or a CMAP-scan model fit (scan); carries the method's bias.",
+            long_name="motor unit number estimate (motor units)"),
+    Readout("munix", "1",
             "MUNIX (Nandedkar 2004): the ideal-case motor unit count at surface interference area 20 mV ms, "
-            "from 20 simulated SIP epochs of 500 ms at 2-100 % of the muscle's current maximal force."),
-    Readout("musix", "µV", "MUSIX: CMAP negative-peak amplitude / MUNIX (motor unit size index)."),
+            "from 20 simulated SIP epochs of 500 ms at 2-100 % of the muscle's current maximal force.",
+            long_name="motor unit number index (an index, not a count)"),
+    Readout("musix", "uV", "MUSIX: CMAP negative-peak amplitude / MUNIX (motor unit size index).",
+            long_name="motor unit size index"),
 )
 
 
