@@ -18,11 +18,11 @@ class Readout:
 
 READOUTS: tuple[Readout, ...] = (
     Readout("endplates_innervated_fraction", "fraction of intact endplates",
-            "Endplates fully or partially innervated (alpha-bungarotoxin-labelled endplates overlapped by a nerve terminal)."),
+            "Innervated share of the intact (bungarotoxin-labelled) endplates: those fully or partially overlapped by a nerve terminal."),
     Readout("endplates_fully_innervated_fraction", "fraction of intact endplates",
-            "Endplates fully covered by their nerve terminal."),
+            "Fully innervated share of the intact endplates: those whose nerve terminal covers the whole endplate."),
     Readout("endplates_denervated_fraction", "fraction of intact endplates",
-            "Endplates with no nerve terminal (vacant)."),
+            "Denervated share of the intact endplates: those with no nerve terminal (vacant); 0 = all innervated."),
     Readout("motor_neurons_alive_fraction", "fraction of the muscle's motor pool",
             "Motor-neuron cell bodies alive (spinal-cord counts of the muscle's pool)."),
     Readout("axons_intact_fraction", "fraction of the muscle's motor pool",

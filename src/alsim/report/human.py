@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import human_plots as hp
-from .page import CSS, embed_figure, escape, table, write_html
+from .page import CSS, definition_with_values, embed_figure, escape, table, write_html
 from .plots import display_muscle
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -120,7 +120,8 @@ def _runs_html(ds: xr.Dataset) -> str:
            escape(", ".join(display_muscle(str(m)) for m in ds["muscle"].values))]
     definitions = [("onset", a.get("onset_definition"))] + [
         (name, ds[var].attrs.get("description")) for var, name in hp.EVENTS if var in ds]
-    items = "".join(f"<li>{escape(name)}: {escape(text)}</li>" for name, text in definitions if text)
+    items = "".join(f"<li>{escape(name)}: {escape(definition_with_values(text, a.get('scenario_json')))}</li>"
+                    for name, text in definitions if text)
     return table(headers, [row], numeric=(3, 5)) + f'<ul class="notes">{items}</ul>'
 
 

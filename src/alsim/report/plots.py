@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from alsim.data import TrainingRow, load_training
+from alsim.run.summary import EVENT_STATISTICS, event_day_quantile  # noqa: F401  (one convention everywhere)
 
 from .training_overlay import (  # noqa: F401  (re-exported: part of this module's API)
     HINDLIMB_MUSCLES, SKIPPED_MEASURES, UNSPECIFIED_STRAIN, TrainingPoint, endpoint_rows, is_complement,
@@ -60,9 +61,9 @@ class Readout:
 
 #: Display names and units of every readout, in one place.
 READOUTS: dict[str, Readout] = {
-    "endplates_innervated_fraction": Readout("Innervated endplates", "fraction of intact endplates"),
-    "endplates_fully_innervated_fraction": Readout("Fully innervated endplates", "fraction of intact endplates"),
-    "endplates_denervated_fraction": Readout("Denervated endplates", "fraction of intact endplates"),
+    "endplates_innervated_fraction": Readout("Innervated endplates", "innervated / intact endplates"),
+    "endplates_fully_innervated_fraction": Readout("Fully innervated endplates", "fully innervated / intact endplates"),
+    "endplates_denervated_fraction": Readout("Denervated endplates", "denervated / intact endplates"),
     "motor_neurons_alive_fraction": Readout("Motor neurons alive", "fraction of the muscle's motor neurons"),
     "axons_intact_fraction": Readout("Axons intact", "fraction of motor units"),
     "motor_units_functional_fraction": Readout("Functional motor units", "fraction of motor units"),
@@ -197,8 +198,11 @@ def event_free_curve(event_days: np.ndarray, days: np.ndarray) -> np.ndarray:
 
 
 def endpoint_summary(ds: xr.Dataset, var: str, subjects: np.ndarray | None = None) -> dict[str, Any]:
-    """Median and quartiles (Kaplan-Meier: subjects not reaching count as later than the run),
-    and mean/SD among subjects that reach, of ``onset_day`` or ``end_stage_day``.
+    """Median and quartiles, and mean/SD among subjects that reach, of ``onset_day`` or ``end_stage_day``.
+
+    The quantiles follow the one convention of the terminal and ``summary.json``
+    (:data:`alsim.run.summary.EVENT_STATISTICS`): Kaplan-Meier over all subjects, censored at
+    the end of the run.
 
     Quantiles beyond the run are ``inf`` ("not reached").
     """
@@ -207,14 +211,9 @@ def endpoint_summary(ds: xr.Dataset, var: str, subjects: np.ndarray | None = Non
         t = t[np.asarray(subjects, dtype=bool)]
     reached = t[~np.isnan(t)]
     n = int(t.size)
-    full = np.sort(np.where(np.isnan(t), np.inf, t))
 
     def quantile(q: float) -> float:
-        if n == 0:
-            return math.nan
-        # the smallest day by which at least a fraction q of subjects have had the event
-        k = max(int(math.ceil(q * n)) - 1, 0)
-        return float(full[k])
+        return event_day_quantile(t, q)
 
     return {
         "n": n,
@@ -222,6 +221,8 @@ def endpoint_summary(ds: xr.Dataset, var: str, subjects: np.ndarray | None = Non
         "median": quantile(0.5),
         "q25": quantile(0.25),
         "q75": quantile(0.75),
+        "p10": quantile(0.1),
+        "p90": quantile(0.9),
         "mean_reached": float(np.mean(reached)) if reached.size else math.nan,
         "sd_reached": float(np.std(reached, ddof=1)) if reached.size > 1 else math.nan,
         "last_day": float(np.max(ds["day"].values)) if ds.sizes.get("day") else math.nan,

@@ -15,34 +15,61 @@ import xarray as xr
 from ..biology.species import MOUSE, species_of
 from ..readouts.clinical import first_true
 
-__all__ = ["SUMMARY_ROWS", "median_event_day", "summarise"]
+__all__ = ["EVENT_STATISTICS", "SUMMARY_ROWS", "event_day_quantile", "median_event_day", "summarise"]
+
+
+EVENT_STATISTICS = (
+    "Kaplan-Meier medians and quartiles over all subjects, censored at the end of the run: the median is the "
+    "first day by which at least half of the subjects have had the event (quartiles: a quarter, three quarters); "
+    "subjects that never reach it count as later than any day, so a quantile that fewer subjects reach is 'not "
+    "reached' (null). Mean and SD are over the subjects that reach the event.")
+"""The one convention for event days (onset, end stage, milestones) in the terminal, ``summary.json``
+and the reports. Kaplan-Meier is the survival-analysis standard; with every subject followed to
+the end of the run it equals the empirical lower quantile over all subjects, and it does not bias
+the median early by leaving out subjects that never reach the event."""
 
 
 def _finite(x: float) -> float | None:
     return None if not math.isfinite(x) else round(float(x), 3)
 
 
+def event_day_quantile(event_days: np.ndarray, fraction: float) -> float:
+    """The Kaplan-Meier quantile of an event: the first day by which at least ``fraction`` (0-1)
+    of all subjects have had it.
+
+    ``event_days`` (days, one per subject) is NaN for subjects that do not reach the event
+    within the run; they are censored at its end, i.e. count as later than any day. Returns
+    ``inf`` when fewer than ``fraction`` of the subjects reach the event, NaN for no subjects.
+    Equals lifelines' ``qth_survival_time(1 - fraction, kmf.survival_function_)`` for such data.
+    """
+    t = np.asarray(event_days, dtype=float).ravel()
+    if t.size == 0:
+        return math.nan
+    ordered = np.sort(np.where(np.isnan(t), np.inf, t))
+    # the survival curve drops to 1 - k/n at the k-th event: the first k with k/n >= fraction
+    k = max(int(math.ceil(fraction * t.size - 1e-9)) - 1, 0)
+    return float(ordered[k])
+
+
 def _distribution(values: np.ndarray) -> dict[str, float | int | None]:
+    """Kaplan-Meier median and quartiles (:data:`EVENT_STATISTICS`); mean and SD of those reaching."""
+    values = np.asarray(values, dtype=float)
     reached = values[np.isfinite(values)]
-    if reached.size == 0:
-        return {"n_reached": 0, "median": None, "q25": None, "q75": None, "mean": None, "sd": None}
+    quantiles = {name: _finite(event_day_quantile(values, q)) if values.size else None
+                 for name, q in (("median", 0.5), ("q25", 0.25), ("q75", 0.75))}
     return {
         "n_reached": int(reached.size),
-        "median": _finite(np.median(reached)),
-        "q25": _finite(np.quantile(reached, 0.25)),
-        "q75": _finite(np.quantile(reached, 0.75)),
-        "mean": _finite(reached.mean()),
+        **quantiles,
+        "mean": _finite(reached.mean()) if reached.size else None,
         "sd": _finite(reached.std(ddof=1)) if reached.size > 1 else None,
     }
 
 
 def median_event_day(event_days: np.ndarray) -> float | None:
-    """Median day of an event over all subjects, counting those that never reach it as later
-    than any day (so that animals censored at end stage do not bias it); None if fewer than
-    half the subjects reach it."""
-    ordered = np.sort(np.where(np.isfinite(event_days), event_days, np.inf))
-    middle = ordered[(len(ordered) - 1) // 2], ordered[len(ordered) // 2]
-    return None if not np.isfinite(middle[1]) else float(np.mean(middle))
+    """Kaplan-Meier median day of an event over all subjects (:func:`event_day_quantile` at 0.5):
+    those that never reach it count as later than any day, so that animals censored at end
+    stage do not bias it; None if fewer than half the subjects reach it."""
+    return _finite(event_day_quantile(event_days, 0.5)) if np.size(event_days) else None
 
 
 SUMMARY_ROWS = 4096
@@ -52,8 +79,9 @@ SUMMARY_ROWS = 4096
 def summarise(ds: xr.Dataset) -> dict:
     """A JSON-ready summary: what was run, onset and end stage, and per-muscle milestones.
 
-    A milestone is the median over subjects of the first day the subject crosses it;
-    subjects that reach end stage first count as crossing later than any day. The
+    Event days and milestones follow :data:`EVENT_STATISTICS` (stated in the summary as
+    ``event_statistics``). A milestone is the median over subjects of the first day the subject
+    crosses it; subjects that reach end stage first count as crossing later than any day. The
     time courses are read :data:`SUMMARY_ROWS` subjects at a time.
     """
     half_denervated, half_mn = _milestone_days(ds)
@@ -77,7 +105,7 @@ def summarise(ds: xr.Dataset) -> dict:
     else:
         events = {"days": int(ds.sizes["day"]) - 1}
     events.update({name: _distribution(ds[name].values) for name in species.summary_events})
-    return {**run, **events,
+    return {**run, **events, "event_statistics": EVENT_STATISTICS,
             "onset_definition": ds.attrs["onset_definition"],
             "end_stage_definition": ds.attrs["end_stage_definition"],
             "muscles": muscles}
