@@ -268,3 +268,37 @@ def test_training_comparison_values():
     assert female["sim"]["n"] == 3 and "F subjects only" in female["note"]
     c57 = training_comparison({"y": make_results(strain="C57BL6", n_subjects=4, muscles=("gastrocnemius", "diaphragm"))}, rows)
     assert sum(e["short_source"] == "Cantor 2018" and e["muscle"] == "diaphragm" for e in c57) == 9
+
+
+def test_trial_figures_mark_treatment_starts_label_axes_and_show_markers():
+    """Each arm's treatment start is a line on both Kaplan-Meier panels; every time-course
+    panel has a y label; legend entries of error bars are the markers alone."""
+    import json
+
+    from matplotlib.container import ErrorbarContainer
+
+    from alsim.report.plots import legend_handle, new_figure
+    from alsim.report.trial import km_figure, time_course_figure
+    from alsim.trials.execute import ArmRun
+    from alsim.trials.stats import ArmOutcome
+
+    rng = np.random.default_rng(3)
+    arms = {}
+    for label, treatments in (("control", []), ("muscle_gdnf@60", [{"start_day": 60}])):
+        ds = make_results(n_subjects=6)
+        ds.attrs["scenario_json"] = json.dumps({"treatments": treatments})
+        ds["hindlimb_force_fraction"] = ds["force_fraction"].isel(muscle=0, drop=True)
+        outcome = ArmOutcome(end_stage_day=rng.uniform(110, 140, 6), onset_day=rng.uniform(80, 100, 6),
+                             follow_up_days=180.0)
+        arms[label] = ArmRun(subjects=np.arange(6), outcome=outcome, dataset=ds)
+    km = km_figure(arms)
+    for ax in km.axes:
+        lines = [ln for ln in ax.get_lines() if ln.get_label() == "muscle_gdnf@60: treatment starts"]
+        assert len(lines) == 1 and list(lines[0].get_xdata()) == [60, 60]
+        assert ax.get_xlim()[0] <= 60
+    courses = time_course_figure(arms, "gastrocnemius")
+    assert all(ax.get_ylabel() for ax in courses.axes)
+    ax = new_figure((3, 3)).subplots()
+    bar = ax.errorbar([1.0], [2.0], xerr=[0.5], fmt="s", capsize=4, label="data")
+    assert isinstance(bar, ErrorbarContainer) and legend_handle(bar) is bar.lines[0]
+    assert legend_handle(bar).get_marker() == "s"

@@ -41,7 +41,7 @@ __all__ = [
     "BY_TYPE_VARS", "HINDLIMB_MUSCLES", "MUSCLE_ORDER", "READOUTS", "Readout", "SKIPPED_MEASURES",
     "TIME_COURSE_VARS", "TrainingPoint", "UNIT_TYPE_COLOURS", "UNSPECIFIED_STRAIN", "as_results", "band",
     "by_type_figure", "crossing_day", "display_muscle", "endpoint_rows", "endpoint_summary", "event_free_curve",
-    "figure_png", "is_complement", "label_colours", "map_training_row", "muscles_of", "new_figure",
+    "figure_png", "legend_handle", "is_complement", "label_colours", "map_training_row", "muscles_of", "new_figure",
     "onset_survival_figure", "plot_by_type", "plot_onset_survival", "plot_time_course", "point_label", "readout",
     "strain_matches", "strains_of", "time_course_figure", "training_markers", "training_points",
 ]
@@ -232,12 +232,20 @@ def endpoint_summary(ds: xr.Dataset, var: str, subjects: np.ndarray | None = Non
 # -------------------------------------------------------------------------- draw
 
 
+def legend_handle(handle: Any) -> Any:
+    """The handle to show in a legend: an error bar's marker alone, since its caps and bars would
+    hide the marker shape that tells sources apart; any other handle unchanged."""
+    from matplotlib.container import ErrorbarContainer
+
+    return handle.lines[0] if isinstance(handle, ErrorbarContainer) and handle.lines[0] is not None else handle
+
+
 def _legend(ax: Axes, **kwargs: Any) -> None:
     handles, labels = ax.get_legend_handles_labels()
     unique: dict[str, Any] = {}
     for h, lab in zip(handles, labels):
         if lab and not lab.startswith("_") and lab not in unique:
-            unique[lab] = h
+            unique[lab] = legend_handle(h)
     if unique:
         kwargs.setdefault("fontsize", "small")
         kwargs.setdefault("loc", "best")
@@ -417,7 +425,7 @@ def _figure_legend(fig: Figure, axes: Iterable[Axes], ncols: int = 6) -> None:
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             if lab and not lab.startswith("_") and lab not in unique:
-                unique[lab] = h
+                unique[lab] = legend_handle(h)
     if unique:
         fig.legend(list(unique.values()), list(unique.keys()), loc="outside lower center",
                    ncols=min(ncols, len(unique)), fontsize="small", frameon=False)
@@ -457,7 +465,7 @@ def by_type_figure(results: Mapping[str, xr.Dataset] | xr.Dataset, muscle: str,
     results = {k: v for k, v in as_results(results).items() if muscle in v["muscle"].values and var in v}
     n = max(1, len(results))
     fig = new_figure((4.6 * n, 3.6))
-    axes = fig.subplots(1, n, squeeze=False).ravel()
+    axes = fig.subplots(1, n, squeeze=False, sharex=True, sharey=True).ravel()   # one age axis to compare labels
     for ax, (label, ds) in zip(axes, results.items()):
         plot_by_type(ax, ds, muscle, var, title=f"{label} - {display_muscle(muscle)}")
     return fig
