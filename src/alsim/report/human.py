@@ -26,6 +26,7 @@ import numpy as np
 
 from . import human_plots as hp
 from .page import CSS, definition_with_values, embed_figure, escape, table, write_html
+from ..run.summary import km_quantile
 from .plots import display_muscle
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -134,7 +135,8 @@ def _event_cells(ds: xr.Dataset, var: str) -> list[str]:
     if kmf is None:
         return ["-", "0 subjects with onset"]
     ci = median_survival_times(kmf.confidence_interval_).values.ravel()
-    return [f"{_months(kmf.median_survival_time_)} ({_months(ci[0])}-{_months(ci[1])})",
+    median = km_quantile(durations, observed, 0.5)        # the quantile of summary.json and the terminal
+    return [f"{_months(median)} ({_months(ci[0])}-{_months(ci[1])})",
             f"{int(observed.sum())} of {observed.size} reach it"]
 
 
