@@ -229,9 +229,10 @@ def _print_summary(s: dict) -> None:
         table.add_row(label, unit, _day_text(d["median"], 1), f"{_day_text(d['q25'])}-{_day_text(d['q75'])}",
                       f"{d['n_reached']}/{s['subjects']}")
     out.print(table)
-    out.print("median, IQR: Kaplan-Meier over all subjects, censored at the end of the run "
-              "(not reached: fewer subjects had the event); see event_statistics in summary.json",
-              highlight=False, markup=False)
+    censoring = ("people with onset, censored at their end stage or end of follow-up" if rows is _HUMAN_ROWS
+                 else "all subjects, censored at the end of the run")
+    out.print(f"median, IQR: Kaplan-Meier over {censoring} (not reached: fewer subjects had the event); "
+              "see event_statistics in summary.json", highlight=False, markup=False)
 
 
 def _day_text(day: float | None, decimals: int = 0) -> str:

@@ -254,7 +254,9 @@ _SURVIVAL_CAPTION = ("Kaplan-Meier estimates (lifelines) over the subjects with 
                      "diagnosis and ventilation an end stage reached first; a diagnosis simulated after end stage "
                      "does not count). Right: end stage after diagnosis, diagnosed subjects only. Black markers: "
                      "human.csv rows, survival (range) and diagnostic delay at 0.5, where a curve crosses its "
-                     "median; 1-year mortality after diagnosis as 1 - value at 12 months.")
+                     "median; 1-year mortality after diagnosis as 1 - value at 12 months. The medians of the table "
+                     "below are where these curves first reach 0.5: the same numbers as the terminal and "
+                     "summary.json (in days there).")
 
 
 # ---------------------------------------------------------------------- report
