@@ -5,6 +5,7 @@ with the same bits as a run without the failure."""
 from __future__ import annotations
 
 import errno
+import re
 import os
 import shutil
 import signal
@@ -219,7 +220,11 @@ def test_dask_log_lines_stay_off_the_screen_when_workers_die():
             "    except Exception as exc:\n        print(type(exc).__name__)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.stdout.strip() == "KilledWorker", done.stderr
-    assert "distributed" not in done.stderr and "ERROR" not in done.stderr, done.stderr
+    # Dask's log lines ("... - distributed.scheduler - ERROR - ..."). Under load a worker process that
+    # is being closed can still print a multiprocessing traceback of its own ("ConnectionPool is
+    # closed"): not a log line, not silenced yet (docs/reproducibility.md, *Faults*).
+    logged = [line for line in done.stderr.splitlines() if re.search(r" - distributed\.[\w.]+ - [A-Z]+ - ", line)]
+    assert not logged, done.stderr
 
 
 @pytest.mark.slow

@@ -130,6 +130,24 @@ def test_clinical_events_from_constructed_force():
     assert c["alsfrs_r_items"][0, 0, 50] == 4                   # speech: the tongue is still strong on day 50
 
 
+def test_ventilation_brings_diagnosis_forward():
+    """Only the breathing muscles weaken (at most one El Escorial region, the thoracic one): the
+    criteria are never met, but a person starting ventilation is examined, so diagnosis is the
+    day ventilation starts."""
+    scenario = small_human()
+    names = list(scenario.muscles)
+    respiratory = set(scenario.human.fvc_muscle_weights)
+    assert len({scenario.muscles[m].region for m in respiratory} & set(scenario.human.diagnostic_regions)) < 2
+    days = np.arange(101)
+    force = np.ones((1, len(names), len(days)))
+    for j, m in enumerate(names):
+        if m in respiratory:
+            force[0, j] = np.clip(1 - np.maximum(days - 20, 0) / 50, 0.3, 1)     # plateaus at 0.3, above end stage
+    c = human_clinical(scenario, force, names)
+    assert np.isfinite(c["ventilation_day"][0]) and np.isnan(c["end_stage_day"][0])
+    assert c["diagnosis_day"][0] == c["ventilation_day"][0] == 20 + np.floor(0.5 * 50) + 1
+
+
 def test_delayed_regions_keep_their_units_longer():
     """With the other regions delayed by ten years, only the onset region loses units."""
     regions = {"cervical": 3650.0, "lumbar": 3650.0, "bulbar": 3650.0, "respiratory": 3650.0, "thoracic": 3650.0}

@@ -135,3 +135,27 @@ def test_without_electrophysiology_or_onset(human):
 def test_human_results_are_reported_alone(human, tmp_path):
     with pytest.raises(ValueError, match="on its own"):
         write_report({"a": human[1], "b": human[1]}, tmp_path / "r.html")
+
+
+def test_summary_and_human_report_give_the_same_medians(human):
+    """One convention: summary.json (and the terminal) and the human report's Kaplan-Meier medians
+    agree, and they are lifelines' medians of the report's follow-up data."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import qth_survival_time
+
+    from alsim.run import summarise
+
+    ds = human[1]
+    summary = summarise(ds)
+    medians = hp.event_medians(ds)
+    for var, _ in hp.EVENTS:
+        expected = medians[var]
+        assert (summary[var]["median"] is None and not np.isfinite(expected)) or summary[var]["median"] == expected
+        durations, observed = hp.event_times(ds, var)
+        kmf = KaplanMeierFitter().fit(durations, observed)
+        assert expected == float(qth_survival_time(0.5 + 1e-9, kmf.survival_function_))
+
+
+def test_nobody_is_ventilated_before_diagnosis(human):
+    dx, vent = human[1]["diagnosis_day"].values, human[1]["ventilation_day"].values
+    assert not np.any(np.isfinite(vent) & ~(dx <= vent))

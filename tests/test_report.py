@@ -172,6 +172,57 @@ def test_event_free_curve_and_summary():
     assert math.isinf(endpoint_summary(ds, "onset_day")["median"])
 
 
+@pytest.mark.parametrize("days", [
+    [10.0, 20.0, 30.0, np.nan], [94.0, 92.0, 102.0, 91.0, 93.0, 101.0, 96.0, np.nan],
+    [5.0, 5.0, 7.0, 9.0, 11.0, 11.0], [3.0, np.nan, np.nan, 4.0, np.nan]])
+def test_event_quantiles_are_the_kaplan_meier_quantiles_of_lifelines(days):
+    """The one endpoint convention (terminal, summary.json, report) is lifelines' Kaplan-Meier
+    quantile with subjects that never reach the event censored at the end of the run."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import qth_survival_time
+
+    from alsim.run.summary import _distribution, event_day_quantile
+
+    t = np.array(days)
+    last = 200.0
+    kmf = KaplanMeierFitter().fit(np.where(np.isnan(t), last, t), ~np.isnan(t))
+    for fraction in (0.25, 0.5, 0.75):
+        # first day with S <= 1 - q (lifelines forms S as exp of a sum of logs: allow its rounding at exact ties)
+        expected = float(qth_survival_time(1 - fraction + 1e-9, kmf.survival_function_))
+        expected = math.inf if expected >= last else expected                         # censored: not reached
+        assert event_day_quantile(t, fraction) == expected
+    ds = xr.Dataset({"onset_day": (("subject",), t)}, coords={"subject": np.arange(t.size), "day": np.arange(201)})
+    report, summary = endpoint_summary(ds, "onset_day"), _distribution(t)
+    for key in ("median", "q25", "q75"):             # the report and summary.json agree
+        assert (summary[key] is None and math.isinf(report[key])) or summary[key] == report[key]
+
+
+def test_definitions_show_the_run_values():
+    import json
+
+    from alsim.report.page import definition_with_values
+
+    scenario = json.dumps({"clinical": {"onset_force_fraction": 0.3}, "human": {"diagnostic_regions": ["a", "b"]}})
+    text = definition_with_values("hindlimb force < clinical.onset_force_fraction; human.diagnostic_regions; x.y",
+                                  scenario)
+    assert text == "hindlimb force < 0.3 (clinical.onset_force_fraction); a, b (human.diagnostic_regions); x.y"
+    assert definition_with_values("a < clinical.onset_force_fraction", None) == "a < clinical.onset_force_fraction"
+
+
+def test_position_in_band_and_status_words():
+    from alsim.report.html import STATUS_MEANINGS, position_in_band
+
+    assert [position_in_band(v, 0.2, 0.6) for v in (0.1, 0.4, 0.7, None)] == ["below", "inside", "above", None]
+    assert position_in_band(120.0, 100.0, math.inf) == "inside"
+    statuses = {r.status for r in load_training()}
+    assert statuses <= set(STATUS_MEANINGS), statuses - set(STATUS_MEANINGS)
+
+
+def test_denervated_panel_says_what_is_plotted():
+    assert READOUTS["endplates_denervated_fraction"].unit == "denervated / intact endplates"
+    assert all("fraction of intact" not in r.unit for r in READOUTS.values())
+
+
 # ---------------------------------------------------------------------- report
 
 
@@ -217,3 +268,37 @@ def test_training_comparison_values():
     assert female["sim"]["n"] == 3 and "F subjects only" in female["note"]
     c57 = training_comparison({"y": make_results(strain="C57BL6", n_subjects=4, muscles=("gastrocnemius", "diaphragm"))}, rows)
     assert sum(e["short_source"] == "Cantor 2018" and e["muscle"] == "diaphragm" for e in c57) == 9
+
+
+def test_trial_figures_mark_treatment_starts_label_axes_and_show_markers():
+    """Each arm's treatment start is a line on both Kaplan-Meier panels; every time-course
+    panel has a y label; legend entries of error bars are the markers alone."""
+    import json
+
+    from matplotlib.container import ErrorbarContainer
+
+    from alsim.report.plots import legend_handle, new_figure
+    from alsim.report.trial import km_figure, time_course_figure
+    from alsim.trials.execute import ArmRun
+    from alsim.trials.stats import ArmOutcome
+
+    rng = np.random.default_rng(3)
+    arms = {}
+    for label, treatments in (("control", []), ("muscle_gdnf@60", [{"start_day": 60}])):
+        ds = make_results(n_subjects=6)
+        ds.attrs["scenario_json"] = json.dumps({"treatments": treatments})
+        ds["hindlimb_force_fraction"] = ds["force_fraction"].isel(muscle=0, drop=True)
+        outcome = ArmOutcome(end_stage_day=rng.uniform(110, 140, 6), onset_day=rng.uniform(80, 100, 6),
+                             follow_up_days=180.0)
+        arms[label] = ArmRun(subjects=np.arange(6), outcome=outcome, dataset=ds)
+    km = km_figure(arms)
+    for ax in km.axes:
+        lines = [ln for ln in ax.get_lines() if ln.get_label() == "muscle_gdnf@60: treatment starts"]
+        assert len(lines) == 1 and list(lines[0].get_xdata()) == [60, 60]
+        assert ax.get_xlim()[0] <= 60
+    courses = time_course_figure(arms, "gastrocnemius")
+    assert all(ax.get_ylabel() for ax in courses.axes)
+    ax = new_figure((3, 3)).subplots()
+    bar = ax.errorbar([1.0], [2.0], xerr=[0.5], fmt="s", capsize=4, label="data")
+    assert isinstance(bar, ErrorbarContainer) and legend_handle(bar) is bar.lines[0]
+    assert legend_handle(bar).get_marker() == "s"

@@ -228,20 +228,29 @@ def _write_run(out_dir: Path, results: dict, *, resolved_sources: dict[str, str]
     return out_dir
 
 
+_HUMAN_ROWS = (("onset_sim_day", "onset", "simulation day"), ("diagnosis_day", "diagnosis", "days from onset"),
+               ("ventilation_day", "ventilation", "days from onset"), ("end_stage_day", "end stage", "days from onset"))
+_MOUSE_ROWS = (("onset_day", "onset", "age (days)"), ("end_stage_day", "end stage", "age (days)"))
+
+
 def _print_summary(s: dict) -> None:
-    """Print the endpoints of a run's :func:`alsim.run.summarise` summary."""
+    """Print the endpoints of a run's :func:`alsim.run.summarise` summary, each row with its unit,
+    and the convention of the medians (``event_statistics``) under the table."""
     table = Table(title=escape(f"{s['scenario']}, {s['hypothesis']}: {s['subjects']} subjects, seed {s['seed']}"),
                   min_width=60)
-    human = "onset_sim_day" in s
-    table.add_column("endpoint")
-    table.add_column("median, days from onset" if human else "median day")
-    table.add_column("IQR")
-    table.add_column("reached")
-    keys = ("onset_sim_day", "diagnosis_day", "ventilation_day", "end_stage_day") if human else ("onset_day", "end_stage_day")
-    for key in keys:
+    rows = _HUMAN_ROWS if "onset_sim_day" in s else _MOUSE_ROWS
+    for column in ("endpoint", "unit", "median", "IQR", "reached"):
+        table.add_column(column)
+    for key, label, unit in rows:
         d = s[key]
-        iqr = "-" if d["q25"] is None else f"{d['q25']:.0f}-{d['q75']:.0f}"
-        median = "-" if d["median"] is None else f"{d['median']:.1f}"
-        label = "onset (simulation day)" if key == "onset_sim_day" else key.removesuffix("_day").replace("_", " ")
-        table.add_row(label, median, iqr, f"{d['n_reached']}/{s['subjects']}")
+        table.add_row(label, unit, _day_text(d["median"], 1), f"{_day_text(d['q25'])}-{_day_text(d['q75'])}",
+                      f"{d['n_reached']}/{s['subjects']}")
     out.print(table)
+    censoring = ("people with onset, censored at their end stage or end of follow-up" if rows is _HUMAN_ROWS
+                 else "all subjects, censored at the end of the run")
+    out.print(f"median, IQR: Kaplan-Meier over {censoring} (not reached: fewer subjects had the event); "
+              "see event_statistics in summary.json", highlight=False, markup=False)
+
+
+def _day_text(day: float | None, decimals: int = 0) -> str:
+    return "not reached" if day is None else f"{day:.{decimals}f}"

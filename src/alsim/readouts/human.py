@@ -8,7 +8,12 @@ day-0 force (docs/human.md, *Clinical readouts*):
 - symptom onset is the first day any of ``human.onset_regions`` is weak; diagnosis the
   first day ``human.diagnosis_regions`` of ``human.diagnostic_regions`` are weak (the
   revised El Escorial criteria ask for signs in several of the bulbar, cervical,
-  thoracic and lumbosacral regions: Brooks et al. 2000 ALS 1:293);
+  thoracic and lumbosacral regions: Brooks et al. 2000 ALS 1:293), or the day
+  ventilation starts if that is earlier: a person in respiratory failure is examined,
+  and ALS that presents with respiratory failure is diagnosed then (de Carvalho et al.
+  1996 J Neurol Sci 139 Suppl:117, four patients and 25 from the literature; respiratory
+  onset in 2.7 % of a clinic's patients, Shoesmith et al. 2007 J Neurol Neurosurg
+  Psychiatry, doi:10.1136/jnnp.2006.103564; both read in the abstract);
 - ``fvc_fraction`` is the weighted mean force fraction of the respiratory muscles;
   non-invasive ventilation starts below ``human.ventilation_fvc_fraction`` and the end
   stage (death or permanent ventilation) is below ``human.end_stage_fvc_fraction``;
@@ -27,7 +32,8 @@ from .clinical import first_day_below, first_true
 
 ONSET_DEFINITION_HUMAN = "first day a region in human.onset_regions has function < human.weakness_force_fraction"
 DIAGNOSIS_DEFINITION = ("first day human.diagnosis_regions of human.diagnostic_regions have function "
-                        "< human.weakness_force_fraction")
+                        "< human.weakness_force_fraction, or the start of ventilation if earlier (a person presenting "
+                        "with respiratory failure is examined and diagnosed then)")
 VENTILATION_DEFINITION = "first day fvc_fraction < human.ventilation_fvc_fraction (non-invasive ventilation starts)"
 END_STAGE_DEFINITION_HUMAN = "first day fvc_fraction < human.end_stage_fvc_fraction (death or permanent ventilation)"
 
@@ -78,8 +84,10 @@ def human_clinical(scenario: Scenario, force: np.ndarray, muscle_names: list[str
     onset_rows = [regions.index(r) for r in human.onset_regions]
     onset = first_true(weak[:, onset_rows, :].any(axis=1))
     diagnostic_rows = [regions.index(r) for r in human.diagnostic_regions]
-    diagnosis = first_true(weak[:, diagnostic_rows, :].sum(axis=1) >= human.diagnosis_regions)
+    criteria_met = first_true(weak[:, diagnostic_rows, :].sum(axis=1) >= human.diagnosis_regions)
     fvc = mean_of_muscles(fraction, muscle_names, tuple(human.fvc_muscle_weights), list(human.fvc_muscle_weights.values()))
+    ventilation = first_day_below(fvc, human.ventilation_fvc_fraction)
+    diagnosis = np.fmin(criteria_met, ventilation)          # respiratory failure brings the person to a neurologist
     rating = human.functional_rating
     items = np.stack([ventilation_item_score(fvc, human.ventilation_fvc_fraction, human.end_stage_fvc_fraction)
                       if item in rating.ventilation_items else
@@ -93,7 +101,7 @@ def human_clinical(scenario: Scenario, force: np.ndarray, muscle_names: list[str
         "alsfrs_r": items.sum(axis=1), "fvc_fraction": fvc,
         "onset_day": np.where(onset <= last_day, onset, np.nan),             # no onset or diagnosis after death
         "diagnosis_day": np.where(diagnosis <= last_day, diagnosis, np.nan),
-        "ventilation_day": first_day_below(fvc, human.ventilation_fvc_fraction),
+        "ventilation_day": ventilation,
         "end_stage_day": end_stage,
     }
 

@@ -21,19 +21,43 @@ import numpy as np
 from alsim.data import TrainingRow, load_training
 
 from . import plots
-from .page import CSS, embed_figure, escape, fmt, fmt_1, fmt_day, table, write_html
+from .page import CSS, definition_with_values, embed_figure, escape, fmt, fmt_1, fmt_day, table, write_html
 from .training_overlay import ENDPOINT_VARS
 from .plots import (
-    READOUTS, SKIPPED_MEASURES, as_results, band, by_type_figure, display_muscle, endpoint_summary,
+    EVENT_STATISTICS, READOUTS, SKIPPED_MEASURES, as_results, band, by_type_figure, display_muscle, endpoint_summary,
     map_training_row, muscles_of, onset_survival_figure, strain_matches, time_course_figure,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
 
-__all__ = ["training_comparison", "write_report"]
+__all__ = ["STATUS_MEANINGS", "position_in_band", "training_comparison", "write_report"]
 
 # ------------------------------------------------------------------ comparison
+
+
+#: The ``status`` words of the training rows (src/alsim/data/training/README.md), in plain language.
+STATUS_MEANINGS: dict[str, str] = {
+    "verified_full_text": "number read in the full text of the paper",
+    "verified_abstract": "number read in the paper's abstract",
+    "verified_secondary": "number read in a later paper that cites the original",
+    "recalled_check_primary": "a widely quoted number not yet read in the original paper; weigh it loosely",
+    "recalled_ages_verified_order": "order of events read in the source, ages recalled; weigh the ages loosely",
+}
+
+
+def position_in_band(value: float | None, lo: float, hi: float) -> str | None:
+    """Where a published value lies against the simulated 10-90 % of subjects: ``"inside"``,
+    ``"below"`` or ``"above"``; None when either is missing. The band is the spread of
+    individual subjects, so a published mean inside it can still differ from the simulated
+    median (the training table shows both)."""
+    if value is None or math.isnan(lo) or math.isnan(hi):
+        return None
+    if value < lo:
+        return "below"
+    if value > hi:
+        return "above"
+    return "inside"
 
 
 def _sex_mask(ds: xr.Dataset, sex: str) -> np.ndarray | None:
@@ -72,7 +96,8 @@ def training_comparison(results: Mapping[str, xr.Dataset] | xr.Dataset,
                     continue
                 if mask is not None and not mask.any():
                     out.append({**base, "readout": var, "muscle": None, "day": None, "data_value": row.value,
-                                "data_sd": row.sd, "sim": None, "note": f"no {row.sex} subjects simulated"})
+                                "data_sd": row.sd, "sim": None, "note": f"no {row.sex} subjects simulated",
+                                "position": None})
                     continue
                 s = endpoint_summary(ds, var, mask)
                 note = [f"definition: {row.definition}"] if row.definition else []
@@ -83,17 +108,19 @@ def training_comparison(results: Mapping[str, xr.Dataset] | xr.Dataset,
                 if row.file == "onset_survival.csv" and row.n and "SE" in row.n:
                     note.append("data spread is an SE of study means, not an SD of animals")
                 out.append({**base, "readout": var, "muscle": None, "day": None, "data_value": row.value,
-                            "data_sd": row.sd, "sim": s, "note": "; ".join(note)})
+                            "data_sd": row.sd, "sim": s, "note": "; ".join(note),
+                            "position": position_in_band(row.value, s["p10"], s["p90"])})
                 continue
             targets = map_training_row(row)
             if not targets:
                 reason = SKIPPED_MEASURES.get(row.measure, "no matching readout")
                 out.append({**base, "readout": None, "muscle": row.muscle_or_region, "day": row.age_days,
-                            "data_value": row.value, "data_sd": row.sd, "sim": None, "note": f"not compared: {reason}"})
+                            "data_value": row.value, "data_sd": row.sd, "sim": None, "note": f"not compared: {reason}",
+                            "position": None})
                 continue
             for var, muscle, value in targets:
                 entry = {**base, "readout": var, "muscle": muscle, "day": row.age_days, "data_value": value,
-                         "data_sd": row.sd, "sim": None}
+                         "data_sd": row.sd, "sim": None, "position": None}
                 notes = []
                 if plots.is_complement(row.measure):
                     notes.append(f"1 - {row.value:g} ({row.measure.replace('_', ' ')})")
@@ -116,6 +143,7 @@ def training_comparison(results: Mapping[str, xr.Dataset] | xr.Dataset,
                     n_all = int(values.size)
                     entry["sim"] = {"median": float(med[i]), "lo": float(lo[i]), "hi": float(hi[i]),
                                     "n_data": n_data, "n": n_all}
+                    entry["position"] = position_in_band(value, float(lo[i]), float(hi[i]))
                     if sex_note:
                         notes.append(sex_note)
                     if n_data < n_all:
@@ -127,7 +155,7 @@ def training_comparison(results: Mapping[str, xr.Dataset] | xr.Dataset,
 
 def _comparison_html(entries: list[dict[str, Any]]) -> str:
     headers = ["readout", "muscle / region", "age (days)", "sex", "simulated median (10-90 %)", "data value",
-               "source", "status", "note"]
+               "data vs simulated 10-90 %", "source", "status", "note"]
     body = []
     for c in entries:
         s = c["sim"]
@@ -150,9 +178,29 @@ def _comparison_html(entries: list[dict[str, Any]]) -> str:
             data = fmt(c["data_value"]) + (f" &plusmn; {fmt(c['data_sd'])}" if c["data_sd"] is not None else "")
             where = escape(display_muscle(c["muscle"]))
             age = fmt_day(float(c["day"])) if c["day"] is not None else "-"
-        body.append([escape(readout_name), where, age, escape(c["sex"]), sim, data,
-                     f'<span title="{escape(c["source"])}">{escape(c["short_source"])}</span>', escape(c["status"]), escape(c["note"])])
+        body.append([escape(readout_name), where, age, escape(c["sex"]), sim, data, _position_cell(c.get("position")),
+                     f'<span title="{escape(c["source"])}">{escape(c["short_source"])}</span>', _status_cell(c["status"]),
+                     escape(c["note"])])
     return table(headers, body, numeric=(2, 4, 5))
+
+
+def _position_cell(position: str | None) -> str:
+    if position is None:
+        return "-"
+    return position if position == "inside" else f"<strong>outside ({position})</strong>"
+
+
+def _status_cell(status: str) -> str:
+    meaning = STATUS_MEANINGS.get(status)
+    return escape(status) if meaning is None else f'<span title="{escape(meaning)}">{escape(meaning)}</span>'
+
+
+def _status_legend(entries: list[dict[str, Any]]) -> str:
+    """The status words used in a training table, each with its plain meaning."""
+    used = [s for s in STATUS_MEANINGS if any(c["status"] == s for c in entries)]
+    items = "".join(f"<li><code>{escape(s)}</code>: {escape(STATUS_MEANINGS[s])}</li>" for s in used)
+    return f'<p class="note">Status of each published value (the data files\' words):</p><ul class="notes">{items}</ul>'
+
 
 
 # ------------------------------------------------------------------ sections
@@ -170,7 +218,8 @@ def _metadata_html(results: Mapping[str, xr.Dataset]) -> str:
                      escape(a.get("hypothesis", "-")), escape(a.get("seed", "-")), escape(a.get("alsim_version", "-")),
                      escape(ds.sizes.get("subject", 0)), escape(days),
                      escape(", ".join(display_muscle(str(m)) for m in ds["muscle"].values)),
-                     escape(a.get("onset_definition", "-")), escape(a.get("end_stage_definition", "-"))])
+                     escape(definition_with_values(a.get("onset_definition", "-"), a.get("scenario_json"))),
+                     escape(definition_with_values(a.get("end_stage_definition", "-"), a.get("scenario_json")))])
     return table(headers, body, numeric=(4, 6))
 
 
@@ -243,14 +292,15 @@ def render_report(results: Mapping[str, xr.Dataset] | xr.Dataset, *, title: str 
 
     parts.append('<h2 id="summary">Onset and end stage</h2>')
     parts.append(_summary_html(results))
-    parts.append('<p class="note">Medians and quartiles treat subjects that do not reach the event as reaching it '
-                 'after the last simulated day ("&gt; D": not reached by at least that quantile of subjects).</p>')
+    parts.append(f'<p class="note">{escape(EVENT_STATISTICS)} The same numbers as the terminal and summary.json; '
+                 '"&gt; D": not reached by the last simulated day D.</p>')
     parts.append(embed_figure(onset_survival_figure(results, training), "onset and end stage",
                       "Left: hindlimb force (median, 10-90 % band). Right: fraction of subjects without onset (solid) "
                       "and not at end stage (dashed), step functions, censored at the last simulated day (tick). "
                       "Black markers: published mean with SD bars (onset: circle, end stage: square, survival: "
                       "diamond), drawn around y = 0.5, where the curves cross their median; they are spread "
-                      "vertically only for legibility. The Pfohl 2015 spread is an SE of study means.", dpi))
+                      "vertically only for legibility. The Pfohl 2015 spread is an SE of study means. A curve crosses "
+                      "0.5 at the median of the table above (Kaplan-Meier, censored at the end of the run).", dpi))
 
     for m in muscles:
         parts.append(f'<h2 id="muscle-{escape(m)}">{escape(display_muscle(m).capitalize())}</h2>')
@@ -265,12 +315,23 @@ def render_report(results: Mapping[str, xr.Dataset] | xr.Dataset, *, title: str 
     parts.append('<h2 id="training">Training data vs simulation</h2>')
     parts.append('<p class="note">Each published value of a result\'s strain (or of unspecified background) next to '
                  "the simulated median at the same age. Time-course values are fractions (0-1); onset and end stage "
-                 "are days. Sex-specific values are compared with the simulated subjects of that sex.</p>")
+                 "are days (medians: Kaplan-Meier, censored at the end of the run, as above). Sex-specific values are "
+                 "compared with the simulated subjects of that sex. 'Data vs simulated 10-90 %' says whether the "
+                 "published value lies inside the spread of the simulated subjects (for onset and end stage: the "
+                 "days by which 10 % and 90 % of them had the event) or outside it, below or above; a published "
+                 "mean is compared with a spread of individuals, so 'inside' is a loose test (docs/model_fit.md "
+                 "gives each row against a 90 % predictive interval of the mean).</p>")
     comparison = training_comparison(results, training)
     for label in results:
         entries = [c for c in comparison if c["label"] == label]
         parts.append(f"<h3>{escape(label)}</h3>")
-        parts.append(_comparison_html(entries) if entries else '<p class="note">No training rows for this strain.</p>')
+        if entries:
+            inside = sum(c.get("position") == "inside" for c in entries)
+            compared = sum(c.get("position") is not None for c in entries)
+            parts.append(f'<p class="note">{inside} of {compared} compared values lie inside the simulated 10-90 % '
+                         "of subjects.</p>")
+        parts.append(_comparison_html(entries) + _status_legend(entries) if entries
+                     else '<p class="note">No training rows for this strain.</p>')
     parts.append("</body></html>")
     return "\n".join(parts)
 

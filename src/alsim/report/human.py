@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import human_plots as hp
-from .page import CSS, embed_figure, escape, table, write_html
+from .page import CSS, definition_with_values, embed_figure, escape, table, write_html
+from ..run.summary import km_quantile
 from .plots import display_muscle
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -120,7 +121,8 @@ def _runs_html(ds: xr.Dataset) -> str:
            escape(", ".join(display_muscle(str(m)) for m in ds["muscle"].values))]
     definitions = [("onset", a.get("onset_definition"))] + [
         (name, ds[var].attrs.get("description")) for var, name in hp.EVENTS if var in ds]
-    items = "".join(f"<li>{escape(name)}: {escape(text)}</li>" for name, text in definitions if text)
+    items = "".join(f"<li>{escape(name)}: {escape(definition_with_values(text, a.get('scenario_json')))}</li>"
+                    for name, text in definitions if text)
     return table(headers, [row], numeric=(3, 5)) + f'<ul class="notes">{items}</ul>'
 
 
@@ -133,7 +135,8 @@ def _event_cells(ds: xr.Dataset, var: str) -> list[str]:
     if kmf is None:
         return ["-", "0 subjects with onset"]
     ci = median_survival_times(kmf.confidence_interval_).values.ravel()
-    return [f"{_months(kmf.median_survival_time_)} ({_months(ci[0])}-{_months(ci[1])})",
+    median = km_quantile(durations, observed, 0.5)        # the quantile of summary.json and the terminal
+    return [f"{_months(median)} ({_months(ci[0])}-{_months(ci[1])})",
             f"{int(observed.sum())} of {observed.size} reach it"]
 
 
@@ -251,7 +254,9 @@ _SURVIVAL_CAPTION = ("Kaplan-Meier estimates (lifelines) over the subjects with 
                      "diagnosis and ventilation an end stage reached first; a diagnosis simulated after end stage "
                      "does not count). Right: end stage after diagnosis, diagnosed subjects only. Black markers: "
                      "human.csv rows, survival (range) and diagnostic delay at 0.5, where a curve crosses its "
-                     "median; 1-year mortality after diagnosis as 1 - value at 12 months.")
+                     "median; 1-year mortality after diagnosis as 1 - value at 12 months. The medians of the table "
+                     "below are where these curves first reach 0.5: the same numbers as the terminal and "
+                     "summary.json (in days there).")
 
 
 # ---------------------------------------------------------------------- report

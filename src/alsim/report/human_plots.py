@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..run.summary import km_quantile
 from .plots import display_muscle, new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -127,12 +128,12 @@ def kaplan_meier(durations: np.ndarray, observed: np.ndarray, label: str):
 
 
 def event_medians(ds: xr.Dataset, subjects: np.ndarray | None = None) -> dict[str, float]:
-    """Kaplan-Meier median day from onset of each event (inf: not reached by half)."""
+    """Kaplan-Meier median day from onset of each event (inf: not reached by half; NaN: nobody
+    with onset), computed by :func:`alsim.run.summary.km_quantile`."""
     out = {}
     sub = ds if subjects is None else ds.isel(subject=np.nonzero(subjects)[0])
-    for var, name in EVENTS:
-        kmf = kaplan_meier(*event_times(sub, var), name)
-        out[var] = math.nan if kmf is None else float(kmf.median_survival_time_)
+    for var, _ in EVENTS:      # the same Kaplan-Meier quantile as summary.json and the terminal
+        out[var] = km_quantile(*event_times(sub, var), 0.5)
     return out
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 
 from .plots import figure_png
 
-__all__ = ["CSS", "embed_figure", "escape", "fmt", "fmt_1", "fmt_day", "head", "table", "write_html"]
+__all__ = ["CSS", "definition_with_values", "embed_figure", "escape", "fmt", "fmt_1", "fmt_day", "head", "table", "write_html"]
 
 #: The style sheet of every page (inlined in its ``<style>``).
 CSS = """
@@ -68,6 +70,35 @@ def fmt_day(x: float, last_day: float | None = None) -> str:
     if math.isinf(x):
         return f"&gt; {last_day:.0f}" if last_day is not None and not math.isnan(last_day) else "not reached"
     return f"{x:.0f}"
+
+
+_PARAMETER = re.compile(r"\b(?:[a-z_]+\.)+[a-z_]+\b")
+
+
+def definition_with_values(text: str, scenario_json: str | None) -> str:
+    """An event definition with each dotted parameter name followed by the run's value.
+
+    ``"hindlimb force < clinical.onset_force_fraction"`` becomes
+    ``"hindlimb force < 0.3 (clinical.onset_force_fraction)"``, read from the run's scenario
+    (the results attribute ``scenario_json``); names the scenario lacks, and all of them
+    without a scenario, are left as they are. Plain text: escape it before putting it in HTML.
+    """
+    if not scenario_json:
+        return text
+    scenario = json.loads(scenario_json)
+
+    def value_of(match: re.Match[str]) -> str:
+        node: Any = scenario
+        for key in match.group(0).split("."):
+            if not isinstance(node, dict) or key not in node:
+                return match.group(0)
+            node = node[key]
+        if isinstance(node, (dict, type(None))):
+            return match.group(0)
+        shown = ", ".join(map(str, node)) if isinstance(node, list) else f"{node:g}" if isinstance(node, float) else str(node)
+        return f"{shown} ({match.group(0)})"
+
+    return _PARAMETER.sub(value_of, text)
 
 
 def head(title: str) -> str:

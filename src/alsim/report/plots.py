@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from alsim.data import TrainingRow, load_training
+from alsim.run.summary import EVENT_STATISTICS, event_day_quantile  # noqa: F401  (one convention everywhere)
 
 from .training_overlay import (  # noqa: F401  (re-exported: part of this module's API)
     HINDLIMB_MUSCLES, SKIPPED_MEASURES, UNSPECIFIED_STRAIN, TrainingPoint, endpoint_rows, is_complement,
@@ -40,7 +41,7 @@ __all__ = [
     "BY_TYPE_VARS", "HINDLIMB_MUSCLES", "MUSCLE_ORDER", "READOUTS", "Readout", "SKIPPED_MEASURES",
     "TIME_COURSE_VARS", "TrainingPoint", "UNIT_TYPE_COLOURS", "UNSPECIFIED_STRAIN", "as_results", "band",
     "by_type_figure", "crossing_day", "display_muscle", "endpoint_rows", "endpoint_summary", "event_free_curve",
-    "figure_png", "is_complement", "label_colours", "map_training_row", "muscles_of", "new_figure",
+    "figure_png", "legend_handle", "is_complement", "label_colours", "map_training_row", "muscles_of", "new_figure",
     "onset_survival_figure", "plot_by_type", "plot_onset_survival", "plot_time_course", "point_label", "readout",
     "strain_matches", "strains_of", "time_course_figure", "training_markers", "training_points",
 ]
@@ -60,9 +61,9 @@ class Readout:
 
 #: Display names and units of every readout, in one place.
 READOUTS: dict[str, Readout] = {
-    "endplates_innervated_fraction": Readout("Innervated endplates", "fraction of intact endplates"),
-    "endplates_fully_innervated_fraction": Readout("Fully innervated endplates", "fraction of intact endplates"),
-    "endplates_denervated_fraction": Readout("Denervated endplates", "fraction of intact endplates"),
+    "endplates_innervated_fraction": Readout("Innervated endplates", "innervated / intact endplates"),
+    "endplates_fully_innervated_fraction": Readout("Fully innervated endplates", "fully innervated / intact endplates"),
+    "endplates_denervated_fraction": Readout("Denervated endplates", "denervated / intact endplates"),
     "motor_neurons_alive_fraction": Readout("Motor neurons alive", "fraction of the muscle's motor neurons"),
     "axons_intact_fraction": Readout("Axons intact", "fraction of motor units"),
     "motor_units_functional_fraction": Readout("Functional motor units", "fraction of motor units"),
@@ -97,11 +98,13 @@ def display_muscle(muscle: str | None) -> str:
 
 
 def readout(var: str, ds: xr.Dataset | None = None) -> Readout:
-    """The display entry of ``var``; falls back to the Dataset's ``description``/``units`` attrs."""
+    """The display entry of ``var``; falls back to the Dataset's ``description`` and ``long_name``
+    (CF: ``units`` is a UDUNITS string such as ``1``, no axis label)."""
     if var in READOUTS:
         return READOUTS[var]
     attrs = ds[var].attrs if ds is not None and var in ds else {}
-    return Readout(str(attrs.get("description", var)), str(attrs.get("units", "")), fraction=False)
+    return Readout(str(attrs.get("description", var)), str(attrs.get("long_name", attrs.get("units", ""))),
+                   fraction=False)
 
 
 # ------------------------------------------------------------------------ results
@@ -197,8 +200,11 @@ def event_free_curve(event_days: np.ndarray, days: np.ndarray) -> np.ndarray:
 
 
 def endpoint_summary(ds: xr.Dataset, var: str, subjects: np.ndarray | None = None) -> dict[str, Any]:
-    """Median and quartiles (Kaplan-Meier: subjects not reaching count as later than the run),
-    and mean/SD among subjects that reach, of ``onset_day`` or ``end_stage_day``.
+    """Median and quartiles, and mean/SD among subjects that reach, of ``onset_day`` or ``end_stage_day``.
+
+    The quantiles follow the one convention of the terminal and ``summary.json``
+    (:data:`alsim.run.summary.EVENT_STATISTICS`): Kaplan-Meier over all subjects, censored at
+    the end of the run.
 
     Quantiles beyond the run are ``inf`` ("not reached").
     """
@@ -207,14 +213,9 @@ def endpoint_summary(ds: xr.Dataset, var: str, subjects: np.ndarray | None = Non
         t = t[np.asarray(subjects, dtype=bool)]
     reached = t[~np.isnan(t)]
     n = int(t.size)
-    full = np.sort(np.where(np.isnan(t), np.inf, t))
 
     def quantile(q: float) -> float:
-        if n == 0:
-            return math.nan
-        # the smallest day by which at least a fraction q of subjects have had the event
-        k = max(int(math.ceil(q * n)) - 1, 0)
-        return float(full[k])
+        return event_day_quantile(t, q)
 
     return {
         "n": n,
@@ -222,6 +223,8 @@ def endpoint_summary(ds: xr.Dataset, var: str, subjects: np.ndarray | None = Non
         "median": quantile(0.5),
         "q25": quantile(0.25),
         "q75": quantile(0.75),
+        "p10": quantile(0.1),
+        "p90": quantile(0.9),
         "mean_reached": float(np.mean(reached)) if reached.size else math.nan,
         "sd_reached": float(np.std(reached, ddof=1)) if reached.size > 1 else math.nan,
         "last_day": float(np.max(ds["day"].values)) if ds.sizes.get("day") else math.nan,
@@ -231,12 +234,20 @@ def endpoint_summary(ds: xr.Dataset, var: str, subjects: np.ndarray | None = Non
 # -------------------------------------------------------------------------- draw
 
 
+def legend_handle(handle: Any) -> Any:
+    """The handle to show in a legend: an error bar's marker alone, since its caps and bars would
+    hide the marker shape that tells sources apart; any other handle unchanged."""
+    from matplotlib.container import ErrorbarContainer
+
+    return handle.lines[0] if isinstance(handle, ErrorbarContainer) and handle.lines[0] is not None else handle
+
+
 def _legend(ax: Axes, **kwargs: Any) -> None:
     handles, labels = ax.get_legend_handles_labels()
     unique: dict[str, Any] = {}
     for h, lab in zip(handles, labels):
         if lab and not lab.startswith("_") and lab not in unique:
-            unique[lab] = h
+            unique[lab] = legend_handle(h)
     if unique:
         kwargs.setdefault("fontsize", "small")
         kwargs.setdefault("loc", "best")
@@ -416,7 +427,7 @@ def _figure_legend(fig: Figure, axes: Iterable[Axes], ncols: int = 6) -> None:
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             if lab and not lab.startswith("_") and lab not in unique:
-                unique[lab] = h
+                unique[lab] = legend_handle(h)
     if unique:
         fig.legend(list(unique.values()), list(unique.keys()), loc="outside lower center",
                    ncols=min(ncols, len(unique)), fontsize="small", frameon=False)
@@ -456,7 +467,7 @@ def by_type_figure(results: Mapping[str, xr.Dataset] | xr.Dataset, muscle: str,
     results = {k: v for k, v in as_results(results).items() if muscle in v["muscle"].values and var in v}
     n = max(1, len(results))
     fig = new_figure((4.6 * n, 3.6))
-    axes = fig.subplots(1, n, squeeze=False).ravel()
+    axes = fig.subplots(1, n, squeeze=False, sharex=True, sharey=True).ravel()   # one age axis to compare labels
     for ax, (label, ds) in zip(axes, results.items()):
         plot_by_type(ax, ds, muscle, var, title=f"{label} - {display_muscle(muscle)}")
     return fig

@@ -7,6 +7,7 @@ The statistics are :mod:`alsim.trials`'; this module only draws them and builds 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..trials.stats import ENDPOINTS, quiet_lifelines
 from .page import embed_figure, escape, fmt, head, table, write_html
-from .plots import band, new_figure
+from .plots import band, new_figure, readout
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -23,7 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..trials.execute import ArmRun
     from ..trials.stats import ArmOutcome
 
-__all__ = ["effect_figure", "km_figure", "plot_km", "time_course_figure", "window_figure", "window_section",
+__all__ = ["effect_figure", "km_figure", "plot_km", "time_course_figure", "treatment_starts", "window_figure",
+           "window_section",
            "write_trial_report"]
 
 TIME_COURSES = (("motor_neurons_alive_fraction", "motor neurons alive"),
@@ -43,28 +45,52 @@ def plot_km(arms: Mapping[str, ArmOutcome], endpoint: str = "end_stage", ax=None
         from matplotlib.figure import Figure
 
         ax = Figure(figsize=(6, 4)).subplots()
-    for name, arm in arms.items():
+    for i, (name, arm) in enumerate(arms.items()):      # arm i in colour C{i}, as the other panels
         durations, observed = arm.survival_data(endpoint)
         if durations.size == 0:
             continue
         with quiet_lifelines():
             kmf = KaplanMeierFitter(label=f"{name} (n={arm.n})").fit(durations, observed)
-            kmf.plot_survival_function(ax=ax, ci_show=True)
+            kmf.plot_survival_function(ax=ax, ci_show=True, color=f"C{i}")
     ax.set_xlabel("age (days)")
     ax.set_ylabel(f"fraction without {ENDPOINTS[endpoint][1]}")
     return ax
 
 
+def treatment_starts(run: ArmRun) -> list[int]:
+    """Ages (days) at which the arm's treatments start, read from its scenario; [] when untreated
+    or when the arm kept no Dataset."""
+    if run.dataset is None or "scenario_json" not in run.dataset.attrs:
+        return []
+    scenario = json.loads(run.dataset.attrs["scenario_json"])
+    return sorted({int(t["start_day"]) for t in scenario.get("treatments", ())})
+
+
 def km_figure(arms: dict[str, ArmRun]) -> Figure:
-    """Fraction of animals without onset (left) and without end stage (right), per arm."""
+    """Fraction of animals without onset (left) and without end stage (right), per arm, with a
+    vertical dotted line in the arm's colour at each treatment start."""
     fig = new_figure((11, 4))
-    for ax, endpoint in zip(fig.subplots(1, 2), ("onset", "end_stage")):
-        outcomes = {label: run.outcome for label, run in arms.items()}
+    outcomes = {label: run.outcome for label, run in arms.items()}
+    starts = {label: treatment_starts(run) for label, run in arms.items()}
+    for ax, endpoint in zip(fig.subplots(1, 2, sharex=True), ("onset", "end_stage")):
         plot_km(outcomes, endpoint, ax=ax)
+        for i, (label, days) in enumerate(starts.items()):      # plot_km colours arms C0, C1, ... in order
+            for day in days:
+                ax.axvline(day, color=f"C{i}", linestyle=":", linewidth=1.2, label=f"{label}: treatment starts")
+        _marker_legend(ax, fontsize=8)
         ax.set_title(endpoint.replace("_", " "))
-        first = np.nanmin([np.nanmin(o.survival_data(endpoint)[0]) for o in outcomes.values()])
-        ax.set_xlim(left=max(0.0, first - 15.0))  # nothing happens before the first event
+    first = np.nanmin([np.nanmin(o.survival_data("onset")[0]) for o in outcomes.values()])
+    earliest = min([first - 15.0] + [d - 5.0 for days in starts.values() for d in days])
+    fig.axes[0].set_xlim(left=max(0.0, earliest))  # nothing happens before the first event or treatment
     return fig
+
+
+def _marker_legend(ax, **kwargs) -> None:
+    """A legend whose error-bar entries show their marker alone (caps would hide it)."""
+    from .plots import legend_handle
+
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend([legend_handle(h) for h in handles], labels, **kwargs)
 
 
 def time_course_figure(arms: dict[str, ArmRun], muscle: str) -> Figure:
@@ -78,6 +104,7 @@ def time_course_figure(arms: dict[str, ArmRun], muscle: str) -> Figure:
             ax.fill_between(days, lo, hi, color=colour, alpha=0.15, linewidth=0)
         ax.set_title(title if var.startswith("hindlimb") else f"{title}, {muscle}")
         ax.set_xlabel("age (days)")
+        ax.set_ylabel(readout(var).unit)
         ax.set_ylim(0, 1.05)
     fig.axes[0].legend(fontsize=8)
     return fig
@@ -108,7 +135,7 @@ def effect_figure(summary: dict) -> Figure | None:
     ax_power.set_xlabel("animals per arm")
     ax_power.set_ylabel("power (log-rank, end stage)")
     ax_power.set_title(f"power over n (alpha {summary['alpha']:g}; dashed 0.8)")
-    ax_power.legend(fontsize=8)
+    _marker_legend(ax_power, fontsize=8)
     return fig
 
 
@@ -152,7 +179,7 @@ def window_figure(summary: dict) -> Figure:
     ax_days.axhline(0, color="grey", linewidth=1)
     ax_days.set_xlabel("treatment start (days of age)")
     ax_days.set_ylabel("median, treated - control (days)")
-    ax_days.legend()
+    _marker_legend(ax_days)
     count = summary.get("count_endpoint")
     if count is not None:
         _errorbar(ax_count, days, [r["difference_count_at_day"] for r in rows], "C2", count["readout"])
@@ -185,7 +212,8 @@ def write_trial_report(path: Path, summary: dict, arms: dict[str, ArmRun], muscl
              "Cox model on arm (below 1: the treatment slows end stage); animals without an event are censored at the end of "
              "follow-up.</p>", extra_html,
              "<h2>Kaplan-Meier</h2>", embed_figure(km_figure(arms), "Kaplan-Meier curves", "Fraction of animals without onset (left) "
-                                           "and without end stage (right), with 95 % confidence bands.", dpi),
+                                           "and without end stage (right), with 95 % confidence bands; dotted vertical "
+                                           "lines: the age at which each treated arm's treatment starts (arm's colour).", dpi),
              "<h2>What each arm did to motor neurons, endplates and force</h2>",
              embed_figure(time_course_figure(arms, muscle), "time courses", "Median across the animals of each arm, 10-90 % band; an "
                   "animal leaves the curves at its end stage. A soma-side treatment keeps motor neurons without keeping "

@@ -24,10 +24,11 @@ from .dataset import results_dataset, simulate
 from .events import clinical_events
 from .human import simulate_human_events
 from .streamed import BLOCK_SIZE, open_run_work, run_identity, stream, stream_passes
-from .summary import median_event_day, summarise
+from .summary import EVENT_STATISTICS, event_day_quantile, median_event_day, summarise
 from .tasks import dask_client, iter_tasks, local_scheduler, run_tasks
 
 __all__ = ["BLOCK_SIZE", "DEFAULT_BLOCK_SIZE", "Cohort", "block_dataset", "blocks_of", "census_block",
            "clinical_events", "dask_client", "iter_tasks", "local_scheduler", "median_event_day", "open_run_work",
+           "EVENT_STATISTICS", "event_day_quantile",
            "results_dataset", "run_identity", "run_tasks", "simulate", "simulate_census", "simulate_cohort", "simulate_human_events",
            "stream", "stream_census_to_zarr", "stream_passes", "summarise"]

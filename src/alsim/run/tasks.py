@@ -19,6 +19,7 @@ random streams, :mod:`alsim.engine.streams`).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -50,18 +51,35 @@ def dask_client(*, workers: int = 1, scheduler: str | None = None,
         return
     # Dask's own log lines (a worker died, a task failed) are silenced: alsim says what happened
     # in one message of its own (alsim.store.faults), and the user's screen keeps only that.
-    if threads:
-        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=workers, processes=False,
-                                           dashboard_address=":0", silence_logs=logging.CRITICAL)
-    else:
-        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=":0", silence_logs=logging.CRITICAL)
-    client = distributed.Client(cluster)
+    # silence_logs quiets this process; worker processes set up their logging when they import
+    # distributed, before the cluster's setting reaches them, so they are told by the environment.
+    with _quiet_worker_processes():
+        if threads:
+            cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=workers, processes=False,
+                                               dashboard_address=":0", silence_logs=logging.CRITICAL)
+        else:
+            cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                               dashboard_address=":0", silence_logs=logging.CRITICAL)
+        client = distributed.Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+
+
+@contextmanager
+def _quiet_worker_processes() -> Iterator[None]:
+    """``DASK_LOGGING__DISTRIBUTED=critical`` for the processes started in the block (a value the
+    user set is kept), restored afterwards."""
+    key = "DASK_LOGGING__DISTRIBUTED"
+    before = os.environ.get(key)
+    os.environ.setdefault(key, "critical")
     try:
-        yield client
+        yield
     finally:
-        client.close()
-        cluster.close()
+        if before is None:
+            os.environ.pop(key, None)
 
 
 @contextmanager
