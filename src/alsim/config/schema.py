@@ -177,7 +177,7 @@ class Structure(_Strict):
                                       description="orphan: fraction of units (drawn per unit at birth) whose soma survives target loss.")
     sprouting: Literal[SPROUTINGS] = Field(default="healthy", description="Donor weight of collateral sprouting: 'healthy' "
                                            "(competence T cap) or 'stress_limited' (times exp(-M_v / sprouting_stress_scale)).")
-    sprouting_stress_scale: float = Field(default=1.0, gt=0.0, le=1e6, allow_inf_nan=False,
+    sprouting_stress_scale: float = Field(default=2.0, gt=0.0, le=1e6, allow_inf_nan=False,
                                           description="stress_limited: metabolic stress m_s (units of M) at which a donor's sprouting weight falls by 1/e.")
 
 
