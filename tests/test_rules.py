@@ -25,6 +25,8 @@ def _arguments(rule, rng: np.random.Generator, size: int) -> list:
     for name in inspect.signature(rule.py_func).parameters:
         if name in ("tsc", "coverage"):
             values.append(rng.integers(0, 3, size))
+        elif name in ("vulnerable", "axon_intact"):
+            values.append(rng.integers(0, 2, size).astype(bool))
         elif name in ("exponent",):
             values.append(0.5)
         else:

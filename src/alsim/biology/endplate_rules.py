@@ -111,3 +111,11 @@ def relax_towards(value, target, decay):
 def decay_factor(rate_per_day):
     """``exp(-rate dt)``: the share of a distance from equilibrium left after a day."""
     return np.exp(-rate_per_day)
+
+
+@rule
+def stress_limited_competence(stress, stress_scale):
+    """Structure ``sprouting = stress_limited``: ``exp(-M_v / m_s)``, the share of its healthy sprouting
+    weight a stressed donor keeps (little compensation by sprouting in SOD1 fast muscles, Hegedus
+    2007; a sprouting deficit by MUNE, Mancuso 2011); 1 for an unstressed (wild-type) unit."""
+    return np.exp(-stress / stress_scale)

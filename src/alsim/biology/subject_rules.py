@@ -33,3 +33,13 @@ def event_probability(hazard):
     """``1 - exp(-h dt)``: the probability that an event of hazard ``h`` (per day) happens within a day
     (docs/model.md, *Time*)."""
     return -np.expm1(-hazard)
+
+
+@rule
+def early_burden(b, age_days, start_day, time_constant_days, amplitude):
+    """Structure ``clock = two_phase``: ``D_e(t) = b A_e (1 - exp(-(t - t_e) / tau_e))`` for ``t > t_e``,
+    else 0; dimensionless, in the units of ``D``. An early burden that acts on the nerve terminal
+    and its Schwann cell only (FF axons pruned long before symptoms, Pun 2006; 40 % of fast-muscle
+    endplates lost at P30 with P14 intact, Vinsant 2013; terminal Schwann cells abnormal at P30,
+    Carrasco 2016)."""
+    return b * amplitude * -np.expm1(-np.maximum(age_days - start_day, 0.0) / time_constant_days)

@@ -96,3 +96,18 @@ def transport_after_day(transport, decline, recovery, decay):
     # k, r >= 0: when k + r = 0 then r = 0, T_eq = 0 and the decay is 1, which leaves T as it is
     equilibrium = recovery / np.maximum(decline + recovery, 1e-300)
     return equilibrium + (transport - equilibrium) * decay
+
+
+@rule
+def terminal_stress(stress, early_production, tau_days):
+    """Structure ``clock = two_phase``: ``M_u + tau P^e_u``, the stress a unit's terminals see: its
+    metabolic stress plus the early terminal burden's production ``P^e_u`` (unit rule 3 with
+    ``D_e(t)`` for ``D(t)``) at its steady level. It enters terminal retraction only, not the soma."""
+    return stress + early_production * tau_days
+
+
+@rule
+def target_lost(vulnerable, size, axon_intact):
+    """Structure ``soma_survival = orphan``: 1.0 when a vulnerable unit has lost its whole target
+    (no terminal, ``n_u = 0``, or no intact axon), else 0.0; resilient units never count as lost."""
+    return 1.0 * np.logical_and(vulnerable, np.logical_or(size == 0, np.logical_not(axon_intact)))

@@ -150,6 +150,37 @@ class MuscleFeedback(_Strict):
     sprouting_signal_gain: float = _rate("Increase of sprouting per unit expression (trophic signals).")
 
 
+CLOCKS: tuple[str, ...] = ("power", "two_phase")
+SOMA_SURVIVALS: tuple[str, ...] = ("starvation", "orphan")
+SPROUTINGS: tuple[str, ...] = ("healthy", "stress_limited")
+
+
+class Structure(_Strict):
+    """Structural alternatives of the model, settings beside the hypotheses (docs/model.md,
+    *Structural alternatives*). Each default is the original structure; the parameters of a
+    setting are read only under that setting. Sources and priors: docs/model_fit.md, *Proposal*."""
+
+    clock: Literal[CLOCKS] = Field(default="power", description="Disease clock: 'power' (D(t) only) or 'two_phase' (an early, "
+                                   "terminal-only burden D_e(t) added to D(t) in terminal retraction and Schwann-cell loss).")
+    early_burden_start_day: float = Field(default=21.0, ge=0.0, le=36_500.0, allow_inf_nan=False,
+                                          description="two_phase: age t_e (days) at which the early terminal burden starts.")
+    early_burden_time_constant_days: float = Field(default=10.0, ge=0.1, le=36_500.0, allow_inf_nan=False,
+                                                   description="two_phase: time constant tau_e (days) with which the early burden rises to its plateau.")
+    early_burden_amplitude: float = Field(default=0.5, ge=0.0, le=1000.0, allow_inf_nan=False,
+                                          description="two_phase: plateau A_e of the early burden per unit burden multiplier b (dimensionless, the units of D).")
+    soma_survival: Literal[SOMA_SURVIVALS] = Field(default="starvation", description="Soma death after terminal loss: "
+                                                   "'starvation' (rates.soma_starvation_death (1 - T min(1, n/n0))) or 'orphan' "
+                                                   "(a hazard only after complete target loss, in a vulnerable fraction of units).")
+    orphan_death: float = Field(default=0.02, ge=0.0, le=100.0, allow_inf_nan=False,
+                                description="orphan: soma death hazard per day of a vulnerable unit with no terminal (n_u = 0) or no intact axon.")
+    resilient_fraction: float = Field(default=0.5, ge=0.0, le=1.0, allow_inf_nan=False,
+                                      description="orphan: fraction of units (drawn per unit at birth) whose soma survives target loss.")
+    sprouting: Literal[SPROUTINGS] = Field(default="healthy", description="Donor weight of collateral sprouting: 'healthy' "
+                                           "(competence T cap) or 'stress_limited' (times exp(-M_v / sprouting_stress_scale)).")
+    sprouting_stress_scale: float = Field(default=2.0, gt=0.0, le=1e6, allow_inf_nan=False,
+                                          description="stress_limited: metabolic stress m_s (units of M) at which a donor's sprouting weight falls by 1/e.")
+
+
 class Neuromuscular(_Strict):
     """Transmission at the endplate."""
 
@@ -184,6 +215,8 @@ class Scenario(_Strict):
     muscle_feedback: MuscleFeedback
     neuromuscular: Neuromuscular
     clinical: Clinical
+    structure: Structure = Field(default_factory=Structure, description="Structural alternatives (clock, soma survival, "
+                                 "sprouting); the defaults are the original structure.")
     treatments: tuple[AppliedTreatment, ...] = Field(default=(), description="Treatments given to every subject (see alsim.biology.interventions).")
     spread: Spread | None = Field(default=None, description="Focal onset and spread between regions (human presets); none: every muscle carries the burden from day 0.")
     human: HumanClinical | None = Field(default=None, description="Clinical readouts of the human disease (ALSFRS-R, FVC, diagnosis); required for species 'human'.")

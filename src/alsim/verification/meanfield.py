@@ -8,9 +8,11 @@ far too slow to go (hundreds of fibres a motor unit, as in a real muscle):
 - **what is in**: unit rules 3 and 4 (stress, transport), endplate rules 1 (retraction,
   expansion), 2 (sprouting, donors by weight, capacity), 3 (terminal Schwann cells) and
   5 (cross-section, fibre-type conversion), the muscle's expression programme ``S_m``,
-  treatments on those rates, and the force census;
+  treatments on those rates, the force census, and the structural alternatives ``clock =
+  two_phase`` and ``sprouting = stress_limited`` (both deterministic in the unit state);
 - **what must be off**: every motor-unit death (soma and axon hazards 0) and endplate
-  disassembly (``rates.endplate_disassembly = 0``). A unit's death is one random event
+  disassembly (``rates.endplate_disassembly = 0``), and under ``soma_survival = orphan``
+  ``structure.orphan_death = 0``. A unit's death is one random event
   however many fibres it has, so it never becomes deterministic, and the disassembly
   hazard depends on each endplate's own AChR history, a distribution, not a count.
   :func:`mean_field_census` refuses a scenario where they are on.
@@ -97,6 +99,16 @@ def disease_burden(b: float, age_days: float, scenario: Scenario) -> float:
     return b * (age_days / scenario.disease.burden_scale_days) ** scenario.disease.burden_exponent
 
 
+def early_burden(b: float, age_days: float, scenario: Scenario) -> float:
+    """*Structural alternatives*, ``clock = two_phase``: ``D_e(t) = b A_e (1 - exp(-(t - t_e) / tau_e))``
+    for ``t > t_e`` (else 0); 0 under the power clock. Deterministic, so it is in the map."""
+    st = scenario.structure
+    if st.clock != "two_phase":
+        return 0.0
+    return b * st.early_burden_amplitude * -math.expm1(-max(age_days - st.early_burden_start_day, 0.0)
+                                                      / st.early_burden_time_constant_days)
+
+
 def treatment_factor(scenario: Scenario, target: str, muscle: str | None, age: float) -> float:
     """*Treatments*: the product of ``1 + (f_full - 1) dose ramp(t)`` over the treatments that reach
     ``target`` in ``muscle`` (``None``: the cortex)."""
@@ -121,11 +133,15 @@ def _ramp(applied, age: float) -> float:
 
 def mean_field_blockers(scenario: Scenario) -> list[str]:
     """The settings of ``scenario`` that have no deterministic limit (empty: the map applies)."""
-    rates = scenario.rates
+    rates, structure = scenario.rates, scenario.structure
     _, w_forward = hypothesis_weights(scenario)
+    # under soma_survival = orphan the starvation rate is not read; the orphan hazard is a unit death instead
+    orphan = structure.soma_survival == "orphan"
     blockers = [f"rates.{name} = {getattr(rates, name):g}" for name in
                 ("soma_starvation_death", "soma_ageing_death", "axon_dieback", "endplate_disassembly")
-                if getattr(rates, name) > 0.0]
+                if getattr(rates, name) > 0.0 and not (orphan and name == "soma_starvation_death")]
+    if orphan and structure.orphan_death > 0.0:
+        blockers.append(f"structure.orphan_death = {structure.orphan_death:g} (soma_survival = orphan: a unit death)")
     if w_forward > 0.0:
         blockers += [f"rates.{name} = {getattr(rates, name):g} (with w_forward = {w_forward:g})"
                      for name in ("soma_stress_death", "soma_excitotoxic_death") if getattr(rates, name) > 0.0]
@@ -221,12 +237,15 @@ class _Subject:
                 "force": layout.by_muscle(force),
                 "fibre_csa_sum": layout.by_muscle(self.inner_csa.sum(axis=(1, 2, 3))) + self.denervated_csa.sum(axis=(1, 2))}
 
-    def step(self, scenario: Scenario, layout: _Layout, burden: np.ndarray, factors: dict[str, np.ndarray]) -> None:
+    def step(self, scenario: Scenario, layout: _Layout, burden: np.ndarray, factors: dict[str, np.ndarray],
+             early: np.ndarray | None = None) -> None:
         """One day of docs/model.md on the expected counts, every rate from the start-of-day state.
 
         ``burden`` (M,) is each muscle's ``D(t - delay_m)``; ``factors[target]`` (M,) the
-        day's treatment factors.
+        day's treatment factors; ``early`` (M,) the early terminal burden ``D_e`` (``clock =
+        two_phase``; None: 0).
         """
+        early = np.zeros_like(burden) if early is None else early
         rates, tsc = scenario.rates, scenario.terminal_schwann_cells
         w_back, _ = hypothesis_weights(scenario)
         um = layout.muscle
@@ -234,15 +253,21 @@ class _Subject:
         delta = self.denervated.sum(axis=(1, 2)) / (layout.by_muscle(size) + self.denervated.sum(axis=(1, 2)))
         # what the endplates see today (endplate rules 1 and 2), from the start-of-day unit state
         destabilised = 1.0 + scenario.muscle_feedback.destabilising_gain * self.expression * factors["destabilisation"]
-        h_retract = (w_back * rates.terminal_retraction_per_stress * self.stress * destabilised[um]
+        size_term = (size / layout.nbar0) ** rates.stress_size_exponent
+        # *Structural alternatives*, two_phase: terminals see M_u + tau P_e, P_e rule 3's production from D_e
+        early_production = early[um] * layout.vulnerability * layout.activity * size_term * factors["stress_production"][um]
+        terminal_stress = self.stress + early_production * rates.stress_time_constant_days
+        h_retract = (w_back * rates.terminal_retraction_per_stress * terminal_stress * destabilised[um]
                      + rates.terminal_retraction_baseline) * factors["retraction"][um]
         h_expand = rates.terminal_expansion * self.transport
         room = np.maximum(0.0, layout.max_size - size)
         weight = np.where(size >= 1.0, layout.competence * self.transport * room, 0.0)
+        if scenario.structure.sprouting == "stress_limited":   # *Structural alternatives*
+            weight = weight * np.exp(-self.stress / scenario.structure.sprouting_stress_scale)
         guidance = np.array([tsc.guidance_quiescent, 1.0, tsc.guidance_lost])
         h_sprout = (rates.sprouting * guidance[None, :] * (1.0 + scenario.muscle_feedback.sprouting_signal_gain
                                                             * self.expression[:, None]) * factors["sprouting"][:, None])
-        h_loss = tsc.loss_per_burden * burden * factors["tsc_loss"]
+        h_loss = tsc.loss_per_burden * (burden + early) * factors["tsc_loss"]
         self._relax_cross_sections(rates)
         granted = self._denervated_day(layout, weight, room, h_sprout, h_loss, tsc)
         self._innervated_day(layout, h_retract, h_expand, rates, tsc)
@@ -361,8 +386,9 @@ def mean_field_census(scenario: Scenario, *, burden_multiplier: float, days: int
         if age == days:
             break
         burden = np.array([disease_burden(burden_multiplier, max(age - d, 0.0), scenario) for d in delays])
+        early = np.array([early_burden(burden_multiplier, max(age - d, 0.0), scenario) for d in delays])
         factors = {target: np.array([treatment_factor(scenario, target, m, age) for m in names]) for target in _MUSCLE_TARGETS}
-        subject.step(scenario, layout, burden, factors)
+        subject.step(scenario, layout, burden, factors, early)
     return out
 
 

@@ -141,6 +141,16 @@ def disease_burden(b: float, age_days: float, scenario: Scenario) -> float:
     return b * (age_days / disease.burden_scale_days) ** disease.burden_exponent
 
 
+def early_burden(b: float, age_days: float, scenario: Scenario) -> float:
+    """*Structural alternatives*, ``clock = two_phase``: ``D_e(t) = b A_e (1 - exp(-(t - t_e) / tau_e))``
+    for ``t > t_e``, 0 before, and 0 under any other clock."""
+    structure = scenario.structure
+    if structure.clock != "two_phase" or age_days <= structure.early_burden_start_day:
+        return 0.0
+    elapsed = age_days - structure.early_burden_start_day
+    return b * structure.early_burden_amplitude * (1.0 - math.exp(-elapsed / structure.early_burden_time_constant_days))
+
+
 def treatment_factor(scenario: Scenario, target: str, muscle: str | None, age: float) -> float:
     """*Treatments*: the product over treatments of ``1 + (effect - 1) e(t)`` on ``target``
     in ``muscle`` (``None`` for the cortex), ``e(t)`` the dose times the onset/offset ramp."""
@@ -177,6 +187,12 @@ class Day(NamedTuple):
     """``C = umn * hyperexcitability_gain * D(t) * F_cortical_drive``: excitotoxic drive from the cortex."""
     factors: dict[tuple[str, str | None], float]
     """Treatment factor of each treated (target, muscle) on this day; absent ones are 1."""
+    muscle_early_burden: dict[str, float] | None = None
+    """``D_e(t - delay_m)`` of each muscle under ``clock = two_phase`` (*Structural alternatives*); None: 0."""
+
+    def early(self, muscle: str) -> float:
+        """The early terminal burden ``D_e`` of ``muscle`` today (0 unless ``clock = two_phase``)."""
+        return 0.0 if self.muscle_early_burden is None else self.muscle_early_burden[muscle]
 
     def factor(self, target: str, muscle: str | None) -> float:
         """Treatment factor ``F_target`` in ``muscle`` (``None``: the cortex) on this day."""
@@ -216,6 +232,10 @@ class ReferenceUnit:
         self.stress = 0.0
         self.transport = 1.0
         self.size = n0
+        self.vulnerable = True
+        """``soma_survival = orphan``: whether the soma dies after target loss (drawn by the subject)."""
+        self.sprouting_stress_scale: float | None = None
+        """``sprouting = stress_limited``: ``m_s``, set by the muscle; None under healthy sprouting."""
 
     def size_ratio(self) -> float:
         """``min(1, n_u / n0_u)``: share of the baseline terminals the unit still has."""
@@ -240,7 +260,12 @@ class ReferenceUnit:
         rates, muscle = scenario.rates, self.muscle.name
         _, w_forward = hypothesis_weights(scenario)
         forward = rates.soma_stress_death * self.stress + rates.soma_excitotoxic_death * self.params.vulnerability * day.cortical_drive
-        starvation = rates.soma_starvation_death * (1.0 - self.trophic_support()) * day.factor("soma_starvation", muscle)
+        if scenario.structure.soma_survival == "orphan":
+            # *Structural alternatives*: only a vulnerable unit without terminals or axon starves
+            orphaned = self.vulnerable and (self.size == 0 or not self.axon_intact)
+            starvation = scenario.structure.orphan_death * (1.0 if orphaned else 0.0) * day.factor("soma_starvation", muscle)
+        else:
+            starvation = rates.soma_starvation_death * (1.0 - self.trophic_support()) * day.factor("soma_starvation", muscle)
         return (w_forward * forward + starvation) * day.factor("soma_death", muscle) + rates.soma_ageing_death
 
     def axon_degeneration_hazard(self, scenario: Scenario, day: Day) -> float:
@@ -259,6 +284,18 @@ class ReferenceUnit:
         tau = rates.stress_time_constant_days
         decay = math.exp(-DT / tau)
         return self.stress * decay + production * tau * (1.0 - decay)
+
+    def terminal_stress(self, scenario: Scenario, day: Day) -> float:
+        """The stress endplate rule 1 reads: ``M_u``, plus under ``clock = two_phase`` the early
+        burden's production (rule 3 with ``D_e`` for ``D``) times ``tau``, its steady level."""
+        early = day.early(self.muscle.name)
+        if scenario.structure.clock != "two_phase":
+            return self.stress
+        rates = scenario.rates
+        nbar0 = self.muscle.params.n_fibres / self.muscle.params.n_motor_units
+        production = early * self.params.vulnerability * self.params.activity * (self.size / nbar0) ** rates.stress_size_exponent
+        production *= day.factor("stress_production", self.muscle.name)
+        return self.stress + production * rates.stress_time_constant_days
 
     def next_transport(self, scenario: Scenario, day: Day) -> float:
         """Unit rule 4: transport declines with stress (more in longer axons) and recovers."""
@@ -287,7 +324,10 @@ class ReferenceUnit:
         (a donor needs a live soma, an intact axon and at least one terminal)."""
         if not (self.soma_alive and self.axon_intact and self.size >= 1):
             return 0.0
-        return self.params.sprouting_competence * self.transport * self.sprouting_capacity()
+        weight = self.params.sprouting_competence * self.transport * self.sprouting_capacity()
+        if self.sprouting_stress_scale is not None:     # *Structural alternatives*, stress_limited
+            weight *= math.exp(-self.stress / self.sprouting_stress_scale)
+        return weight
 
 
 # ---------------------------------------------------------------------------------
@@ -363,7 +403,8 @@ class ReferenceEndplate:
             return (None, DENERVATED) if happens(rng, rates.wallerian_terminal) else (owner, self.coverage)
         w_back, _ = hypothesis_weights(scenario)
         destabilised = 1.0 + scenario.muscle_feedback.destabilising_gain * expression * day.factor("destabilisation", muscle)
-        retract = w_back * rates.terminal_retraction_per_stress * owner.stress * destabilised + rates.terminal_retraction_baseline
+        retract = (w_back * rates.terminal_retraction_per_stress * owner.terminal_stress(scenario, day) * destabilised
+                   + rates.terminal_retraction_baseline)
         hazards = {"retract": retract * day.factor("retraction", muscle)}
         if self.coverage == PARTIAL:
             hazards["expand"] = rates.terminal_expansion * owner.transport
@@ -395,7 +436,8 @@ class ReferenceEndplate:
         if self.tsc == REACTIVE and self.coverage == FULL:
             hazards[QUIESCENT] = params.quiescence
         if self.tsc != LOST and self.coverage == DENERVATED:
-            hazards[LOST] = params.loss_per_burden * day.muscle_burden[muscle] * day.factor("tsc_loss", muscle)
+            burden = day.muscle_burden[muscle] + day.early(muscle)   # D + D_e (*Structural alternatives*)
+            hazards[LOST] = params.loss_per_burden * burden * day.factor("tsc_loss", muscle)
         return draw_competing(rng, hazards) or self.tsc
 
     def next_stability(self, scenario: Scenario, day: Day, muscle: str) -> float:
@@ -446,6 +488,9 @@ class ReferenceMuscle:
         types = unit_types_of(params)
         sizes = largest_remainder_sizes(params.n_fibres, [scenario.unit_types[k].innervation_ratio_relative for k in types])
         self.units = [ReferenceUnit(u, k, scenario.unit_types[k], n0, self) for u, (k, n0) in enumerate(zip(types, sizes))]
+        if scenario.structure.sprouting == "stress_limited":
+            for unit in self.units:
+                unit.sprouting_stress_scale = scenario.structure.sprouting_stress_scale
         self.endplates = [ReferenceEndplate(unit) for unit in self.units for _ in range(unit.n0)]
 
     def derive_sizes(self) -> None:
@@ -520,6 +565,11 @@ class ReferenceSubject:
         self.muscle_delay = muscle_delay or {name: 0.0 for name in scenario.muscles}
         self.umn = 1.0
         self.muscles = [ReferenceMuscle(name, params, scenario) for name, params in scenario.muscles.items()]
+        if scenario.structure.soma_survival == "orphan":
+            # *Structural alternatives*: each unit, in order, is vulnerable with probability 1 - resilient_fraction
+            for muscle in self.muscles:
+                for unit in muscle.units:
+                    unit.vulnerable = bool(rng.random() >= scenario.structure.resilient_fraction)
         self.derive()
 
     def derive(self) -> None:
@@ -536,7 +586,9 @@ class ReferenceSubject:
         drive = self.umn * scenario.upper_motor_neuron.hyperexcitability_gain * burden
         muscle_burden = {m: disease_burden(self.burden_multiplier, max(age - delay, 0.0), scenario) if delay else burden
                          for m, delay in self.muscle_delay.items()}
-        return Day(burden, muscle_burden, drive * factors.get(("cortical_drive", None), 1.0), factors)
+        early = {m: early_burden(self.burden_multiplier, max(age - delay, 0.0), scenario)
+                 for m, delay in self.muscle_delay.items()}
+        return Day(burden, muscle_burden, drive * factors.get(("cortical_drive", None), 1.0), factors, early)
 
     def step(self, age: int) -> None:
         """Advance from age ``age`` to ``age + 1``: plan everything on the start-of-day state, then commit."""

@@ -67,14 +67,15 @@ def terminal_decision(h_retract: float, h_expand: float, coverage: int):
 
 
 @njit(cache=True, error_model="numpy")
-def schwann_table(p, burden, mf, out):
+def schwann_table(p, burden, early, mf, out):
     """Endplate rule 3 per muscle, Schwann cell state and coverage: ``out[:, m, tsc, coverage]``
-    is the decision between a switch (activation or quiescence; first) and loss (second)."""
+    is the decision between a switch (activation or quiescence; first) and loss (second).
+    The loss reads ``D(t) + D_e(t)`` (``early`` is 0 except under ``clock = two_phase``)."""
     for m in range(out.shape[1]):
         for tsc_now in range(3):
             for coverage in range(3):
                 h_switch = schwann_switch_hazard(tsc_now, coverage, p.tsc_activation, p.tsc_quiescence)
-                h_loss = schwann_loss_hazard(tsc_now, coverage, burden[m], p.tsc_loss_per_burden, mf[F_TSC_LOSS, m])
+                h_loss = schwann_loss_hazard(tsc_now, coverage, burden[m] + early[m], p.tsc_loss_per_burden, mf[F_TSC_LOSS, m])
                 p_any, first_below = decision(h_switch, h_loss)
                 out[0, m, tsc_now, coverage] = p_any
                 out[1, m, tsc_now, coverage] = first_below

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ...biology.spread import muscle_delays, regional_burden, subject_spread
-from ...biology.subject_rules import disease_burden
+from ...biology.subject_rules import disease_burden, early_burden
 from ..census import (CENSUS_FIELDS, SNAPSHOT_SIZE_DTYPE, TYPED_CENSUS_FIELDS, Census, snapshot_days, snapshot_interval,
                       snapshot_slots)
 from ..context import RunContext
@@ -18,14 +18,38 @@ from .params import build_params, factor_tables
 from .state import initial_subject_state
 
 
-def burden_by_day(ctx: RunContext, b: float, days: int, delays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(days, M) D(t - delay_m) of each muscle and (days,) the cortex's D(t), for t = 0 .. days-1
-    (docs/model.md, *Disease burden*; docs/human.md, *Spread*)."""
+def burden_by_day(ctx: RunContext, b: float, days: int, delays: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(days, M) D(t - delay_m) of each muscle, (days, M) its early terminal burden D_e(t - delay_m)
+    (:func:`early_burden_by_day`) and (days,) the cortex's D(t), for t = 0 .. days-1 (docs/model.md,
+    *Disease burden* and *Structural alternatives*; docs/human.md, *Spread*): the kernel's burden arguments."""
     d = ctx.scenario.disease
+    early = early_burden_by_day(ctx, b, days, delays)
     cortex = disease_burden.py_func(b, np.arange(days, dtype=np.float64), d.burden_scale_days, d.burden_exponent)
     if not delays.any():
-        return np.ascontiguousarray(np.repeat(cortex[:, None], len(delays), axis=1)), cortex
-    return regional_burden(b, np.arange(days, dtype=np.float64), delays, ctx.scenario), cortex
+        return np.ascontiguousarray(np.repeat(cortex[:, None], len(delays), axis=1)), early, cortex
+    return regional_burden(b, np.arange(days, dtype=np.float64), delays, ctx.scenario), early, cortex
+
+
+def early_burden_by_day(ctx: RunContext, b: float, days: int, delays: np.ndarray) -> np.ndarray:
+    """(days, M) the early terminal burden D_e(t - delay_m) of each muscle, t = 0 .. days-1: zeros
+    unless ``structure.clock = two_phase`` (docs/model.md, *Structural alternatives*)."""
+    structure = ctx.scenario.structure
+    if structure.clock != "two_phase":
+        return np.zeros((days, len(delays)))
+    shifted = np.maximum(np.arange(days, dtype=np.float64)[:, None] - delays[None, :], 0.0)
+    return np.ascontiguousarray(early_burden.py_func(b, shifted, structure.early_burden_start_day,
+                                                     structure.early_burden_time_constant_days,
+                                                     structure.early_burden_amplitude))
+
+
+def soma_vulnerability(ctx: RunContext, generator: np.random.Generator) -> np.ndarray | None:
+    """Under ``structure.soma_survival = orphan``, which units die after target loss: each is
+    vulnerable with probability ``1 - resilient_fraction``, drawn in unit order from the subject's
+    own stream after the kernel's seed words (so the default structure draws nothing more)."""
+    structure = ctx.scenario.structure
+    if structure.soma_survival != "orphan":
+        return None
+    return generator.random(ctx.layout.n_units) >= structure.resilient_fraction
 
 
 #: Relative margin under the human end-stage FVC threshold at which the kernel stops: the
@@ -81,9 +105,10 @@ def simulate_block_numba(ctx: RunContext, seed: int, subjects: np.ndarray, days:
     unit_axon = np.zeros((len(subjects), len(snap_day), ctx.layout.n_units), dtype=np.bool_)
     end_stage = end_stage_rule(ctx) if stop_at_end_stage else np.zeros(0)
     for i, g in enumerate(generators):
-        state = initial_subject_state(ctx, params, days)
+        stream = kernel_stream(g)
+        state = initial_subject_state(ctx, params, days, soma_vulnerability(ctx, g))
         delays = muscle_delays(ctx.scenario, subject_spread(ctx.scenario, seed, int(subjects[i])))
-        simulate_subject(kernel_stream(g), params, state, *burden_by_day(ctx, burden[i], days, delays), muscle_factors, cortex_factors,
+        simulate_subject(stream, params, state, *burden_by_day(ctx, burden[i], days, delays), muscle_factors, cortex_factors,
                          census[i], typed[i], slot, unit_size[i], unit_axon[i], end_stage)
         if on_day is not None:
             on_day(days)

@@ -49,10 +49,11 @@ def _relax_subject(p, s, cen, day, burden, cortex):
 
 
 @njit(cache=True, error_model="numpy")
-def step_day(rng, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_factors, cen):
+def step_day(rng, p, s, day, burden, early, cortex_burden, all_muscle_factors, cortex_factors, cen):
     """Advance subject state ``s`` over day ``day``, adding the active endplates to ``cen``.
 
-    ``burden`` (M,) is each muscle's D(t - delay_m), ``cortex_burden`` the cortex's D(t).
+    ``burden`` (M,) is each muscle's D(t - delay_m), ``early`` (M,) its early terminal burden
+    D_e (0 unless ``clock = two_phase``), ``cortex_burden`` the cortex's D(t).
     ``all_muscle_factors`` is the whole run's table (days, targets, M): orphans look ahead in it.
     """
     muscle_factors = all_muscle_factors[day]
@@ -60,11 +61,11 @@ def step_day(rng, p, s, day, burden, cortex_burden, all_muscle_factors, cortex_f
     n_muscles = s.expression.shape[0]
     retraction = np.empty((3, n_muscles))
     retraction_by_muscle(p, s, muscle_factors, retraction)
-    unit_phase(rng, p, s, burden, drive, muscle_factors)
+    unit_phase(rng, p, s, burden, early, drive, muscle_factors)
     terminal = np.empty((1, p.unit_muscle.shape[0]))
     terminal_table(p, s, retraction, terminal)
     schwann = np.empty((2, n_muscles, 3, 3))
-    schwann_table(p, burden, muscle_factors, schwann)
+    schwann_table(p, burden, early, muscle_factors, schwann)
     muscle = np.empty((4, n_muscles))
     muscle_table(p, s, muscle_factors, muscle)
     n_old = s.n_active[0]
@@ -124,11 +125,12 @@ def _past_end_stage(census, day, end_stage):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def simulate_subject(rng, p, s, burden, cortex_burden, muscle_factors, cortex_factors, census, typed, slot, unit_size,
+def simulate_subject(rng, p, s, burden, early, cortex_burden, muscle_factors, cortex_factors, census, typed, slot, unit_size,
                      unit_axon, end_stage):
     """Run one subject for ``census.shape[0] - 1`` days from state ``s``; returns the last day simulated.
 
-    ``burden`` (days, M) is each muscle's D(t - delay_m) and ``cortex_burden`` (days,) D(t); the factor tables are (days, targets, M) and (days, 2);
+    ``burden`` (days, M) is each muscle's D(t - delay_m), ``early`` (days, M) its early terminal
+    burden D_e(t - delay_m) (zeros unless ``clock = two_phase``) and ``cortex_burden`` (days,) D(t); the factor tables are (days, targets, M) and (days, 2);
     the census is written day-major to ``census`` (days + 1, fields, M) and ``typed`` (days + 1, 2, M, 3).
     On days with ``slot[day] >= 0`` the start-of-day unit sizes and axon states go to row
     ``slot[day]`` of ``unit_size`` and ``unit_axon`` (snapshots, U).
@@ -147,7 +149,7 @@ def simulate_subject(rng, p, s, burden, cortex_burden, muscle_factors, cortex_fa
         if day == days:
             census_active_all(p, s, cen)
             break
-        step_day(rng, p, s, day, burden[day], cortex_burden[day], muscle_factors, cortex_factors[day], cen)
+        step_day(rng, p, s, day, burden[day], early[day], cortex_burden[day], muscle_factors, cortex_factors[day], cen)
         if end_stage.shape[0] > 0 and _past_end_stage(census, day, end_stage):
             census[day + 1:] = np.nan
             typed[day + 1:] = np.nan

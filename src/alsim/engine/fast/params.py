@@ -42,6 +42,8 @@ _DERIVED = [
     "unit_muscle", "unit_type", "unit_start", "endplate_muscle", "member_start",  # layout
     "n0", "max_size", "mean_baseline_size", "length_factor",  # n0_u, floor(max_enlargement n0_u), nbar0_m, L_m / L_ref
     "force_by_type", "transmission", "guidance",  # per fibre type, per coverage, per Schwann cell state
+    # structural alternatives (docs/model.md, *Structural alternatives*); the defaults switch them off
+    "two_phase_clock", "orphan_survival", "orphan_death", "stress_limited_sprouting", "sprouting_stress_scale",
 ]
 Params = namedtuple("Params", [*_DERIVED, *(field for _, _, field in _RATE_FIELDS),
                                *(f"unit_{name}" for name in _UNIT_TYPE_FIELDS)])
@@ -69,6 +71,9 @@ def build_params(ctx: RunContext) -> Params:
         force_by_type=np.array([t.fibre_specific_force for t in types], dtype=np.float64),
         transmission=np.array([0.0, s.neuromuscular.partial_transmission, 1.0]),
         guidance=np.array([tsc.guidance_quiescent, 1.0, tsc.guidance_lost]),
+        two_phase_clock=s.structure.clock == "two_phase", orphan_survival=s.structure.soma_survival == "orphan",
+        orphan_death=float(s.structure.orphan_death), stress_limited_sprouting=s.structure.sprouting == "stress_limited",
+        sprouting_stress_scale=float(s.structure.sprouting_stress_scale),
         **{field: float(getattr(getattr(s, section), name)) for section, name, field in _RATE_FIELDS},
         **per_unit,
     )

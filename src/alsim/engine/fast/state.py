@@ -40,7 +40,7 @@ N_GROUPS = 4
 
 SubjectState = namedtuple("SubjectState", [
     # per unit (U)
-    "soma", "axon", "stress", "transport", "size", "group_end", "members",
+    "soma", "axon", "stress", "transport", "size", "group_end", "members", "soma_vulnerable",
     # per endplate (E)
     "owner", "coverage", "tsc", "achr", "intact", "csa", "fibre_type", "days_denervated", "pool", "entry_day",
     "slot", "active", "n_active", "relax",
@@ -57,9 +57,11 @@ def owner_dtype(n_units: int) -> type:
     return np.int16 if n_units < np.iinfo(np.int16).max else np.int32
 
 
-def initial_subject_state(ctx: RunContext, params, days: int) -> SubjectState:
+def initial_subject_state(ctx: RunContext, params, days: int, soma_vulnerable: np.ndarray | None = None) -> SubjectState:
     """A healthy adult: every endplate fully innervated by its structural unit, all in their unit's
-    group 0 (coverage 2, quiescent Schwann cell, fibre of the unit's type)."""
+    group 0 (coverage 2, quiescent Schwann cell, fibre of the unit's type). ``soma_vulnerable`` (U,
+    bool; default all) marks the units whose soma dies after target loss under ``soma_survival =
+    orphan`` (read only under it)."""
     layout = ctx.layout
     n_u, n_e, n_m = layout.n_units, layout.n_endplates, layout.n_muscles
     members = np.zeros(int(params.member_start[-1]), dtype=np.int32)
@@ -82,6 +84,7 @@ def initial_subject_state(ctx: RunContext, params, days: int) -> SubjectState:
         soma=np.ones(n_u, dtype=np.bool_), axon=np.ones(n_u, dtype=np.bool_),
         stress=np.zeros(n_u), transport=np.ones(n_u),
         size=layout.unit_baseline_size.astype(np.int32), group_end=group_end, members=members,
+        soma_vulnerable=np.ones(n_u, dtype=np.bool_) if soma_vulnerable is None else np.asarray(soma_vulnerable, dtype=np.bool_),
         owner=layout.endplate_unit.astype(owner_dtype(n_u)), coverage=np.full(n_e, 2, dtype=np.int8),
         tsc=np.zeros(n_e, dtype=np.int8), achr=np.ones(n_e, dtype=np.float32), intact=np.ones(n_e, dtype=np.bool_),
         csa=np.ones(n_e, dtype=np.float32), fibre_type=layout.unit_type[layout.endplate_unit].astype(np.int8),
