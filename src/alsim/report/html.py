@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from alsim.biology.species import species_of
 from alsim.data import TrainingRow, load_training
 
 from . import plots
@@ -350,7 +351,7 @@ def write_report(results: Mapping[str, xr.Dataset] | xr.Dataset, path: str | os.
     (:func:`alsim.report.human.write_human_report`; ``training`` is then not used).
     """
     datasets = list(as_results(results).values())
-    if any(ds.attrs.get("species") == "human" for ds in datasets):
+    if any(species_of(ds.attrs.get("species", "mouse")).onset_aligned for ds in datasets):
         if len(datasets) != 1:
             raise ValueError("a human result is reported on its own: pass a single Dataset")
         from .human import write_human_report

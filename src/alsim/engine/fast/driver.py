@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ...biology.species import species_of
 from ...biology.spread import muscle_delays, regional_burden, subject_spread
 from ...biology.subject_rules import disease_burden, early_burden
 from ..census import (CENSUS_FIELDS, SNAPSHOT_SIZE_DTYPE, TYPED_CENSUS_FIELDS, Census, snapshot_days, snapshot_interval,
@@ -69,7 +70,7 @@ def end_stage_rule(ctx: RunContext) -> np.ndarray:
     """
     scenario = ctx.scenario
     names = list(ctx.layout.muscle_names)
-    if scenario.species == "human":
+    if species_of(scenario).end_stage_by_vital_capacity:
         human = scenario.human
         weights = np.zeros(len(names))
         for muscle, weight in human.fvc_muscle_weights.items():
