@@ -132,6 +132,15 @@ def test_without_electrophysiology_or_onset(human):
     assert len(_images(text)) == ds.sizes["muscle"] + 3
 
 
+def test_a_run_in_which_nobody_reaches_onset_is_reported(human):
+    """30 days: no person has symptoms yet, so the grid of days from onset is empty; the
+    report still renders (it raised 'argmax of an empty sequence')."""
+    scenario, _ = human
+    ds = alsim.simulate(scenario, subjects=2, seed=1, days=30)
+    assert ds.sizes["day"] == 0 or not np.isfinite(ds["onset_sim_day"].values).any()
+    assert "<html" in render_human_report(ds, dpi=30)
+
+
 def test_human_results_are_reported_alone(human, tmp_path):
     with pytest.raises(ValueError, match="on its own"):
         write_report({"a": human[1], "b": human[1]}, tmp_path / "r.html")

@@ -96,6 +96,8 @@ def followup_days(ds: xr.Dataset) -> np.ndarray:
     alive = np.isfinite(subject_values(ds, "alsfrs_r"))
     day = np.asarray(ds["day"].values, dtype=float)
     last = np.full(alive.shape[0], np.nan)
+    if alive.shape[1] == 0:                 # no subject reached onset: the grid from onset is empty
+        return last
     has = alive.any(axis=1)
     last[has] = day[alive.shape[1] - 1 - np.argmax(alive[has, ::-1], axis=1)]
     return last
