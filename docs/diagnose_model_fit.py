@@ -128,6 +128,21 @@ def tuned_scale(overrides: list[str], seed: int, target: float = 123.9) -> float
     return scale
 
 
+def probe_cells(scenario, chosen, inside_counts: dict, subjects: int, seed: int) -> list[str]:
+    """One table row's cells: each chosen statistic of a cohort of ``scenario``, marked `` x``
+    when outside observed +- 1.645 error SD (``inside_counts`` counts the others)."""
+    ds = alsim.simulate(scenario, subjects=subjects, seed=seed, electrophysiology=False)
+    values = compute_all(ds, chosen)
+    cells = []
+    for s in chosen:
+        v = values[s.key]
+        ok = abs(v - s.observed) <= 1.645 * s.error_sd
+        inside_counts[s.key] += ok
+        cells.append(("-" if not math.isfinite(v) else (f"{v:.2f}" if s.unit == "fraction" else f"{v:.0f}"))
+                     + ("" if ok else " x"))
+    return cells
+
+
 def exploration_section(subjects: int, seed: int) -> str:
     statistics = {s.key: s for s in observed_statistics("B6SJL")}
     chosen = [statistics[k] for k in KEYS]
@@ -135,15 +150,7 @@ def exploration_section(subjects: int, seed: int) -> str:
     for name, overrides in SETTINGS.items():
         scale = tuned_scale(overrides, seed)
         scenario, _ = alsim.load_scenario("sod1-g93a-b6sjl", [*overrides, f"disease.burden_scale_days={scale}"])
-        ds = alsim.simulate(scenario, subjects=subjects, seed=seed, electrophysiology=False)
-        values = compute_all(ds, chosen)
-        cells = []
-        for s in chosen:
-            v = values[s.key]
-            ok = abs(v - s.observed) <= 1.645 * s.error_sd
-            inside_counts[s.key] += ok
-            cells.append(("-" if not math.isfinite(v) else (f"{v:.2f}" if s.unit == "fraction" else f"{v:.0f}"))
-                         + ("" if ok else " x"))
+        cells = probe_cells(scenario, chosen, inside_counts, subjects, seed)
         rows.append([name, f"{scale:.1f}", *cells])
         print(f"  setting {name}: done", file=sys.stderr)
     rows.append(["settings within 1.645 error SD", "", *(f"{inside_counts[k]} / {len(SETTINGS)}" for k in KEYS)])
@@ -211,15 +218,7 @@ def structures_section(subjects: int, seed: int) -> str:
     rows, inside_counts = [], {k: 0 for k in KEYS}
     for name, overrides in STRUCTURE_SETTINGS.items():
         scenario, _ = alsim.load_scenario("sod1-g93a-b6sjl", overrides)
-        ds = alsim.simulate(scenario, subjects=subjects, seed=seed, electrophysiology=False)
-        values = compute_all(ds, chosen)
-        cells = []
-        for s in chosen:
-            v = values[s.key]
-            ok = abs(v - s.observed) <= 1.645 * s.error_sd
-            inside_counts[s.key] += ok
-            cells.append(("-" if not math.isfinite(v) else (f"{v:.2f}" if s.unit == "fraction" else f"{v:.0f}"))
-                         + ("" if ok else " x"))
+        cells = probe_cells(scenario, chosen, inside_counts, subjects, seed)
         rows.append([name, *cells])
         print(f"  structure {name}: done", file=sys.stderr)
     rows.append(["settings within 1.645 error SD", *(f"{inside_counts[k]} / {len(STRUCTURE_SETTINGS)}" for k in KEYS)])

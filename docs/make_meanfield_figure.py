@@ -25,10 +25,10 @@ FACTORS = (1, 4, 16)
 DOCS = Path(__file__).resolve().parent
 
 
-def compare(factor: int, backend: str) -> dict:
+def compare(factor: int) -> dict:
     """The engine's cohort at ``factor`` times the fibres, its mean field, and their largest difference."""
     scenario = limit_scenario(SCENARIO, factor)
-    census = simulate_census(scenario, subjects=SUBJECTS, days=DAYS, seed=SEED, backend=backend)
+    census = simulate_census(scenario, subjects=SUBJECTS, days=DAYS, seed=SEED)
     limit = mean_field_census(scenario, burden_multiplier=scenario.disease.burden_multiplier, days=DAYS)
     largest, ratio = compare_with_mean_field(scenario, census.counts, limit)
     return {"scenario": scenario, "engine": census.counts, "limit": limit, "largest": largest, "ratio": ratio,
@@ -36,7 +36,7 @@ def compare(factor: int, backend: str) -> dict:
 
 
 def main() -> None:
-    runs = {(factor, "numba"): compare(factor, "numba") for factor in FACTORS}
+    runs = {(factor, "numba"): compare(factor) for factor in FACTORS}
     print("| engine | fibres x | mean fibres a unit | largest difference | of the test's tolerance |")
     print("| --- | --- | --- | --- | --- |")
     for (factor, backend), run in runs.items():

@@ -19,16 +19,10 @@ from .census import Census
 from .context import RunContext
 from .fast import simulate_block_numba
 
-BACKENDS: tuple[str, ...] = ("numba",)
-DEFAULT_BACKEND = "numba"
-"""The compiled, event-driven engine (:mod:`alsim.engine.fast`), the only one: it is verified
-against the reference stepper and the mean field (:mod:`alsim.verification`, docs/verification.md)."""
-
 
 def simulate_block(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
-                   on_day: Callable[[int], None] | None = None, backend: str = DEFAULT_BACKEND,
-                   stop_at_end_stage: bool | None = None) -> Census:
-    """Simulate ``subjects`` (indices into the cohort) for ``days`` days with ``backend`` (``"numba"``).
+                   on_day: Callable[[int], None] | None = None, stop_at_end_stage: bool | None = None) -> Census:
+    """Simulate ``subjects`` (indices into the cohort) for ``days`` days with the compiled engine.
 
     ``on_day`` is called with a number of subject-days completed. ``stop_at_end_stage``
     stops each subject on its end-stage day (later census NaN). ``None``: stop people
@@ -38,6 +32,4 @@ def simulate_block(ctx: RunContext, seed: int, subjects: np.ndarray, days: int,
     """
     if stop_at_end_stage is None:
         stop_at_end_stage = species_of(ctx.scenario).stops_at_end_stage
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     return simulate_block_numba(ctx, seed, subjects, days, on_day=on_day, stop_at_end_stage=stop_at_end_stage)

@@ -20,7 +20,6 @@ import xarray as xr
 from ..config.schema import Scenario
 from ..readouts.emg.simulated import DEFAULT_MUNE_METHOD
 from ..run import Cohort, simulate_cohort
-from ..run.dataset import check_backend
 from .model import scenario_with
 from .posterior import POSTERIOR_FILE, Posterior
 
@@ -110,8 +109,8 @@ class PosteriorCohort(Cohort):
 
 def simulate_with_posterior(scenario: Scenario, folder: str | Path, *, subjects: int, days: int, seed: int,
                             workers: int = 1, scheduler: str | None = None,
-                            mune_method: str = DEFAULT_MUNE_METHOD, progress: Callable[[int], None] | None = None,
-                            backend: str | None = None) -> xr.Dataset:
+                            mune_method: str = DEFAULT_MUNE_METHOD,
+                            progress: Callable[[int], None] | None = None) -> xr.Dataset:
     """Simulate ``subjects`` animals of ``scenario`` with parameters drawn from the posterior in ``folder``,
     in memory (one census per particle).
 
@@ -120,9 +119,8 @@ def simulate_with_posterior(scenario: Scenario, folder: str | Path, *, subjects:
     ``alsim run --posterior`` streams the same cohort to disk block by block instead
     (:class:`PosteriorCohort`, :func:`alsim.run.stream`): the same bits, people included
     (each particle's days-from-onset grid here, their union, is the cohort's: every such
-    grid is a run of days through 0). ``backend``: accepted for old callers, ``"numba"`` only.
+    grid is a run of days through 0).
     """
-    check_backend(backend)
     cohort = PosteriorCohort.draw(scenario, folder, subjects=subjects, seed=seed)
     return simulate_cohort(cohort, cohort.subject, days=days, seed=seed, workers=workers, scheduler=scheduler,
                            mune_method=mune_method, progress=progress)

@@ -28,7 +28,6 @@ from ..biology.species import HUMAN, MOUSE, species_of
 from ..config.loading import ScenarioError
 from ..config.schema import Scenario
 from ..run import simulate, simulate_human_events
-from ..run.dataset import check_backend
 from .observations import Statistic
 from .priors import PriorSet
 from .summaries import compute_all
@@ -92,8 +91,7 @@ class CohortModel:
     """``parameters (sampling coordinates) -> {statistic key: value}`` for one hypothesis."""
 
     def __init__(self, base: Scenario, priors: PriorSet, statistics: list[Statistic], *,
-                 subjects: int, days: int, noisy: bool = True, backend: str | None = None):
-        check_backend(backend)
+                 subjects: int, days: int, noisy: bool = True):
         check_paths(base, priors)
         self.base = base
         self.priors = priors

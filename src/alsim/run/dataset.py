@@ -40,8 +40,7 @@ which results written before the NumPy engine was removed also carry)."""
 def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None, seed: int | None = None,
              workers: int = 1, progress: Callable[[int], None] | None = None,
              scheduler: str | None = None, mune_method: str = DEFAULT_MUNE_METHOD,
-             electrophysiology: bool = True, readouts: ReadoutSelection | None = None,
-             backend: str | None = None) -> xr.Dataset:
+             electrophysiology: bool = True, readouts: ReadoutSelection | None = None) -> xr.Dataset:
     """Simulate a cohort of ``subjects`` animals of ``scenario`` for ``days`` days.
 
     Main arguments: the scenario (see :func:`alsim.load_scenario`), the number of
@@ -54,13 +53,11 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
     (``False`` leaves out ``cmap_fraction``, ``mune``, ``munix``, ``musix``, which cost
     about 1 ms per recording, more than the simulation; they run on the same workers);
     ``readouts`` (:class:`alsim.readouts.selection.ReadoutSelection`) also picks their muscles and days.
-    ``backend``: accepted for old callers, ``"numba"`` only (the compiled engine is the one engine).
 
     Returns an :class:`xarray.Dataset` with dims ``subject``, ``muscle``, ``day`` (age in
     days), ``unit_type`` and ``emg_day`` (ages of the electrophysiology recordings: every
     7th day and the last); readouts are NaN after each subject's end stage.
     """
-    check_backend(backend)
     if subjects < 1:
         raise ValueError(f"subjects must be at least 1, got {subjects}")
     days = scenario.horizon_days if days is None else days
@@ -79,12 +76,6 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
         with local_scheduler(workers) as address:     # one cluster for the engine and the electrophysiology
             return run(address)
     return run(scheduler)
-
-
-def check_backend(backend: str | None) -> None:
-    """Refuse a ``backend`` other than the compiled engine's (old callers may still name it)."""
-    if backend not in (None, ENGINE):
-        raise ValueError(f"backend must be {ENGINE!r} (the NumPy engine was removed), got {backend!r}")
 
 
 def results_dataset(scenario: Scenario, census: Census, *, seed: int, mune_method: str = DEFAULT_MUNE_METHOD,

@@ -41,7 +41,6 @@ from ..store.workfolder import WorkFolder, open_work_folder
 from .blocks import BlockRun, Cluster, marked, subjects_key
 from .census import DEFAULT_BLOCK_SIZE, blocks_of
 from .cohort import Cohort, as_cohort, block_dataset
-from .dataset import check_backend
 from .stream_human import stream_human
 
 __all__ = ["BLOCK_SIZE", "HUMAN_GROUP_BLOCKS", "open_run_work", "run_identity", "stream", "stream_passes"]
@@ -54,15 +53,12 @@ HUMAN_GROUP_BLOCKS = 4
 
 
 def run_identity(scenario: Scenario, *, subjects: int, days: int, mune_method: str,
-                 posterior_sha256: str | None = None, backend: str | None = None,
-                 readouts: ReadoutSelection = ALL) -> dict:
+                 posterior_sha256: str | None = None, readouts: ReadoutSelection = ALL) -> dict:
     """What a resumed ``alsim run`` must share with the interrupted one (the seed apart);
     ``posterior_sha256``: that of ``--posterior``'s posterior.csv, which decides every
-    subject's parameters (the hypothesis is the scenario's). ``backend``: accepted for old
-    callers, ``"numba"`` only; not part of the identity (a work folder that records
-    ``"backend": "numba"`` is still resumed, :mod:`alsim.store.workfolder`). ``readouts``: a
-    choice other than the default adds its keys (older work folders resume unchanged)."""
-    check_backend(backend)
+    subject's parameters (the hypothesis is the scenario's). ``readouts``: a choice other
+    than the default adds its keys (older work folders resume unchanged; one that records
+    ``"backend": "numba"`` too, :mod:`alsim.store.workfolder`)."""
     identity = {"command": "run", "scenario_sha256": content_sha256(scenario.model_dump(mode="json")),
                 "subjects": subjects, "days": days, "mune_method": mune_method, **readouts.identity()}
     if posterior_sha256 is not None:
@@ -72,10 +68,10 @@ def run_identity(scenario: Scenario, *, subjects: int, days: int, mune_method: s
 
 def open_run_work(out: str | os.PathLike, scenario: Scenario, *, subjects: int, days: int, mune_method: str,
                   seed: int | None, resume: bool, overwrite: bool, posterior_sha256: str | None = None,
-                  backend: str | None = None, readouts: ReadoutSelection = ALL) -> WorkFolder:
+                  readouts: ReadoutSelection = ALL) -> WorkFolder:
     """The work folder of an ``alsim run`` into ``out`` (:func:`alsim.store.open_work_folder`)."""
     identity = run_identity(scenario, subjects=subjects, days=days, mune_method=mune_method,
-                            posterior_sha256=posterior_sha256, backend=backend, readouts=readouts)
+                            posterior_sha256=posterior_sha256, readouts=readouts)
     return open_work_folder(out, identity, seed=seed, resume=resume, overwrite=overwrite)
 
 
@@ -87,7 +83,7 @@ def stream_passes(scenario: Scenario) -> int:
 
 def stream(scenario: Scenario | Cohort, work: WorkFolder, *, subjects: int, days: int, mune_method: str,
            workers: int = 1, scheduler: str | None = None, progress: Callable[[int], None] | None = None,
-           backend: str | None = None, readouts: ReadoutSelection = ALL) -> xr.Dataset:
+           readouts: ReadoutSelection = ALL) -> xr.Dataset:
     """``alsim.simulate(scenario, subjects=..., days=..., seed=work.seed, ...)``, streamed to
     ``work``'s ``results.zarr`` block by block, returned read lazily from there.
 
@@ -96,13 +92,11 @@ def stream(scenario: Scenario | Cohort, work: WorkFolder, *, subjects: int, days
     Blocks already in the store are not done again; the others run (on ``workers``
     processes or ``scheduler``). ``progress`` is called with subject-days done (blocks
     done before count at once). ``readouts``: which are computed (:class:`alsim.readouts.selection.ReadoutSelection`).
-    ``backend``: accepted for old callers, ``"numba"`` only.
 
     The Dataset reads the store in ``work``: read it before ``work.remove()`` (or read the
     published result, :func:`alsim.store.read_results`); once the store is gone, Zarr reads
     its chunks as missing, i.e. NaN.
     """
-    check_backend(backend)
     cohort = as_cohort(scenario)
     size = stream_block_size(subjects, BLOCK_SIZE)
     blocks = blocks_of(subjects, size)
