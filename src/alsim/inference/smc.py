@@ -25,7 +25,7 @@ from .model import CohortModel
 from .observations import Statistic
 from .priors import PriorSet
 
-__all__ = ["AbcSettings", "run_abc", "default_population_size", "DATABASE"]
+__all__ = ["AbcSettings", "run_abc", "run_abc_models", "default_population_size", "DATABASE"]
 
 DATABASE = "calibration.db"
 
@@ -89,12 +89,20 @@ def _quiet_pyabc() -> None:
 
 def build_abc(base: Scenario, prior_sets: list[PriorSet], statistics: list[Statistic], settings: AbcSettings,
               map_, on_task_done=None, on_generation=None, min_batch: int = 1):
+    """pyabc's ABCSMC over one :class:`CohortModel` per hypothesis of ``prior_sets``."""
+    models = [CohortModel(base, priors, statistics, subjects=settings.subjects, days=settings.days)
+              for priors in prior_sets]
+    return build_abc_for(models, prior_sets, settings, map_, on_task_done, on_generation, min_batch)
+
+
+def build_abc_for(models: list[Callable[[dict], dict[str, float]]], prior_sets: list[PriorSet], settings: AbcSettings,
+                  map_, on_task_done=None, on_generation=None, min_batch: int = 1):
+    """pyabc's ABCSMC over ready simulators, ``models[i]`` with prior ``prior_sets[i]``
+    (named by its ``hypothesis``: a hypothesis, or a structure/hypothesis pair)."""
     import pyabc
 
     from .sampler import SeededMapSampler
 
-    models = [CohortModel(base, priors, statistics, subjects=settings.subjects, days=settings.days)
-              for priors in prior_sets]
     return pyabc.ABCSMC(
         [pyabc.FunctionModel(m, name=p.hypothesis) for m, p in zip(models, prior_sets)],
         [p.pyabc_distribution() for p in prior_sets],
@@ -114,11 +122,31 @@ def run_abc(base: Scenario, prior_sets: list[PriorSet], statistics: list[Statist
     ``stop_after_generations`` ends the call early after that many new generations (for
     tests of resumption).
     """
+    def build(map_, n_workers):
+        return build_abc(base, prior_sets, statistics, settings, map_, on_task_done, on_generation, n_workers)
+
+    return _run_generations(build, {s.key: float(s.observed) for s in statistics}, settings, database, resume=resume,
+                            workers=workers, scheduler=scheduler, stop_after_generations=stop_after_generations)
+
+
+def run_abc_models(models: list[Callable[[dict], dict[str, float]]], prior_sets: list[PriorSet],
+                   observed: dict[str, float], settings: AbcSettings, database: Path, *, resume: bool = False,
+                   workers: int = 1, on_task_done: Callable[[], None] | None = None,
+                   on_generation: Callable[[int, int], None] | None = None):
+    """:func:`run_abc` for ready simulators (the structure comparison, :mod:`.structures`)."""
+    def build(map_, n_workers):
+        return build_abc_for(models, prior_sets, settings, map_, on_task_done, on_generation, n_workers)
+
+    return _run_generations(build, observed, settings, database, resume=resume, workers=workers, scheduler=None)
+
+
+def _run_generations(build, observed: dict[str, float], settings: AbcSettings, database: Path, *, resume: bool,
+                     workers: int, scheduler: str | None, stop_after_generations: int | None = None):
+    """One pyabc generation per ``ABCSMC.run`` call until the budget is spent (resumable)."""
     _quiet_pyabc()
-    observed = {s.key: float(s.observed) for s in statistics}
     url = f"sqlite:///{Path(database).resolve()}"
     with _mapper(workers, scheduler) as (map_, n_workers):
-        abc = build_abc(base, prior_sets, statistics, settings, map_, on_task_done, on_generation, n_workers)
+        abc = build(map_, n_workers)
         if resume:
             history = abc.load(url, 1)
         else:
