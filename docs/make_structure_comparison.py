@@ -33,26 +33,28 @@ PACKAGED = Path(__file__).parent.parent / "src" / "alsim" / "inference" / "poste
 
 
 def run_once(seed: int, args, work: Path):
-    """One independent model-selection run (read back if its history is complete)."""
+    """One independent model-selection run up to generation ``args.generations`` (continued
+    from its history in ``work`` if one is there)."""
     import pyabc
 
     database = work / f"run-seed{seed}.db"
-    done = work / f"run-seed{seed}.done"
     settings = AbcSettings(budget=args.budget, population=args.population, subjects=args.subjects, days=0, seed=seed)
     models = [JointModel(s, h, subjects=args.subjects) for s in args.structures for h in HYPOTHESES]
-    if done.is_file():
-        return pyabc.History(f"sqlite:///{database.resolve()}"), models, json.loads(done.read_text())
-    database.unlink(missing_ok=True)
-    started = time.time()
+    resume = database.is_file() and pyabc.History(f"sqlite:///{database.resolve()}").max_t >= 0
+    if not resume or pyabc.History(f"sqlite:///{database.resolve()}").max_t < args.generations:
+        started = time.time()
 
-    def on_generation(t, n):
-        print(f"  seed {seed}: generation {t}, {n} tasks ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
+        def on_generation(t, n):
+            print(f"  seed {seed}: generation {t}, {n} tasks ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
 
-    history, models = compare_structures(list(args.structures), list(HYPOTHESES), settings, database,
-                                         workers=args.workers, on_generation=on_generation)
-    info = {"seconds": time.time() - started, "simulations": int(history.total_nr_simulations),
+        if not resume:
+            database.unlink(missing_ok=True)
+        compare_structures(list(args.structures), list(HYPOTHESES), settings, database, workers=args.workers,
+                           on_generation=on_generation, resume=resume, last_generation=args.generations)
+    history = pyabc.History(f"sqlite:///{database.resolve()}")
+    frame = history.get_all_populations()
+    info = {"seconds": float(frame["wall_time"].sum()), "simulations": int(frame["samples"].sum()),
             "generations": int(history.max_t + 1)}
-    done.write_text(json.dumps(info))
     return history, models, info
 
 
@@ -152,7 +154,8 @@ def install(runs, names, lead: int, best_run: int) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--budget", type=int, default=3000)
+    parser.add_argument("--budget", type=int, default=3000, help="most simulations per run")
+    parser.add_argument("--generations", type=int, default=1, help="last ABC-SMC generation t of each run (0 is the first)")
     parser.add_argument("--population", type=int, default=300)
     parser.add_argument("--subjects", type=int, default=8, help="mice of each strain per particle")
     parser.add_argument("--workers", type=int, default=2)

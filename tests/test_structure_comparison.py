@@ -137,3 +137,21 @@ def test_comparison_picks_the_generating_structure(tmp_path):
     p, se = probabilities["terminal_first"]["probability"], probabilities["terminal_first"]["monte_carlo_se"]
     print(f"P(terminal_first) = {p:.3f} +- {se:.3f}")
     assert p - 3 * se > 0.5
+
+
+def test_stopping_at_end_stage_leaves_the_calibration_statistics_unchanged():
+    """CohortModel stops each mouse at its end stage; the readouts are NaN after it anyway."""
+    import alsim
+    from alsim.inference.observations import fitted_statistics
+    from alsim.inference.summaries import compute_all
+
+    scenario = _tiny("terminal_first")
+    whole = alsim.simulate(scenario, subjects=6, days=DAYS, seed=8, electrophysiology=False)
+    stopped = alsim.simulate(scenario, subjects=6, days=DAYS, seed=8, electrophysiology=False, stop_at_end_stage=True)
+    assert np.isfinite(whole.end_stage_day.values).any()
+    for name in ("endplates_innervated_fraction", "motor_neurons_alive_fraction", "onset_day", "end_stage_day"):
+        np.testing.assert_array_equal(whole[name].values, stopped[name].values)
+    statistics = [s for s in fitted_statistics("B6SJL") if s.kind.startswith("endpoint")
+                  or set(s.spec.get("muscles", [])) == {"gastrocnemius"}]
+    assert len(statistics) >= 4
+    assert compute_all(whole, statistics) == pytest.approx(compute_all(stopped, statistics), nan_ok=True)

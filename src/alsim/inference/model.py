@@ -115,7 +115,7 @@ class CohortModel:
     def _mouse_statistics(self, natural: dict[str, float], seed: int, noisy: bool) -> dict[str, float]:
         """The rows of a mouse strain from the results Dataset of ``subjects`` mice (no EMG)."""
         ds = simulate(self.scenario(natural), subjects=self.subjects, days=self.days, seed=seed,
-                      electrophysiology=False)
+                      electrophysiology=False, stop_at_end_stage=True)  # readouts are NaN after end stage anyway
         values = compute_all(ds, self.statistics)
         if noisy:
             noise = np.random.default_rng([seed, 1]).normal(0.0, [s.error_sd for s in self.statistics])

@@ -132,16 +132,19 @@ def run_abc(base: Scenario, prior_sets: list[PriorSet], statistics: list[Statist
 def run_abc_models(models: list[Callable[[dict], dict[str, float]]], prior_sets: list[PriorSet],
                    observed: dict[str, float], settings: AbcSettings, database: Path, *, resume: bool = False,
                    workers: int = 1, on_task_done: Callable[[], None] | None = None,
-                   on_generation: Callable[[int, int], None] | None = None):
-    """:func:`run_abc` for ready simulators (the structure comparison, :mod:`.structures`)."""
+                   on_generation: Callable[[int, int], None] | None = None, last_generation: int | None = None):
+    """:func:`run_abc` for ready simulators (the structure comparison, :mod:`.structures`);
+    ``last_generation`` stops once generation ``t`` = that number is stored."""
     def build(map_, n_workers):
         return build_abc_for(models, prior_sets, settings, map_, on_task_done, on_generation, n_workers)
 
-    return _run_generations(build, observed, settings, database, resume=resume, workers=workers, scheduler=None)
+    return _run_generations(build, observed, settings, database, resume=resume, workers=workers, scheduler=None,
+                            last_generation=last_generation)
 
 
 def _run_generations(build, observed: dict[str, float], settings: AbcSettings, database: Path, *, resume: bool,
-                     workers: int, scheduler: str | None, stop_after_generations: int | None = None):
+                     workers: int, scheduler: str | None, stop_after_generations: int | None = None,
+                     last_generation: int | None = None):
     """One pyabc generation per ``ABCSMC.run`` call until the budget is spent (resumable)."""
     _quiet_pyabc()
     url = f"sqlite:///{Path(database).resolve()}"
@@ -154,6 +157,8 @@ def _run_generations(build, observed: dict[str, float], settings: AbcSettings, d
         new_generations = 0
         while history.total_nr_simulations < settings.budget:
             if stop_after_generations is not None and new_generations >= stop_after_generations:
+                break
+            if last_generation is not None and history.max_t >= last_generation:
                 break
             before = history.max_t
             abc._initial_population = None  # pyabc caches it per object: calibrate on the last stored population

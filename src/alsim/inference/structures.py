@@ -127,7 +127,8 @@ class JointModel:
 
 
 def compare_structures(structures: list[str], hypotheses: list[str], settings, database: Path, *,
-                       workers: int = 1, on_task_done=None, on_generation=None):
+                       workers: int = 1, on_task_done=None, on_generation=None, resume: bool = False,
+                       last_generation: int | None = None):
     """pyabc model selection over every structure x hypothesis (``settings``: an
     :class:`~alsim.inference.smc.AbcSettings`; its ``days`` is unused, each strain runs to
     its preset's horizon). Returns the pyabc History and the models in pyabc's order."""
@@ -136,7 +137,8 @@ def compare_structures(structures: list[str], hypotheses: list[str], settings, d
     models = [JointModel(s, h, subjects=settings.subjects) for s in structures for h in hypotheses]
     observed = joint_observed(joint_statistics())
     history = run_abc_models(models, [m.priors for m in models], observed, settings, database, workers=workers,
-                             on_task_done=on_task_done, on_generation=on_generation)
+                             on_task_done=on_task_done, on_generation=on_generation, resume=resume,
+                             last_generation=last_generation)
     return history, models
 
 
@@ -158,11 +160,11 @@ class ModelResult:
     median_abs_z: dict[str, float]
 
 
-def comparison_summary(history, models: list[JointModel]) -> list[ModelResult]:
+def comparison_summary(history, models: list[JointModel], t: int | None = None) -> list[ModelResult]:
     """Each model's probability in the last generation, the Kish ESS of its own particles,
     and the median |simulated - observed| / error SD of each statistic over its particles
-    (the statistics that separate the models)."""
-    t = history.max_t
+    (the statistics that separate the models); generation ``t``, default the last."""
+    t = history.max_t if t is None else t
     probabilities = history.get_model_probabilities(t)
     errors = {f"{strain}{STRAIN_STATISTIC}{s.key}": s.error_sd for strain, stats in joint_statistics().items() for s in stats}
     observed = joint_observed(joint_statistics())

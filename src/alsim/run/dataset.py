@@ -40,7 +40,8 @@ which results written before the NumPy engine was removed also carry)."""
 def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None, seed: int | None = None,
              workers: int = 1, progress: Callable[[int], None] | None = None,
              scheduler: str | None = None, mune_method: str = DEFAULT_MUNE_METHOD,
-             electrophysiology: bool = True, readouts: ReadoutSelection | None = None) -> xr.Dataset:
+             electrophysiology: bool = True, readouts: ReadoutSelection | None = None,
+             stop_at_end_stage: bool | None = None) -> xr.Dataset:
     """Simulate a cohort of ``subjects`` animals of ``scenario`` for ``days`` days.
 
     Main arguments: the scenario (see :func:`alsim.load_scenario`), the number of
@@ -53,6 +54,8 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
     (``False`` leaves out ``cmap_fraction``, ``mune``, ``munix``, ``musix``, which cost
     about 1 ms per recording, more than the simulation; they run on the same workers);
     ``readouts`` (:class:`alsim.readouts.selection.ReadoutSelection`) also picks their muscles and days.
+    ``stop_at_end_stage`` (default: the species', people only) stops each subject's engine on
+    its end-stage day; the readouts, NaN after end stage anyway, are the same.
 
     Returns an :class:`xarray.Dataset` with dims ``subject``, ``muscle``, ``day`` (age in
     days), ``unit_type`` and ``emg_day`` (ages of the electrophysiology recordings: every
@@ -67,7 +70,7 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
 
     def run(address: str | None) -> xr.Dataset:
         census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, workers=workers,
-                                 progress=progress, scheduler=address)
+                                 progress=progress, scheduler=address, stop_at_end_stage=stop_at_end_stage)
         return results_dataset(scenario, census, seed=seed, mune_method=mune_method,
                                electrophysiology=electrophysiology, workers=workers, scheduler=address,
                                readouts=readouts)
