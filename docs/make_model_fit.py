@@ -112,7 +112,8 @@ def generated_section(fits: dict[str, list[ModelFit]], subjects: int, seed: int,
              f"its parameter draws). Interval: {LEVEL:.0%} predictive, from 200 bootstrap resamples of the simulated "
              "mice, each plus one draw of the row's observation error (the calibration's error model, "
              "`alsim.inference.observations`); a cell reads `model value [low, high] in/OUT`. Fractions can have a "
-             "negative lower end: the error model is Gaussian. The hand-set and calibrated presets carry no parameter "
+             "negative lower end: the error model is Gaussian. The presets (`hand-set`: the values before the structure comparison; `preset`: the shipped, calibrated "
+             "default) carry no parameter "
              "uncertainty; the posterior rows do (its draws).", "",
              "### Summary", "", summary_table(fits), ""]
     for strain, models in fits.items():

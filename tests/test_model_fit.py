@@ -48,7 +48,7 @@ def test_second_loss_start_row_gets_its_own_key_and_the_fast_muscles():
 
 def test_models_for_each_strain():
     b6 = models_for("B6SJL")
-    assert {m.variant for m in b6} == {"hand-set", "calibrated", "posterior"}
+    assert {m.variant for m in b6} == {"hand-set", "preset", "posterior"}
     assert all(m.posterior == "sod1-g93a-b6sjl" for m in b6 if m.variant == "posterior")
     assert [m.hypothesis for m in models_for("C57BL6")] == ["dying_back", "dying_forward", "independent"]
     with pytest.raises(ValueError, match="strain must be one of"):

@@ -172,6 +172,10 @@ def treatments(
             say(f"{label}: {text}", indent="  ")
 
 
+#: The preset of ``alsim demo``; its packaged posterior (of the same name) gives each hypothesis its parameters.
+DEMO_PRESET = "sod1-g93a-b6sjl"
+
+
 @app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("alsim-demo"),
@@ -180,8 +184,10 @@ def demo(
     workers: Annotated[int, typer.Option(min=1, max=256, help="Worker processes.")] = 1,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = True,
 ) -> None:
-    """Run the B6SJL preset under dying-back and dying-forward and write one report comparing them."""
+    """Run the B6SJL preset under dying-back and dying-forward, each with its parameters drawn
+    from its own posterior (the packaged sod1-g93a-b6sjl posterior), and write one report comparing them."""
     from ..config import load_scenario
+    from ..inference.cohort import PosteriorCohort
     from ..run import summarise
 
     with faults(out_dir):
@@ -189,12 +195,15 @@ def demo(
             raise fail(f"--out: folder {out_dir} already exists; choose another or pass --overwrite")
     scenarios, sources = {}, {}
     for name in ("dying_back", "dying_forward"):
-        scenarios[name], sources = load_scenario("sod1-g93a-b6sjl", [f"hypothesis.name={name}"])
-    with faults(out_dir), recorded("demo", out_dir, scenario=scenarios, seed=seed) as record:
-        results = {name: _simulate_with_progress(scenario, subjects=subjects, days=scenario.horizon_days, seed=seed,
-                                                 workers=workers, label=name) for name, scenario in scenarios.items()}
+        scenarios[name], sources = load_scenario(DEMO_PRESET, [f"hypothesis.name={name}"])
+    posterior_file = _posterior_file(Path(DEMO_PRESET), "dying_back")
+    with faults(out_dir), recorded("demo", out_dir, scenario=scenarios, seed=seed, inputs=[posterior_file]) as record:
+        results = {name: _simulate_with_progress(
+            scenario, subjects=subjects, days=scenario.horizon_days, seed=seed, workers=workers,
+            label=f"{name} (posterior)", cohort=PosteriorCohort.draw(scenario, DEMO_PRESET, subjects=subjects, seed=seed))
+            for name, scenario in scenarios.items()}
         folder = _write_run(out_dir, results, resolved_sources=sources, overwrite=overwrite, record=record,
-                            title="alsim demo: SOD1-G93A (B6SJL), dying-back versus dying-forward")
+                            title="alsim demo: SOD1-G93A (B6SJL), dying-back versus dying-forward, each at its own posterior")
     for ds in results.values():
         _print_summary(summarise(ds))
     out.print(f"report: {(folder / 'report.html').resolve()}", highlight=False, markup=False)

@@ -45,7 +45,7 @@ BAND_VARS: tuple[str, ...] = (
     "motor_units_functional_fraction", "motor_neurons_alive_fraction",
 )
 HYPOTHESES: tuple[str, ...] = ("dying_back", "dying_forward", "independent")
-_PRESETS = {"B6SJL": ("sod1-g93a-b6sjl", "sod1-g93a-b6sjl-calibrated"), "C57BL6": ("sod1-g93a-c57bl6",)}
+_PRESETS = {"B6SJL": ("sod1-g93a-b6sjl-handset", "sod1-g93a-b6sjl"), "C57BL6": ("sod1-g93a-c57bl6",)}
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class ModelSpec:
     """A preset under one hypothesis; with ``posterior`` (a packaged posterior's name),
     the preset's parameters named in the posterior are drawn from it."""
 
-    variant: str  # "hand-set", "calibrated" or "posterior"
+    variant: str  # "hand-set" (the values before the structure comparison), "preset" or "posterior"
     preset: str
     hypothesis: str
     posterior: str | None = None
@@ -118,7 +118,7 @@ def models_for(strain: str) -> list[ModelSpec]:
         raise ValueError(f"strain must be one of {', '.join(_PRESETS)}, got {strain!r}")
     models = []
     for preset in _PRESETS[strain]:
-        variant = "calibrated" if preset.endswith("-calibrated") else "hand-set"
+        variant = "hand-set" if preset.endswith("-handset") else "preset"
         models.extend(ModelSpec(variant, preset, h) for h in HYPOTHESES)
     for preset in _PRESETS[strain]:
         folder = posterior_folder(preset)
