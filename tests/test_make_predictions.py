@@ -58,7 +58,7 @@ def test_the_page_says_what_it_is_and_names_the_posterior(tmp_path):
     page = tmp_path / "predictions.md"
     assert _script().main(["--treatments", "cntf,riluzole", "--per-arm", "3", "--replicates", "2", "--days", "150",
                            "--out", str(page)]) == 0
-    text = page.read_text()
+    text = page.read_text().replace("\n", " ")
     assert "predictions for labs to test" in text
     assert "No treatment strength was set or tuned to a" in text and "not compared with published" in text
     assert file_sha256(Posterior.read("sod1-g93a-b6sjl").folder / "posterior.csv") in text
