@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 
 __all__ = ["CalibrationResume", "CalibrationScheduler", "CalibrationWorkers", "DaskWorkers", "HypothesisName",
-           "Overwrite", "Resume", "Scheduler", "app", "err", "fail", "faults", "main", "open_work", "out",
-           "overrides", "recorded", "say", "warn", "warn_inert", "warn_unsourced"]
+           "Overwrite", "PosteriorFolder", "Resume", "Scheduler", "app", "err", "fail", "faults", "main", "open_work",
+           "out", "overrides", "posterior_file", "recorded", "say", "warn", "warn_inert", "warn_unsourced"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="alsim: simulate ALS from upper motor neuron to muscle fibre.")
@@ -37,6 +37,7 @@ Resume = Annotated[bool, typer.Option(help="Continue an interrupted run of the s
 DaskWorkers = Annotated[int, typer.Option(min=1, max=1024, help="Dask workers on this machine (results do not depend on it).")]
 Scheduler = Annotated[str | None, typer.Option(help="Address of an existing Dask scheduler, tcp://host:port.")]
 Overwrite = Annotated[bool, typer.Option(help="Replace an existing output folder.")]
+PosteriorFolder = Annotated[Path | None, typer.Option(help="Folder of an `alsim calibrate`/`compare` run, or the name of a packaged posterior (sod1-g93a-b6sjl): draw each subject's calibrated parameters from its posterior (of the scenario's hypothesis).")]
 CalibrationResume = Annotated[bool, typer.Option(help="Continue an interrupted run of the same settings from its last completed generation.")]
 CalibrationWorkers = Annotated[int, typer.Option(min=1, max=256, help="Dask worker processes on this machine (1: run in this process).")]
 CalibrationScheduler = Annotated[str | None, typer.Option(help="Address tcp://host:port of an existing Dask cluster (workers with one thread each).")]
@@ -117,6 +118,23 @@ def faults(out_dir: Path, work=None):
             yield
     except StoreFault as exc:
         raise fail(str(exc)) from None
+
+
+def posterior_file(posterior: Path | None, hypothesis: str) -> Path | None:
+    """``--posterior``'s posterior.csv (None without one), checked before any work: a
+    ScenarioError naming ``--posterior`` when it is missing, unreadable or has no particles
+    of ``hypothesis``."""
+    if posterior is None:
+        return None
+    from ..config import ScenarioError
+    from ..inference.posterior import POSTERIOR_FILE, Posterior
+
+    table = Posterior.read(posterior)
+    try:
+        table.of(hypothesis)
+    except ScenarioError as exc:
+        raise ScenarioError(f"--posterior {posterior}: {exc}") from None
+    return Path(table.folder) / POSTERIOR_FILE
 
 
 def open_work(opener, out_dir: Path):

@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .common import (HypothesisName, Resume, app, err, fail, faults, open_work, out, overrides, recorded, say,
-                     warn_inert, warn_unsourced)
+from .common import (HypothesisName, PosteriorFolder, Resume, app, err, fail, faults, open_work, out, overrides,
+                     posterior_file, recorded, say, warn_inert, warn_unsourced)
 
 __all__ = ["MuneMethod", "demo", "presets", "run", "treatments"]
 
@@ -68,7 +68,7 @@ def run(
     treatments_file: Annotated[list[Path] | None, typer.Option("--treatments", help="Extra treatment catalogue (TOML, same schema as the built-in one; repeatable).")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = False,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address tcp://host:port (default: a local cluster when --workers > 1).")] = None,
-    posterior: Annotated[Path | None, typer.Option(help="Folder of an `alsim calibrate`/`compare` run, or the name of a packaged posterior (sod1-g93a-b6sjl): draw each subject's calibrated parameters from its posterior (of the scenario's hypothesis).")] = None,
+    posterior: PosteriorFolder = None,
     mune_method: Annotated[MuneMethod, typer.Option(help="How the `mune` readout estimates motor units: multipoint, incremental (overestimates by alternation) or scan (slow; overestimates small mouse pools). docs/electrophysiology.md")] = MuneMethod.multipoint,
     readouts: Annotated[str, typer.Option(help="Readout groups to compute: lab,clinical (always) and emg (CMAP, MUNE, MUNIX, MUSIX: most of a run's time). docs/readouts.md")] = "lab,clinical,emg",
     emg_muscles: Annotated[str | None, typer.Option(help="Muscles recorded by the emg readouts, comma-separated (default: all); the others are NaN.")] = None,
@@ -84,7 +84,7 @@ def run(
     try:
         resolved, sources = load_scenario(scenario, overrides(set_, hypothesis))
         resolved = _with_treatments(resolved, treat or [], treatments_file or [])
-        posterior_file = _posterior_file(posterior, resolved.hypothesis.name)
+        posterior_csv = posterior_file(posterior, resolved.hypothesis.name)
         selection = ReadoutSelection.parse(readouts, emg_muscles=emg_muscles, emg_every_days=emg_every)
         selection.check_muscles(list(resolved.muscles))
     except (ScenarioError, ValueError) as exc:
@@ -92,7 +92,7 @@ def run(
     warn_unsourced(scenario, overrides(set_, hypothesis))
     warn_inert(resolved.treatments, resolved.hypothesis)
     days = days or resolved.horizon_days
-    posterior_sha256 = None if posterior_file is None else file_sha256(posterior_file)
+    posterior_sha256 = None if posterior_csv is None else file_sha256(posterior_csv)
     work = open_work(lambda: open_run_work(out_dir, resolved, subjects=subjects, days=days,
                                            mune_method=mune_method.value, seed=seed, resume=resume,
                                            overwrite=overwrite, posterior_sha256=posterior_sha256,
@@ -104,7 +104,7 @@ def run(
         cohort = PosteriorCohort.draw(resolved, posterior, subjects=subjects, seed=work.seed)
     label = resolved.name + (" (posterior)" if cohort is not None else "")
     with faults(out_dir, work), recorded("run", out_dir, scenario=resolved, seed=work.seed,
-                                         inputs=[scenario, *(treatments_file or []), posterior_file]) as record:
+                                         inputs=[scenario, *(treatments_file or []), posterior_csv]) as record:
         try:
             ds = _simulate_with_progress(resolved, subjects=subjects, days=days, seed=work.seed, workers=workers,
                                          label=label, scheduler=scheduler, mune_method=mune_method.value, work=work,
@@ -123,17 +123,6 @@ def run(
         work.remove()
     _print_summary(summary)
     out.print(f"wrote {folder}/results.zarr, summary.json and report.html", highlight=False, markup=False)
-
-
-def _posterior_file(posterior: Path | None, hypothesis: str) -> Path | None:
-    """``--posterior``'s posterior.csv, checked before any work (ScenarioError on bad input)."""
-    if posterior is None:
-        return None
-    from ..inference.posterior import POSTERIOR_FILE, Posterior
-
-    table = Posterior.read(posterior)
-    table.of(hypothesis)
-    return Path(table.folder) / POSTERIOR_FILE
 
 
 def _with_treatments(scenario, treat: list[str], files: list[Path]):

@@ -10,22 +10,62 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .common import (DaskWorkers, HypothesisName, Overwrite, Resume, Scheduler, app, err, fail, faults, open_work, out,
-                     recorded, warn_inert, warn_unsourced)
+from .common import (DaskWorkers, HypothesisName, Overwrite, PosteriorFolder, Resume, Scheduler, app, err, fail, faults,
+                     open_work, out, posterior_file, recorded, warn_inert, warn_unsourced)
 
 __all__ = ["trial", "window"]
 
 
-def _start_work(command: str, out_dir: Path, design, seed: int | None, *, resume: bool, overwrite: bool):
-    """The command's work folder (new, or continued with ``resume``) and the design with its seed."""
+def _start_work(command: str, out_dir: Path, design, seed: int | None, *, resume: bool, overwrite: bool,
+                posterior: dict | None = None):
+    """The command's work folder (new, or continued with ``resume``) and the design with its seed.
+    ``posterior``: :func:`_posterior_record` (a run resumes only with the same posterior file)."""
     from dataclasses import replace
 
     from ..store import open_work_folder
     from ..trials.execute import design_identity
 
-    work = open_work(lambda: open_work_folder(out_dir, design_identity(design, command), seed=seed, resume=resume,
-                                              overwrite=overwrite), out_dir)
+    identity = design_identity(design, command)
+    if posterior is not None:
+        identity["posterior_sha256"] = posterior["posterior_sha256"]
+    work = open_work(lambda: open_work_folder(out_dir, identity, seed=seed, resume=resume, overwrite=overwrite), out_dir)
     return work, replace(design, seed=work.seed)
+
+
+def _posterior_record(posterior: Path | None, design) -> dict | None:
+    """``--posterior`` checked before any work (its posterior.csv must hold particles of the
+    design's hypothesis; ScenarioError naming ``--posterior`` otherwise): as given, the file
+    and its SHA-256, for trial.json / window.json and the page. None without it."""
+    from ..store.provenance import file_sha256
+
+    csv = posterior_file(posterior, design.scenario.hypothesis.name)
+    if csv is None:
+        return None
+    return {"posterior_file": str(csv.resolve()), "posterior_sha256": file_sha256(csv)}
+
+
+def _posterior_cohort(posterior: Path | None, design):
+    """Each animal's posterior particle, drawn by its subject index from the trial's seed
+    (:class:`alsim.inference.cohort.PosteriorCohort`, as ``alsim run --posterior``); None without one."""
+    if posterior is None:
+        return None
+    from ..inference.cohort import PosteriorCohort
+    from ..trials.execute import subjects_needed
+
+    return PosteriorCohort.draw(design.scenario, posterior, subjects=subjects_needed(design), seed=design.seed)
+
+
+def _posterior_html(summary: dict) -> str:
+    """The page's paragraph on where the animals' parameters came from (empty without --posterior)."""
+    from html import escape as html_escape
+
+    record = summary.get("parameter_uncertainty")
+    if not record:
+        return ""
+    return ("<p class='note'>Parameters: each animal's calibrated parameters were drawn (by its subject index, whatever "
+            f"its arm) from the posterior of hypothesis {html_escape(record.get('posterior_hypothesis', '?'))} in "
+            f"{html_escape(record.get('posterior_file', '?'))} (SHA-256 {html_escape(record.get('posterior_sha256', '?'))}); "
+            "power and effects carry that parameter uncertainty.</p>")
 
 
 def _warn(settings: dict, design) -> None:
@@ -38,10 +78,10 @@ def _warn(settings: dict, design) -> None:
     warn_inert([t for arm in design.arms for t in arm.treatments], design.scenario.hypothesis)
 
 
-def _run_with_progress(design, *, workers: int, scheduler: str | None, label: str, work=None):
+def _run_with_progress(design, *, workers: int, scheduler: str | None, label: str, work=None, cohort=None):
     """:func:`alsim.trials.trial.run_trial` with a progress bar: replicate 0 (reported) and
     1..R (power); each arm of each replicate is saved in ``work`` as it is done, and loaded
-    from there if it was."""
+    from there if it was. ``cohort``: each animal's parameters (``--posterior``)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..trials.trial import run_trial
@@ -51,7 +91,7 @@ def _run_with_progress(design, *, workers: int, scheduler: str | None, label: st
                   TimeRemainingColumn(), console=err, transient=True) as bar:
         task = bar.add_task(label, total=total)
         return run_trial(design, workers=workers, scheduler=scheduler, progress=lambda n: bar.advance(task, n),
-                         checkpoint=work)
+                         checkpoint=work, cohort=cohort)
 
 
 def _write_trial(out_dir: Path, summary: dict, runs: dict, design, *, overwrite: bool, title: str, name: str,
@@ -92,6 +132,18 @@ def _print_trial(summary: dict) -> None:
                       fmt(entry.get("hazard_ratio")), "-" if entry.get("logrank_p") is None else f"{entry['logrank_p']:.3g}",
                       "-" if power is None else f"{power['value']:.2f} ± {power['monte_carlo_se']:.2f}")
     out.print(table)
+    record = summary.get("parameter_uncertainty")
+    if record:
+        out.print(f"parameters: drawn per animal from {record['posterior_file']} (hypothesis "
+                  f"{record['posterior_hypothesis']}, sha256 {record['posterior_sha256'][:12]}...)",
+                  highlight=False, markup=False)
+
+
+def _with_posterior(summary: dict, record: dict | None) -> dict:
+    """``summary`` with the posterior file and its SHA-256 added to its ``parameter_uncertainty``."""
+    if record is not None:
+        summary["parameter_uncertainty"].update(record)
+    return summary
 
 
 @app.command()
@@ -110,6 +162,7 @@ def trial(
     design: Annotated[Path | None, typer.Option(help="TOML design file (keys: scenario, arms, per_arm, replicates, seed, days, count_day, ...).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a scenario parameter: dotted.path=value (repeatable).")] = None,
     treatments_file: Annotated[list[Path] | None, typer.Option("--treatments", help="Extra treatment catalogue (TOML; repeatable).")] = None,
+    posterior: PosteriorFolder = None,
     workers: DaskWorkers = 1,
     scheduler: Scheduler = None,
     overwrite: Overwrite = False,
@@ -126,16 +179,22 @@ def trial(
     try:
         settings = trial_settings(scenario, design, options)
         built = design_from_settings(settings)
+        posterior_record = _posterior_record(posterior, built)
     except ScenarioError as exc:
         raise fail(str(exc)) from None
     _warn(settings, built)
-    work, built = _start_work("trial", out_dir, built, settings.get("seed"), resume=resume, overwrite=overwrite)
+    work, built = _start_work("trial", out_dir, built, settings.get("seed"), resume=resume, overwrite=overwrite,
+                              posterior=posterior_record)
+    inputs = [design, settings["scenario"], *settings.get("treatments", [])]
+    if posterior_record is not None:
+        inputs.append(Path(posterior_record["posterior_file"]))
     with faults(out_dir, work), recorded("trial", out_dir, scenario=built.scenario, seed=built.seed,
-                                         inputs=[design, settings["scenario"], *settings.get("treatments", [])]) as record:
+                                         inputs=inputs) as record:
         result = _run_with_progress(built, workers=workers, scheduler=scheduler, label=f"trial {built.scenario.name}",
-                                    work=work)
-        summary = result.summary
+                                    work=work, cohort=_posterior_cohort(posterior, built))
+        summary = _with_posterior(result.summary, posterior_record)
         _write_trial(out_dir, summary, result.runs, built, overwrite=overwrite, name="trial.json", record=record, work=work,
+                     extra_html=_posterior_html(summary),
                      title=f"alsim trial: {built.scenario.name} ({built.scenario.hypothesis.name})")
     _print_trial(summary)
     out.print(f"wrote {out_dir}/trial.json and report.html", highlight=False, markup=False)
@@ -157,6 +216,7 @@ def window(
     count_muscle: Annotated[str | None, typer.Option(help="Muscle for the count (default: the scenario's first).")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a scenario parameter (repeatable).")] = None,
     treatments_file: Annotated[list[Path] | None, typer.Option("--treatments", help="Extra treatment catalogue (TOML).")] = None,
+    posterior: PosteriorFolder = None,
     workers: DaskWorkers = 1,
     scheduler: Scheduler = None,
     overwrite: Overwrite = False,
@@ -174,16 +234,22 @@ def window(
             days=days, hypothesis=hypothesis.value if hypothesis else None, count_readout=count_readout,
             count_muscle=count_muscle, set=set_ or [], treatments=[str(p) for p in treatments_file or []])
         built = design_from_settings(settings)
+        posterior_record = _posterior_record(posterior, built)
     except ScenarioError as exc:
         raise fail(str(exc)) from None
     _warn(settings, built)
-    work, built = _start_work("window", out_dir, built, seed, resume=resume, overwrite=overwrite)
+    work, built = _start_work("window", out_dir, built, seed, resume=resume, overwrite=overwrite,
+                              posterior=posterior_record)
+    inputs = [scenario, *(treatments_file or [])]
+    if posterior_record is not None:
+        inputs.append(Path(posterior_record["posterior_file"]))
     with faults(out_dir, work), recorded("window", out_dir, scenario=built.scenario, seed=built.seed,
-                                         inputs=[scenario, *(treatments_file or [])]) as record:
-        result = _run_with_progress(built, workers=workers, scheduler=scheduler, label=f"window {treat}", work=work)
-        summary = window_summary(result.summary, starts, labels)
+                                         inputs=inputs) as record:
+        result = _run_with_progress(built, workers=workers, scheduler=scheduler, label=f"window {treat}", work=work,
+                                    cohort=_posterior_cohort(posterior, built))
+        summary = window_summary(_with_posterior(result.summary, posterior_record), starts, labels)
         _write_trial(out_dir, summary, result.runs, built, overwrite=overwrite, name="window.json", record=record, work=work,
-                     extra_html=window_section(summary),
+                     extra_html=_posterior_html(summary) + window_section(summary),
                      title=f"alsim window: {treat} in {built.scenario.name} ({built.scenario.hypothesis.name})")
     _print_trial(summary)
     out.print(f"wrote {out_dir}/window.json and report.html", highlight=False, markup=False)

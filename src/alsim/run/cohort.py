@@ -9,6 +9,7 @@ seed, its index and its scenario, so they do not depend on the blocks.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -42,6 +43,13 @@ class Cohort:
     def of(self, subjects: np.ndarray) -> "Cohort":
         """The part of the cohort that the block ``subjects`` needs."""
         return self
+
+    def with_scenario(self, scenario: Scenario) -> "Cohort":
+        """The same subjects (and, in a subclass, the same parameter draws) on the base
+        ``scenario``: a trial arm's, the base scenario with the arm's treatments."""
+        changed = copy.copy(self)
+        changed.scenario = scenario
+        return changed
 
     def parts(self, subjects: np.ndarray) -> list[tuple[int, np.ndarray]]:
         """``(key, subject indices)`` of each part of ``subjects`` that runs with one scenario."""

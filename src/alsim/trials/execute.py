@@ -23,7 +23,8 @@ from ..biology.motor_units import build_layout
 from ..config.schema import Scenario
 from ..engine.streams import subject_traits
 from ..readouts import lab_readouts
-from ..run import clinical_events, iter_tasks, results_dataset, simulate_census
+from ..run import Cohort, clinical_events, iter_tasks, results_dataset, simulate_census
+from ..run.cohort import as_cohort
 from ..store.provenance import content_sha256
 from .allocation import allocate_per_arm
 from .design import TrialDesign
@@ -55,29 +56,44 @@ def allocation(design: TrialDesign, replicate: int) -> list[np.ndarray]:
     return [pool[index] for index in allocate_per_arm(female, litter, design.per_arm, len(design.arms), rng)]
 
 
-def simulate_arm(scenario: Scenario, subjects: np.ndarray, days: int, seed: int, count: tuple[int, str, str] | None,
-                 keep_dataset: bool) -> ArmRun:
-    """One arm: simulate ``subjects`` under ``scenario`` and read the trial endpoints.
+def simulate_arm(member: Scenario | Cohort, subjects: np.ndarray, days: int, seed: int,
+                 count: tuple[int, str, str] | None, keep_dataset: bool) -> ArmRun:
+    """One arm: simulate ``subjects`` under ``member`` and read the trial endpoints.
 
+    ``member`` is the arm's scenario, or a :class:`alsim.run.Cohort` of it that gives each
+    animal its own parameters (``--posterior``: its posterior particle's); the animals that
+    share a scenario are simulated together and the endpoints put back in subject order.
     Without ``keep_dataset`` (the power replicates) each animal is simulated only up to
     its end stage, after which nothing of it is read; the endpoints are the same bits.
     """
-    census = simulate_census(scenario, subjects=subjects, days=days, seed=seed, stop_at_end_stage=not keep_dataset)
+    cohort = as_cohort(member)
+    subjects = np.asarray(subjects)
+    end_stage, onset = np.full(subjects.size, np.nan), np.full(subjects.size, np.nan)
+    count_values = None if count is None else np.full(subjects.size, np.nan)
+    datasets = {}
+    for key, ids in cohort.parts(subjects):
+        scenario = cohort.scenario_of(key)
+        at = np.flatnonzero(np.isin(subjects, ids))
+        census = simulate_census(scenario, subjects=ids, days=days, seed=seed, stop_at_end_stage=not keep_dataset)
+        clinical = clinical_events(scenario, census.counts["force"])
+        end_stage[at], onset[at] = clinical["end_stage_day"], clinical["onset_day"]
+        if count is not None:
+            count_values[at] = _counted(scenario, census, clinical, count)
+        if keep_dataset:   # no trial endpoint reads the EMG
+            datasets[key] = results_dataset(scenario, census, seed=seed, electrophysiology=False)
+    outcome = ArmOutcome(end_stage_day=end_stage, onset_day=onset, follow_up_days=float(days), count_at_day=count_values)
+    return ArmRun(subjects=subjects, outcome=outcome, dataset=cohort.dataset(datasets) if keep_dataset else None)
+
+
+def _counted(scenario: Scenario, census, clinical: dict, count: tuple[int, str, str]) -> np.ndarray:
+    """The ``count`` readout (day, readout, muscle) of each animal; NaN for one past its end stage."""
+    day, readout, muscle = count
     layout = build_layout(scenario)
-    muscles = list(layout.muscle_names)
-    clinical = clinical_events(scenario, census.counts["force"])
-    count_values = None
-    if count is not None:
-        day, readout, muscle = count
-        values = lab_readouts(census, np.diff(layout.unit_start), layout.units_per_type, np.diff(layout.endplate_start))
-        count_values = values[readout][:, muscles.index(muscle), day].astype(float)
-        # animals past their humane end point are not there to be counted
-        count_values[np.nan_to_num(clinical["end_stage_day"], nan=np.inf) < day] = np.nan
-    outcome = ArmOutcome(end_stage_day=clinical["end_stage_day"], onset_day=clinical["onset_day"],
-                         follow_up_days=float(days), count_at_day=count_values)
-    dataset = (results_dataset(scenario, census, seed=seed, electrophysiology=False)   # no trial endpoint reads the EMG
-               if keep_dataset else None)
-    return ArmRun(subjects=np.asarray(subjects), outcome=outcome, dataset=dataset)
+    values = lab_readouts(census, np.diff(layout.unit_start), layout.units_per_type, np.diff(layout.endplate_start))
+    counted = values[readout][:, list(layout.muscle_names).index(muscle), day].astype(float)
+    # animals past their humane end point are not there to be counted
+    counted[np.nan_to_num(clinical["end_stage_day"], nan=np.inf) < day] = np.nan
+    return counted
 
 
 def design_identity(design: TrialDesign, command: str) -> dict:
@@ -105,23 +121,46 @@ def _arm_run_from(arrays: dict[str, np.ndarray], dataset: xr.Dataset | None) -> 
     return ArmRun(subjects=arrays["subjects"], outcome=outcome, dataset=dataset)
 
 
+def subjects_needed(design: TrialDesign) -> int:
+    """How many subjects (indices ``0 .. n-1``) the reported trial and its replicates use."""
+    return pool_size(design) * (design.replicates + 1)
+
+
+def check_cohort(design: TrialDesign, cohort: Cohort) -> None:
+    """ValueError unless ``cohort`` is of the design's scenario (hypothesis included)."""
+    if cohort.scenario != design.scenario:
+        raise ValueError("cohort: its base scenario must be the design's (the same preset, --set and hypothesis)")
+    needed = subjects_needed(design)
+    try:
+        cohort.of(np.array([needed - 1]))
+    except IndexError:
+        raise ValueError(f"cohort: it must hold subjects 0..{needed - 1} (draw it for subjects_needed(design) = {needed})") from None
+
+
 def _count_spec(design: TrialDesign) -> tuple[int, str, str] | None:
     return None if design.count_day is None else (design.count_day, design.count_readout, design.muscle_for_count)
 
 
 def run_replicates(design: TrialDesign, replicates: list[int], *, workers: int = 1, scheduler: str | None = None,
-                   progress: Callable[[int], None] | None = None, checkpoint=None) -> dict[int, dict[str, ArmRun]]:
+                   progress: Callable[[int], None] | None = None, checkpoint=None,
+                   cohort: Cohort | None = None) -> dict[int, dict[str, ArmRun]]:
     """Simulate every arm of each replicate; ``{replicate: {arm label: ArmRun}}``.
+
+    ``cohort`` (its base scenario the design's): the parameters each animal runs with, by
+    its subject index, e.g. its posterior particle's (:func:`check_cohort`); each arm runs
+    the cohort on the arm's scenario, so animal ``i`` has the same draw whichever arm it is in.
 
     ``progress`` is called with the number of animal-days of each finished task.
     ``checkpoint`` (a :class:`alsim.store.WorkFolder`) saves each task's result as it
     finishes; tasks already saved there are loaded instead of run.
     """
     scenarios = [arm.scenario(design.scenario) for arm in design.arms]
+    arm_cohorts = None if cohort is None else [cohort.with_scenario(scenario) for scenario in scenarios]
     jobs, keys = [], []
     for r in replicates:
         for index, (arm, scenario, subjects) in enumerate(zip(design.arms, scenarios, allocation(design, r))):
-            jobs.append((scenario, subjects, design.days, design.seed, _count_spec(design), r == 0))
+            member = scenario if arm_cohorts is None else arm_cohorts[index].of(subjects)
+            jobs.append((member, subjects, design.days, design.seed, _count_spec(design), r == 0))
             keys.append((r, arm.label, f"replicate-{r:06d}-arm-{index:03d}"))
     weights = [len(job[1]) * design.days for job in jobs]
     runs = [None if checkpoint is None else _loaded(checkpoint, key, job[1]) for (_, _, key), job in zip(keys, jobs)]

@@ -103,7 +103,7 @@ def window_settings(scenario: str, treat: str, start_days: str, *, count_day: in
 
 
 def run_trial(design: TrialDesign | Mapping, *, workers: int = 1, scheduler: str | None = None,
-              progress: Callable[[int], None] | None = None, checkpoint=None) -> TrialResult:
+              progress: Callable[[int], None] | None = None, checkpoint=None, cohort=None) -> TrialResult:
     """Run an in-silico trial: randomised, sex-balanced, litter-aware arms; Kaplan-Meier
     medians, log-rank, Cox; power over n with replicates.
 
@@ -113,13 +113,32 @@ def run_trial(design: TrialDesign | Mapping, *, workers: int = 1, scheduler: str
     ``scheduler`` (tcp://host:port) do not change the result. ``progress`` is called with
     the animal-days of each finished block; ``checkpoint`` (an
     :class:`alsim.store.WorkFolder`) keeps each block as it finishes and reuses those
-    already there.
+    already there. ``cohort`` (an :class:`alsim.run.Cohort` of the design's scenario, e.g.
+    :class:`alsim.inference.cohort.PosteriorCohort` drawn for
+    :func:`alsim.trials.execute.subjects_needed` subjects with the design's seed): the
+    parameters each animal runs with, by its subject index, whatever its arm; the
+    summary then says where they came from (``parameter_uncertainty``).
     """
     from .analysis import summarise_trial
-    from .execute import run_replicates
+    from .execute import check_cohort, run_replicates
 
     if not isinstance(design, TrialDesign):
         design = design_from_settings(design)
+    if cohort is not None:
+        check_cohort(design, cohort)
     runs = run_replicates(design, list(range(design.replicates + 1)), workers=workers, scheduler=scheduler,
-                          progress=progress, checkpoint=checkpoint)
-    return TrialResult(design=design, runs=runs, summary=summarise_trial(design, runs))
+                          progress=progress, checkpoint=checkpoint, cohort=cohort)
+    summary = summarise_trial(design, runs)
+    if cohort is not None:
+        summary["parameter_uncertainty"] = cohort_description(cohort)
+    return TrialResult(design=design, runs=runs, summary=summary)
+
+
+def cohort_description(cohort) -> dict:
+    """What a trial's summary says of the cohort its animals' parameters came from: the
+    cohort's attributes (a posterior's folder and hypothesis), less the base scenario."""
+    described = {key: value for key, value in getattr(cohort, "attrs", {}).items() if key != "scenario_json"}
+    described["parameter_uncertainty"] = (
+        "each animal runs with the parameters its subject index draws from the cohort, the same whatever its arm; "
+        "the reported trial's results.zarr hold them per animal (posterior_particle, parameter_value)")
+    return described
