@@ -185,8 +185,8 @@ def demo(
     scenarios, sources = {}, {}
     for name in ("dying_back", "dying_forward"):
         scenarios[name], sources = load_scenario(DEMO_PRESET, [f"hypothesis.name={name}"])
-    posterior_file = _posterior_file(Path(DEMO_PRESET), "dying_back")
-    with faults(out_dir), recorded("demo", out_dir, scenario=scenarios, seed=seed, inputs=[posterior_file]) as record:
+    demo_posterior = posterior_file(Path(DEMO_PRESET), "dying_back")
+    with faults(out_dir), recorded("demo", out_dir, scenario=scenarios, seed=seed, inputs=[demo_posterior]) as record:
         results = {name: _simulate_with_progress(
             scenario, subjects=subjects, days=scenario.horizon_days, seed=seed, workers=workers,
             label=f"{name} (posterior)", cohort=PosteriorCohort.draw(scenario, DEMO_PRESET, subjects=subjects, seed=seed))
