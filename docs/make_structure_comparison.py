@@ -4,11 +4,14 @@ Runs pyabc's model selection (alsim.inference.structures) once per seed, indepen
 and keeps each run's SQLite history in --work (a run already there is read, not rerun).
 The page gives each model's posterior probability in every run, their mean and SD over
 runs, the effective sample size of each model's particles, the statistics that separate
-the models, and the posterior medians of the leading model. With --install, the leading
-structure's posterior (every hypothesis of it, from the run with the largest ESS) is
-written as the packaged posteriors of both strains.
+the models, and the posterior medians of the leading model. With --deepen, one model is
+then run alone to more generations (the posterior the presets take). With --install, the
+leading structure's posterior (every hypothesis of it: the deeper run's for the deepened
+model, the comparison run with the largest ESS for the others) is written as the packaged
+posteriors of both strains.
 
-    python docs/make_structure_comparison.py --runs 3 --budget 3000 --population 300 --workers 2
+    python docs/make_structure_comparison.py --runs 3 --generations 1 --population 300 --subjects 6 \
+        --deepen terminal_first/dying_back --deep-generations 6 --install
 """
 
 from __future__ import annotations
@@ -114,40 +117,105 @@ def write_page(runs, args, command: str, seconds: float) -> str:
                      [[k, *(fmt(z[i][k], 1) for i in alive)] for k in keys]))
     best_run = int(np.argmax([res[lead].ess for res in results]))
     history, models, _ = runs[best_run]
-    out += ["", f"## Posterior of the leading model `{names[lead]}` (run {args.seeds[best_run]})", "",
-            "Weighted median and 90 % interval, natural units.", ""]
-    frame, weights = strain_posterior(history, lead, models[lead].priors, "B6SJL")
+    out += ["", f"## Posterior of the leading model `{names[lead]}` in the comparison (run {args.seeds[best_run]})", "",
+            "Weighted median and 90 % interval, natural units.", "", posterior_table(history, lead, models[lead].priors)]
+    return "\n".join(out) + "\n", names, lead, best_run, mean, sd
+
+
+def posterior_table(history, index: int, priors) -> str:
+    """Weighted median and 90 % interval of each parameter of model ``index``, natural units."""
     from alsim.inference.posterior import weighted_quantile
 
+    frames = {strain: strain_posterior(history, index, priors, strain) for strain in STRAIN_PRESETS}
     rows = []
-    for p in models[lead].priors.priors:
-        column = p.path if p.path in frame else p.path.partition(":")[2]
-        strain = "C57BL6" if ":" in p.path else "both"
-        source_frame = frame if ":" not in p.path else strain_posterior(history, lead, models[lead].priors, "C57BL6")[0]
-        lo, med, hi = weighted_quantile(source_frame[column].to_numpy(float), weights, [0.05, 0.5, 0.95])
-        rows.append([f"`{column}`", strain, f"{med:.4g}", f"{lo:.4g} - {hi:.4g}", f"{p.low:g} - {p.high:g}" + (" (log)" if p.log else "")])
-    out.append(table(["parameter", "strain", "median", "90 % interval", "prior"], rows))
-    return "\n".join(out) + "\n", names, lead, best_run
+    for p in priors.priors:
+        strain, sep, path = p.path.partition(":")
+        frame, weights = frames[strain] if sep else frames["B6SJL"]
+        column = path if sep else p.path
+        lo, med, hi = weighted_quantile(frame[column].to_numpy(float), weights, [0.05, 0.5, 0.95])
+        rows.append([f"`{column}`", strain if sep else "both", f"{med:.4g}", f"{lo:.4g} - {hi:.4g}",
+                     f"{p.low:g} - {p.high:g}" + (" (log)" if p.log else "")])
+    return table(["parameter", "strain", "median", "90 % interval", "prior"], rows)
 
 
-def install(runs, names, lead: int, best_run: int) -> list[Path]:
-    """The leading structure's posterior, every hypothesis of it, as the packaged posteriors."""
+def deep_run(args, work: Path):
+    """One model alone, run to ``args.deep_generations`` (continued if stored): the posterior the presets take."""
+    import pyabc
+
+    structure, hypothesis = args.deepen.split("/")
+    database = work / f"deep-{structure}-{hypothesis}.db"
+    settings = AbcSettings(budget=args.deep_budget, population=args.population, subjects=args.subjects, days=0,
+                           seed=101)
+    resume = database.is_file() and pyabc.History(f"sqlite:///{database.resolve()}").max_t >= 0
+    started = time.time()
+
+    def on_generation(t, n):
+        print(f"  deep {args.deepen}: generation {t}, {n} tasks ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
+
+    if not resume or pyabc.History(f"sqlite:///{database.resolve()}").max_t < args.deep_generations:
+        if not resume:
+            database.unlink(missing_ok=True)
+        compare_structures([structure], [hypothesis], settings, database, workers=args.workers,
+                           on_generation=on_generation, resume=resume, last_generation=args.deep_generations)
+    history = pyabc.History(f"sqlite:///{database.resolve()}")
+    return history, JointModel(structure, hypothesis, subjects=args.subjects)
+
+
+def deep_section(history, model, args) -> str:
+    frame = history.get_all_populations()
+    frame = frame[frame["t"] >= 0]
+    _, weights = history.get_distribution(m=0, t=history.max_t)
+    weights = np.asarray(weights, float) / np.sum(weights)
+    rows = [[str(int(r.t)), str(int(r.samples)), f"{r.particles / r.samples:.2f}", f"{r.epsilon:.3g}",
+             f"{r.wall_time / 60:.1f}"] for r in frame.itertuples()]
+    return "\n".join([
+        f"## The leading model alone: `{args.deepen}`, run deeper", "",
+        f"The comparison's runs stop early (generation {args.generations}), so their posteriors are close to the prior. "
+        f"The model that the presets take is run alone (ABC-SMC, seed 101, population {args.population}, "
+        f"{args.subjects} mice of each strain per particle) to generation {history.max_t}; this posterior, not the "
+        "comparison's, goes into `alsim/inference/posteriors/` and the presets (docs/make_calibrated_defaults.py). "
+        "Epsilons of one generation are not comparable with another's: the adaptive distance rescales each "
+        "generation.", "",
+        table(["generation", "simulations", "acceptance", "epsilon", "minutes"], rows), "",
+        f"Effective sample size of the last generation: {1.0 / np.sum(weights ** 2):.0f} of {len(weights)}.", "",
+        posterior_table(history, 0, model.priors)])
+
+
+def install(runs, names, lead: int, best_run: int, mean: np.ndarray, sd: np.ndarray, command: str,
+            deep=None) -> list[Path]:
+    """The leading structure's posterior, every hypothesis of it, as the packaged posteriors
+    (``posterior.csv`` and ``compare.json``; files of an earlier calibration there are removed)."""
     history, models, _ = runs[best_run]
     structure = names[lead].split("/")[0]
+    probabilities = history.get_model_probabilities(history.max_t)
     written = []
     for strain, preset in STRAIN_PRESETS.items():
-        samples = {}
+        samples, chosen = {}, {}
         for index, model in enumerate(models):
             if model.structure != structure:
                 continue
-            probabilities = history.get_model_probabilities(history.max_t)
             if index not in probabilities.index or float(probabilities.loc[index, "p"]) == 0.0:
                 continue
             samples[model.hypothesis] = strain_posterior(history, index, model.priors, strain)
+            chosen[model.hypothesis] = index
+        if deep is not None and deep[1].structure == structure:
+            samples[deep[1].hypothesis] = strain_posterior(deep[0], 0, deep[1].priors, strain)
         folder = PACKAGED / preset
         folder.mkdir(parents=True, exist_ok=True)
+        for stale in ("summary.json", "predictive.json", "provenance.json", "compare.json"):
+            (folder / stale).unlink(missing_ok=True)
         write_posterior(folder / "posterior.csv", samples)
-        written.append(folder / "posterior.csv")
+        (folder / "compare.json").write_text(json.dumps({
+            "structure": structure,
+            "model_probabilities": {h: float(mean[i]) for h, i in chosen.items()},
+            "between_run_sd": {h: float(sd[i]) for h, i in chosen.items()},
+            "basis": (f"posterior probability of {structure}/HYPOTHESIS among all structures x hypotheses, mean and SD "
+                      f"over {len(runs)} independent runs (docs/structure_comparison.md); particles from run "
+                      f"{best_run + 1}" + (f", except {deep[1].hypothesis}: the deeper run of that model alone"
+                                           if deep is not None and deep[1].structure == structure else "")
+                      + ", B6SJL and C57BL6 fitted together"),
+            "made_by": command, "strain": strain, "preset": preset}, indent=1) + "\n")
+        written += [folder / "posterior.csv", folder / "compare.json"]
     return written
 
 
@@ -161,6 +229,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--structures", nargs="+", default=list(STRUCTURES))
     parser.add_argument("--work", type=Path, default=Path("/tmp/alsim-structure-comparison"))
+    parser.add_argument("--deepen", help="STRUCTURE/HYPOTHESIS to run alone, deeper, for the presets' posterior")
+    parser.add_argument("--deep-generations", type=int, default=8)
+    parser.add_argument("--deep-budget", type=int, default=20000)
     parser.add_argument("--install", action="store_true", help="write the leading structure's posteriors into the package")
     args = parser.parse_args()
     args.seeds = list(range(1, args.runs + 1))
@@ -169,11 +240,15 @@ def main() -> None:
     joint_statistics()  # fail early if the training data do not read
     runs = [run_once(seed, args, args.work) for seed in args.seeds]
     seconds = sum(info["seconds"] for _, _, info in runs)
-    page, names, lead, best_run = write_page(runs, args, command, seconds)
+    page, names, lead, best_run, mean, sd = write_page(runs, args, command, seconds)
+    deep = None
+    if args.deepen:
+        deep = deep_run(args, args.work)
+        page += "\n" + deep_section(*deep, args) + "\n"
     PAGE.write_text(page)
     print(f"wrote {PAGE}", file=sys.stderr)
     if args.install:
-        for path in install(runs, names, lead, best_run):
+        for path in install(runs, names, lead, best_run, mean, sd, command, deep):
             print(f"wrote {path}", file=sys.stderr)
 
 

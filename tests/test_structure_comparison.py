@@ -155,3 +155,25 @@ def test_stopping_at_end_stage_leaves_the_calibration_statistics_unchanged():
                   or set(s.spec.get("muscles", [])) == {"gastrocnemius"}]
     assert len(statistics) >= 4
     assert compute_all(whole, statistics) == pytest.approx(compute_all(stopped, statistics), nan_ok=True)
+
+
+def test_demo_draws_each_hypothesis_from_its_own_posterior(tmp_path, capsys):
+    """``alsim demo`` runs each hypothesis with parameter sets drawn from the packaged posterior."""
+    import json
+
+    from alsim.cli import main
+    from alsim.inference.posterior import Posterior
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--subjects", "2", "--out", str(out)]) == 0
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert any("posteriors/sod1-g93a-b6sjl/posterior.csv" in str(entry) for entry in json.dumps(provenance).split('"'))
+    posterior = Posterior.read("sod1-g93a-b6sjl")
+    for hypothesis in ("dying_back", "dying_forward"):
+        import xarray as xr
+
+        ds = xr.open_zarr(out / hypothesis / "results.zarr")
+        params, _ = posterior.of(hypothesis)
+        assert "posterior_particle" in ds or any("particle" in name for name in ds.variables), list(ds.variables)
+        assert len(params) > 0
+    assert "each at its own posterior" in (out / "report.html").read_text()

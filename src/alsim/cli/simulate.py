@@ -36,10 +36,12 @@ def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | N
                             scheduler: str | None = None, mune_method: str = "multipoint", work=None, cohort=None,
                             readouts=None):
     """``alsim.simulate`` with a progress bar; block by block, saved in ``work``, when one is given.
-    ``cohort``: the subjects' own scenarios (``--posterior``, :class:`alsim.run.Cohort`), with ``work``."""
+    ``cohort``: the subjects' own scenarios (``--posterior``, :class:`alsim.run.Cohort`), streamed to
+    ``work`` or, without one, in memory (every readout)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from ..run import simulate, stream, stream_passes
+    from ..run.cohort import simulate_cohort
 
     with Progress(TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
@@ -51,6 +53,9 @@ def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | N
             options["readouts"] = readouts
         if work is not None:
             return stream(cohort or scenario, work, **options)
+        if cohort is not None:
+            options.pop("readouts", None)
+            return simulate_cohort(cohort, cohort.subject, seed=seed, **{k: v for k, v in options.items() if k != "subjects"})
         return simulate(scenario, seed=seed, **options)
 
 
