@@ -1,5 +1,9 @@
 """The EMG estimators as they were before they were compiled (alsim 0.x, commit bba6cd8): the oracle.
 
+One change since: the MUNIX discharge trains draw each unit's intervals until its train
+leaves the epoch (the compiled code and this oracle alike, 2026-12-07), instead of a fixed
+number set by the fastest unit that sometimes fell short of the epoch's end.
+
 tests/test_emg_readouts.py and tests/test_electrophysiology.py compare the compiled
 estimators (:mod:`alsim.readouts.emg.kernels`) with these NumPy loops: the same random
 draws, the same law. The SIP was convolved by FFT here and directly over the discharges
@@ -96,19 +100,20 @@ def multipoint_mune(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Gen
 
 def _train(rates: np.ndarray, amps_uV: np.ndarray, dt: float, rng: np.random.Generator,
            drive: VoluntaryDrive) -> np.ndarray:
-    """Discharge train of units firing at ``rates`` (Hz; 0: silent) with Gaussian ISIs, random phases."""
-    active = np.flatnonzero(rates > 0)
+    """Discharge train of units firing at ``rates`` (Hz; 0: silent): each active unit in turn draws a
+    random phase, then Gaussian ISIs one at a time until its train leaves the epoch."""
     n_t = int(drive.epoch_ms / dt)
     train = np.zeros(n_t)
-    if len(active):
-        isi = 1000.0 / rates[active]
-        n_max = int(drive.epoch_ms / isi.min()) + 2
-        gaps = isi[:, None] * np.maximum(1.0 + drive.isi_cv * rng.standard_normal((len(active), n_max)), 0.2)
-        times = np.cumsum(gaps, axis=1) - rng.uniform(0, 1, (len(active), 1)) * isi[:, None]
-        idx = np.round(times / dt).astype(int)
-        ok = (idx >= 0) & (idx < n_t)
-        amps = np.broadcast_to(amps_uV[active][:, None], idx.shape)
-        np.add.at(train, idx[ok], amps[ok])
+    for unit in np.flatnonzero(rates > 0):
+        isi = 1000.0 / rates[unit]
+        t = -rng.uniform(0.0, 1.0) * isi
+        while True:
+            t += isi * max(1.0 + drive.isi_cv * rng.standard_normal(), 0.2)
+            index = int(np.rint(t / dt))
+            if index >= n_t:
+                break
+            if index >= 0:
+                train[index] += amps_uV[unit]
     return train
 
 

@@ -160,6 +160,32 @@ def test_band_quantiles_ignore_nan():
     assert med_f[0] == pytest.approx(8.5)
 
 
+@pytest.mark.parametrize("block_values", [1, 7, 40, 10**9])
+def test_band_read_in_blocks_of_days_is_the_whole_variable_band(block_values, tmp_path):
+    """The report reads a variable a block of days at a time (bounded memory); the quantiles are
+    those of the whole (subject, day) matrix bit for bit, from memory and from a lazily read store,
+    with a subject mask, and on one day alone (band_on_day)."""
+    from alsim.report.bands import _quantiles_of_days, band_on_day, day_blocks
+
+    ds = make_results(n_subjects=13, muscles=("gastrocnemius", "soleus"))
+    ds.to_zarr(tmp_path / "r.zarr", consolidated=False, zarr_format=2)
+    stored = xr.open_zarr(tmp_path / "r.zarr", consolidated=False)
+    mask = np.arange(13) % 3 != 0
+    for var in ("endplates_denervated_fraction", "motor_neurons_alive_fraction"):
+        whole = ds[var].sel(muscle="soleus").transpose("subject", "day").values.astype(float)
+        for subjects, rows in ((None, whole), (mask, whole[mask])):
+            expected = _quantiles_of_days(rows, (0.1, 0.5, 0.9), 1)
+            for source in (ds, stored):
+                _, *got = band(source, var, "soleus", subjects=subjects, block_values=block_values)
+                np.testing.assert_array_equal(np.array(got), expected)
+            (lo, med, hi), n_data, n = band_on_day(stored, var, "soleus", 17, subjects=subjects)
+            np.testing.assert_array_equal([lo, med, hi], expected[:, 17])
+            assert n == len(rows) and n_data == int(np.sum(~np.isnan(rows[:, 17])))
+    blocks = day_blocks(13, ds.sizes["day"], block_values)
+    assert np.concatenate([np.arange(ds.sizes["day"])[b] for b in blocks]).tolist() == list(range(ds.sizes["day"]))
+    assert all(b.stop - b.start <= max(1, block_values // 13) for b in blocks)
+
+
 def test_event_free_curve_and_summary():
     ds = xr.Dataset({"onset_day": (("subject",), np.array([10.0, 20.0, 30.0, np.nan]))},
                     coords={"subject": np.arange(4), "day": np.arange(41)})

@@ -25,7 +25,7 @@ from . import plots
 from .page import CSS, definition_with_values, embed_figure, escape, fmt, fmt_1, fmt_day, table, write_html
 from .training_overlay import ENDPOINT_VARS
 from .plots import (
-    EVENT_STATISTICS, READOUTS, SKIPPED_MEASURES, as_results, band, by_type_figure, display_muscle, endpoint_summary,
+    EVENT_STATISTICS, READOUTS, SKIPPED_MEASURES, as_results, band_on_day, by_type_figure, display_muscle, endpoint_summary,
     map_training_row, muscles_of, onset_survival_figure, strain_matches, time_course_figure,
 )
 
@@ -137,14 +137,11 @@ def training_comparison(results: Mapping[str, xr.Dataset] | xr.Dataset,
                 elif mask is not None and not mask.any():
                     notes.append(f"no {row.sex} subjects simulated")
                 else:
-                    d, lo, med, hi = band(ds, var, muscle, subjects=mask)
-                    i = int(np.nonzero(d == day)[0][0]) if (d == day).any() else int(np.argmin(np.abs(d - day)))
-                    values = plots._subject_matrix(ds, var, muscle, None, mask)[:, i]
-                    n_data = int(np.sum(~np.isnan(values)))
-                    n_all = int(values.size)
-                    entry["sim"] = {"median": float(med[i]), "lo": float(lo[i]), "hi": float(hi[i]),
+                    i = int(np.nonzero(days == day)[0][0]) if (days == day).any() else int(np.argmin(np.abs(days - day)))
+                    (lo, med, hi), n_data, n_all = band_on_day(ds, var, muscle, i, subjects=mask)
+                    entry["sim"] = {"median": float(med), "lo": float(lo), "hi": float(hi),
                                     "n_data": n_data, "n": n_all}
-                    entry["position"] = position_in_band(value, float(lo[i]), float(hi[i]))
+                    entry["position"] = position_in_band(value, float(lo), float(hi))
                     if sex_note:
                         notes.append(sex_note)
                     if n_data < n_all:

@@ -16,7 +16,6 @@ A result is an :class:`xarray.Dataset` in the format of ``alsim.readouts`` (coor
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ import numpy as np
 from alsim.data import TrainingRow, load_training
 from alsim.run.summary import EVENT_STATISTICS, event_day_quantile  # noqa: F401  (one convention everywhere)
 
+from .bands import BAND_BLOCK_VALUES, band, band_on_day, day_blocks  # noqa: F401  (re-exported)
 from .training_overlay import (  # noqa: F401  (re-exported: part of this module's API)
     HINDLIMB_MUSCLES, SKIPPED_MEASURES, UNSPECIFIED_STRAIN, TrainingPoint, endpoint_rows, is_complement,
     marker_key,
@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "BY_TYPE_VARS", "HINDLIMB_MUSCLES", "MUSCLE_ORDER", "READOUTS", "Readout", "SKIPPED_MEASURES",
     "TIME_COURSE_VARS", "TrainingPoint", "UNIT_TYPE_COLOURS", "UNSPECIFIED_STRAIN", "as_results", "band",
+    "band_on_day", "day_blocks",
     "by_type_figure", "crossing_day", "display_muscle", "endpoint_rows", "endpoint_summary", "event_free_curve",
     "figure_png", "legend_handle", "is_complement", "label_colours", "map_training_row", "muscles_of", "new_figure",
     "onset_survival_figure", "plot_by_type", "plot_onset_survival", "plot_time_course", "point_label", "readout",
@@ -144,46 +145,6 @@ def strains_of(results: Mapping[str, xr.Dataset]) -> set[str]:
 
 
 # ----------------------------------------------------------------------- compute
-
-
-def _subject_matrix(ds: xr.Dataset, var: str, muscle: str | None, unit_type: str | None,
-                    subjects: np.ndarray | None) -> np.ndarray:
-    da = ds[var]
-    if "muscle" in da.dims:
-        if muscle is None:
-            raise ValueError(f"{var} is per muscle: give a muscle")
-        da = da.sel(muscle=muscle)
-    if "unit_type" in da.dims:
-        if unit_type is None:
-            raise ValueError(f"{var} is per unit type: give a unit_type")
-        da = da.sel(unit_type=unit_type)
-    da = da.transpose("subject", "day")
-    values = np.asarray(da.values, dtype=float)
-    if subjects is not None:
-        values = values[np.asarray(subjects, dtype=bool)]
-    return values
-
-
-def band(ds: xr.Dataset, var: str, muscle: str | None = None, quantiles: Sequence[float] = (0.1, 0.5, 0.9), *,
-         unit_type: str | None = None, subjects: np.ndarray | None = None,
-         min_subjects: int = 1) -> tuple[np.ndarray, ...]:
-    """Across-subject quantiles of ``var`` per day, ignoring NaN.
-
-    Returns ``(days, q0, q1, ...)``; with the default quantiles ``(days, lo, median, hi)``.
-    Days on which fewer than ``min_subjects`` subjects have data are NaN. ``muscle`` is
-    needed for per-muscle readouts and ignored otherwise (``hindlimb_force_fraction``);
-    ``unit_type`` for the by-type readouts; ``subjects`` is an optional boolean mask.
-    """
-    days = np.asarray(ds["day"].values)
-    values = _subject_matrix(ds, var, muscle, unit_type, subjects)
-    count = np.sum(~np.isnan(values), axis=0)
-    out = np.full((len(quantiles), values.shape[1]), np.nan)
-    ok = count >= max(min_subjects, 1)
-    if ok.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[:, ok] = np.nanquantile(values[:, ok], list(quantiles), axis=0)
-    return (days, *out)
 
 
 def event_free_curve(event_days: np.ndarray, days: np.ndarray) -> np.ndarray:

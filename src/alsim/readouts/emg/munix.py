@@ -30,6 +30,7 @@ recorded at ``force_levels``: fractions of the muscle's *current* maximal volunt
 (what the patient can do on that day), reached by solving for the excitation; unit force
 is its fibre cross-section times rate / peak rate. Twenty epochs of 500 ms from slight to
 maximal force follow the recording guidelines (Nandedkar et al. 2018 Muscle Nerve 58:374).
+Each unit's train starts at a random phase and draws intervals until it leaves the epoch.
 CMAP area and power are the rectified area and the power of the whole waveform, the same
 operations as for the SIP, so that ICMUC = N holds in the ideal case (the published
 window conventions were not available here).
@@ -125,7 +126,7 @@ def discharge_train_uV(pool: MotorUnitPool, vc: VolumeConductor, excitation: flo
     rates = firing_rates_hz(recruitment_thresholds(pool, drive), excitation, drive)
     dt = sip_step_ms(vc)
     return kernels.discharge_train(rng, np.asarray(rates, float), smup_amplitudes_uV(pool, vc), dt,
-                                   int(drive.epoch_ms / dt), drive.epoch_ms, drive.isi_cv)
+                                   int(drive.epoch_ms / dt), drive.isi_cv)
 
 
 def _smup_shape(vc: VolumeConductor) -> np.ndarray:
@@ -166,7 +167,7 @@ def munix_of_units(c: PotentialMeasures, amplitudes_uV: np.ndarray, rte: np.ndar
     dt = sip_step_ms(vc)
     sia, power = kernels.sip_epochs(rng, np.asarray(rte, float), np.asarray(amplitudes_uV, float),
                             np.asarray(excitations, float), _smup_shape(vc), dt, int(drive.epoch_ms / dt),
-                            drive.epoch_ms, drive.isi_cv, drive.min_rate_hz, drive.peak_rate_hz)
+                            drive.isi_cv, drive.min_rate_hz, drive.peak_rate_hz)
     ok = power > 0
     sia = sia[ok]
     if len(np.unique(sia)) < 2:

@@ -23,6 +23,7 @@ differ around it. All setup values are assumed (docs/electrophysiology.md).
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass, field
 
@@ -33,11 +34,12 @@ from ...biology.motor_units import Layout
 from ...engine.streams import emg_generator
 from ..lab import Readout
 from ..selection import ReadoutSelection
-from .kernels import repeated_sums, waveform_sum
+from .kernels import recording, repeated_sums
 from .mune import incremental_mune, incremental_of_units, multipoint_mune, multipoint_of_units
-from .munix import munix, munix_of_units, size_principle_thresholds
+from .munix import (FORCE_GRID, VoluntaryDrive, _smup_shape, munix, munix_of_units, sip_step_ms,
+                    size_principle_thresholds)
 from .pool import MotorUnitPool
-from .potentials import VolumeConductor, biphasic, calibrate, fibre_contributions_uV, measure
+from .potentials import VolumeConductor, biphasic, calibrate, fibre_contributions_uV
 from .scan import cmap_scan, scan_fit_mune
 
 MUNE_METHODS: tuple[str, ...] = ("multipoint", "incremental", "scan")
@@ -226,11 +228,26 @@ def estimate_munix(pool: MotorUnitPool, vc: VolumeConductor, rng: np.random.Gene
     return _munix_values(_quietly(munix, pool, vc, rng))
 
 
+def _defaults(function, *names: str) -> tuple:
+    """The default values of ``function``'s parameters ``names``: what a recording uses."""
+    parameters = inspect.signature(function).parameters
+    return tuple(parameters[name].default for name in names)
+
+
+MULTIPOINT = _defaults(multipoint_of_units, "n_sites", "site_sd", "units_per_site", "separation")
+"""The multipoint MUNE of a recording: :func:`~alsim.readouts.emg.mune.multipoint_of_units`'s defaults."""
+DRIVE = VoluntaryDrive()
+"""The voluntary drive of a recording's MUNIX (:class:`~alsim.readouts.emg.munix.VoluntaryDrive`'s defaults)."""
+(SIA_REF_MV_MS,) = _defaults(munix_of_units, "sia_ref_mV_ms")
+FORCE_LEVELS_ARRAY = np.asarray(DRIVE.force_levels, dtype=float)
+
+
 @dataclass(frozen=True)
 class MuscleUnits:
     """What a subject's recordings of one muscle share, per unit of the muscle (layout order):
     the SMUP amplitude of one fibre (µV, at the unit's depth), the unit-peak SMUP waveform on
-    the conductor's grid (its latency), the stimulation threshold and the recruitment threshold."""
+    the conductor's grid (its latency), the stimulation threshold and the recruitment threshold;
+    and the unit-peak SMUP on the SIP's grid (:func:`~alsim.readouts.emg.munix.sip_step_ms`)."""
 
     conductor: VolumeConductor
     fibre_uV: np.ndarray
@@ -239,6 +256,7 @@ class MuscleUnits:
     recruitment: np.ndarray
     props: UnitProperties
     units: slice
+    sip_shape: np.ndarray
 
     @classmethod
     def of(cls, props: UnitProperties, units: slice, vc: VolumeConductor, recruitment: np.ndarray) -> "MuscleUnits":
@@ -246,28 +264,31 @@ class MuscleUnits:
         fibre = fibre_contributions_uV(MotorUnitPool(np.arange(len(depth) + 1), np.ones(len(depth)), depth,
                                                      props.threshold_mA[units], props.latency_ms[units]), vc)
         return cls(vc, fibre, biphasic(vc.t_ms, props.latency_ms[units], vc.phase_ms), props.threshold_mA[units],
-                   np.asarray(recruitment)[units], props, units)
+                   np.asarray(recruitment, dtype=float)[units], props, units, _smup_shape(vc))
 
 
 def record(muscle: MuscleUnits, size: np.ndarray, axon_intact: np.ndarray, mune_rng: np.random.Generator,
            munix_rng: np.random.Generator, method: str, setup: RecordingSetup = MOUSE) -> tuple[float, float, float, float]:
     """One recording (a muscle on one day) from the (U,) snapshot ``size``, ``axon_intact``:
     (CMAP mV, MUNE, MUNIX, MUSIX µV); the same values as :func:`recordable_pool` and the
-    pool estimators (:func:`estimate_mune`, :func:`estimate_munix`) give, without building the pool."""
+    pool estimators (:func:`estimate_mune`, :func:`estimate_munix`) give, without building the pool.
+    The CMAP, multipoint MUNE and MUNIX are one compiled call (:func:`~alsim.readouts.emg.kernels.recording`);
+    the other MUNE methods run here."""
     n = np.asarray(size[muscle.units], dtype=np.int64)
-    kept = np.flatnonzero(np.asarray(axon_intact[muscle.units], dtype=bool) & (n >= 1))
-    if len(kept) == 0:
-        return 0.0, 0.0, 0.0, float("nan")
-    vc = muscle.conductor
-    amplitudes = repeated_sums(n, muscle.fibre_uV)
-    c = measure(waveform_sum(amplitudes, muscle.shapes, kept), vc.dt_ms)
-    amps = amplitudes[kept]
-    cmap_uV = c.amplitude_mV * 1000.0
-    if method == "multipoint":
-        mune = _finite(_quietly(lambda: multipoint_of_units(muscle.threshold_mA[kept], amps, setup.relative_spread,
-                                                             cmap_uV, mune_rng, noise_uV=setup.noise_uV).mune,
-                                errors=MUNE_ERRORS))
-    elif method == "incremental":
+    intact = np.asarray(axon_intact[muscle.units], dtype=bool)
+    vc, dt = muscle.conductor, sip_step_ms(muscle.conductor)
+    values = recording(mune_rng, munix_rng, n, intact, muscle.fibre_uV, muscle.shapes, muscle.threshold_mA,
+                       muscle.recruitment, vc.dt_ms, setup.relative_spread, setup.noise_uV, method == "multipoint",
+                       MULTIPOINT, muscle.sip_shape, dt, int(DRIVE.epoch_ms / dt),
+                       (DRIVE.isi_cv, DRIVE.min_rate_hz, DRIVE.peak_rate_hz), FORCE_LEVELS_ARRAY, FORCE_GRID,
+                       SIA_REF_MV_MS)
+    cmap_mV, mune, munix_value, musix = (float(v) for v in values)
+    kept = np.flatnonzero(intact & (n >= 1))
+    if method == "multipoint" or len(kept) == 0:
+        return cmap_mV, mune, munix_value, musix
+    cmap_uV = cmap_mV * 1000.0
+    amps = repeated_sums(n, muscle.fibre_uV)[kept]
+    if method == "incremental":
         waveforms = amps[:, None] * muscle.shapes[kept]
         mune = _finite(_quietly(lambda: incremental_of_units(muscle.threshold_mA[kept], setup.relative_spread, waveforms,
                                                               cmap_uV, mune_rng, noise_uV=setup.noise_uV).mune,
@@ -275,8 +296,7 @@ def record(muscle: MuscleUnits, size: np.ndarray, axon_intact: np.ndarray, mune_
     else:
         pool = recordable_pool(size, axon_intact, muscle.props, muscle.units, setup, None)
         mune = estimate_mune(pool, vc, mune_rng, method, setup)
-    result = _quietly(munix_of_units, c, amps, muscle.recruitment[kept], n[kept].astype(np.float64), vc, munix_rng)
-    return (c.amplitude_mV, mune, *_munix_values(result))
+    return cmap_mV, mune, munix_value, musix
 
 
 def subject_recordings(seed: int, subject: int, unit_size: np.ndarray, unit_axon_intact: np.ndarray,
