@@ -122,11 +122,11 @@ def write_page(runs, args, command: str, seconds: float) -> str:
     return "\n".join(out) + "\n", names, lead, best_run, mean, sd
 
 
-def posterior_table(history, index: int, priors) -> str:
+def posterior_table(history, index: int, priors, t: int | None = None) -> str:
     """Weighted median and 90 % interval of each parameter of model ``index``, natural units."""
     from alsim.inference.posterior import weighted_quantile
 
-    frames = {strain: strain_posterior(history, index, priors, strain) for strain in STRAIN_PRESETS}
+    frames = {strain: strain_posterior(history, index, priors, strain, t=t) for strain in STRAIN_PRESETS}
     rows = []
     for p in priors.priors:
         strain, sep, path = p.path.partition(":")
@@ -161,24 +161,28 @@ def deep_run(args, work: Path):
     return history, JointModel(structure, hypothesis, subjects=args.subjects)
 
 
-def deep_section(history, model, args) -> str:
+def deep_section(history, model, args, used: int) -> str:
     frame = history.get_all_populations()
     frame = frame[frame["t"] >= 0]
-    _, weights = history.get_distribution(m=0, t=history.max_t)
-    weights = np.asarray(weights, float) / np.sum(weights)
+    def ess(t):
+        weights = np.asarray(history.get_distribution(m=0, t=t)[1], float)
+        return 1.0 / np.sum((weights / weights.sum()) ** 2)
+
     rows = [[str(int(r.t)), str(int(r.samples)), f"{r.particles / r.samples:.2f}", f"{r.epsilon:.3g}",
-             f"{r.wall_time / 60:.1f}"] for r in frame.itertuples()]
+             f"{ess(int(r.t)):.0f}", f"{r.wall_time / 60:.1f}"] for r in frame.itertuples()]
     return "\n".join([
         f"## The leading model alone: `{args.deepen}`, run deeper", "",
         f"The comparison's runs stop early (generation {args.generations}), so their posteriors are close to the prior. "
         f"The model that the presets take is run alone (ABC-SMC, seed 101, population {args.population}, "
-        f"{args.subjects} mice of each strain per particle) to generation {history.max_t}; this posterior, not the "
-        "comparison's, goes into `alsim/inference/posteriors/` and the presets (docs/make_calibrated_defaults.py). "
+        f"{args.subjects} mice of each strain per particle) to generation {history.max_t}; generation {used}'s "
+        "posterior, not the comparison's, goes into `alsim/inference/posteriors/` and the presets "
+        "(docs/make_calibrated_defaults.py). "
+        + (args.deep_use_reason + " " if args.deep_use_reason else "") +
         "Epsilons of one generation are not comparable with another's: the adaptive distance rescales each "
         "generation.", "",
-        table(["generation", "simulations", "acceptance", "epsilon", "minutes"], rows), "",
-        f"Effective sample size of the last generation: {1.0 / np.sum(weights ** 2):.0f} of {len(weights)}.", "",
-        posterior_table(history, 0, model.priors)])
+        table(["generation", "simulations", "acceptance", "epsilon", "ESS of 300", "minutes"], rows), "",
+        f"Posterior of generation {used}: weighted median and 90 % interval, natural units.", "",
+        posterior_table(history, 0, model.priors, t=used)])
 
 
 def install(runs, names, lead: int, best_run: int, mean: np.ndarray, sd: np.ndarray, command: str,
@@ -199,7 +203,7 @@ def install(runs, names, lead: int, best_run: int, mean: np.ndarray, sd: np.ndar
             samples[model.hypothesis] = strain_posterior(history, index, model.priors, strain)
             chosen[model.hypothesis] = index
         if deep is not None and deep[1].structure == structure:
-            samples[deep[1].hypothesis] = strain_posterior(deep[0], 0, deep[1].priors, strain)
+            samples[deep[1].hypothesis] = strain_posterior(deep[0], 0, deep[1].priors, strain, t=deep[2])
         folder = PACKAGED / preset
         folder.mkdir(parents=True, exist_ok=True)
         for stale in ("summary.json", "predictive.json", "provenance.json", "compare.json"):
@@ -232,6 +236,8 @@ def main() -> None:
     parser.add_argument("--deepen", help="STRUCTURE/HYPOTHESIS to run alone, deeper, for the presets' posterior")
     parser.add_argument("--deep-generations", type=int, default=8)
     parser.add_argument("--deep-budget", type=int, default=20000)
+    parser.add_argument("--deep-use", type=int, help="the deep run's generation the presets take (default: its last)")
+    parser.add_argument("--deep-use-reason", default="", help="why, when it is not the last (printed on the page)")
     parser.add_argument("--install", action="store_true", help="write the leading structure's posteriors into the package")
     args = parser.parse_args()
     args.seeds = list(range(1, args.runs + 1))
@@ -243,8 +249,10 @@ def main() -> None:
     page, names, lead, best_run, mean, sd = write_page(runs, args, command, seconds)
     deep = None
     if args.deepen:
-        deep = deep_run(args, args.work)
-        page += "\n" + deep_section(*deep, args) + "\n"
+        history, model = deep_run(args, args.work)
+        used = history.max_t if args.deep_use is None else args.deep_use
+        deep = (history, model, used)
+        page += "\n" + deep_section(history, model, args, used) + "\n"
     PAGE.write_text(page)
     print(f"wrote {PAGE}", file=sys.stderr)
     if args.install:
