@@ -139,7 +139,7 @@ def test_run_on_a_real_cluster_same_bits_also_when_a_worker_dies(small, cluster,
 
 
 def test_calibrate_on_a_real_cluster_gives_the_in_process_posterior(small, cluster, tmp_path):  # noqa: F811
-    argv = ["calibrate", "--preset", str(small), "--hypothesis", "dying_back", "--budget", "24", "--population", "8",
+    argv = ["calibrate", "--preset", str(small), "--hypothesis", "dying_back", "--budget", "48", "--population", "8",
             "--subjects", "3", "--draws", "2", "--seed", "3"]
     local = _alsim([*argv, "--workers", "1", "--out", str(tmp_path / "local")], tmp_path)
     assert local.returncode == 0, local.stderr

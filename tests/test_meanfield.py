@@ -31,7 +31,7 @@ from alsim.run import simulate_census
 
 def limit_scenario(fibre_factor: int, *extra: str):
     """The B6SJL preset in the map's domain, every muscle's fibres times ``fibre_factor``."""
-    return meanfield.limit_scenario("sod1-g93a-b6sjl", fibre_factor, extra)
+    return meanfield.limit_scenario("sod1-g93a-b6sjl-handset", fibre_factor, extra)
 
 
 def tolerance_ratio(scenario, counts: dict[str, np.ndarray], limit: dict[str, np.ndarray]) -> float:
@@ -40,7 +40,7 @@ def tolerance_ratio(scenario, counts: dict[str, np.ndarray], limit: dict[str, np
 
 
 def test_the_map_refuses_what_has_no_limit():
-    preset, _ = alsim.load_scenario("sod1-g93a-b6sjl", [])
+    preset, _ = alsim.load_scenario("sod1-g93a-b6sjl-handset", [])
     blockers = mean_field_blockers(preset)
     assert {b.split(" ")[0] for b in blockers} == {"rates.soma_starvation_death", "rates.soma_ageing_death",
                                                   "rates.axon_dieback", "rates.endplate_disassembly"}

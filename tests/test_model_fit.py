@@ -50,7 +50,9 @@ def test_models_for_each_strain():
     b6 = models_for("B6SJL")
     assert {m.variant for m in b6} == {"hand-set", "preset", "posterior"}
     assert all(m.posterior == "sod1-g93a-b6sjl" for m in b6 if m.variant == "posterior")
-    assert [m.hypothesis for m in models_for("C57BL6")] == ["dying_back", "dying_forward", "independent"]
+    c57 = models_for("C57BL6")
+    assert [m.hypothesis for m in c57 if m.variant == "preset"] == ["dying_back", "dying_forward", "independent"]
+    assert all(m.posterior == "sod1-g93a-c57bl6" for m in c57 if m.variant == "posterior")
     with pytest.raises(ValueError, match="strain must be one of"):
         models_for("SJL")
 

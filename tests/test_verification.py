@@ -33,7 +33,7 @@ COMPARED = ("endplates_innervated_fraction", "endplates_fully_innervated_fractio
 def tiny_scenario(hypothesis: str = "dying_back", **rate_changes: float) -> Scenario:
     """Two small muscles and a burden that acts within weeks, so every process fires."""
     # litter_size = 1 makes subjects independent, as the KS test assumes (littermates share a burden factor)
-    base, _ = alsim.load_scenario("sod1-g93a-b6sjl", [f"hypothesis.name={hypothesis}", "disease.burden_scale_days=25",
+    base, _ = alsim.load_scenario("sod1-g93a-b6sjl-handset", [f"hypothesis.name={hypothesis}", "disease.burden_scale_days=25",
                                                      "variability.copy_number_log_sd=0.2", "variability.litter_size=1"])
     tree = base.model_dump()
     tree["muscles"] = {
