@@ -176,4 +176,17 @@ def test_demo_draws_each_hypothesis_from_its_own_posterior(tmp_path, capsys):
         params, _ = posterior.of(hypothesis)
         assert "posterior_particle" in ds or any("particle" in name for name in ds.variables), list(ds.variables)
         assert len(params) > 0
-    assert "each at its own posterior" in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "each at its own posterior" in page and "drawn per subject" in page
+
+
+def test_a_definition_names_values_drawn_per_subject():
+    import json
+
+    from alsim.report.page import definition_with_values
+
+    scenario = json.dumps({"clinical": {"onset_force_fraction": 0.3}})
+    text = "hindlimb force < clinical.onset_force_fraction"
+    assert definition_with_values(text, scenario) == "hindlimb force < 0.3 (clinical.onset_force_fraction)"
+    drawn = definition_with_values(text, scenario, {"clinical.onset_force_fraction": (0.25, 0.33, 0.5)})
+    assert drawn == "hindlimb force < 0.33 (drawn per subject, 0.25-0.5; clinical.onset_force_fraction)"

@@ -204,6 +204,15 @@ def _status_legend(entries: list[dict[str, Any]]) -> str:
 # ------------------------------------------------------------------ sections
 
 
+def _drawn(ds: xr.Dataset) -> dict[str, tuple[float, float, float]]:
+    """(min, median, max) over subjects of each parameter drawn per subject (``--posterior``)."""
+    if "parameter_value" not in ds or "parameter" not in ds.coords:
+        return {}
+    values = np.asarray(ds["parameter_value"].values, dtype=float)
+    return {str(name): (float(np.min(column)), float(np.median(column)), float(np.max(column)))
+            for name, column in zip(ds["parameter"].values, values.T)}
+
+
 def _metadata_html(results: Mapping[str, xr.Dataset]) -> str:
     headers = ["label", "scenario", "strain", "hypothesis", "seed", "alsim version", "subjects", "days",
                "muscles", "onset definition", "end-stage definition"]
@@ -216,8 +225,8 @@ def _metadata_html(results: Mapping[str, xr.Dataset]) -> str:
                      escape(a.get("hypothesis", "-")), escape(a.get("seed", "-")), escape(a.get("alsim_version", "-")),
                      escape(ds.sizes.get("subject", 0)), escape(days),
                      escape(", ".join(display_muscle(str(m)) for m in ds["muscle"].values)),
-                     escape(definition_with_values(a.get("onset_definition", "-"), a.get("scenario_json"))),
-                     escape(definition_with_values(a.get("end_stage_definition", "-"), a.get("scenario_json")))])
+                     escape(definition_with_values(a.get("onset_definition", "-"), a.get("scenario_json"), _drawn(ds))),
+                     escape(definition_with_values(a.get("end_stage_definition", "-"), a.get("scenario_json"), _drawn(ds)))])
     return table(headers, body, numeric=(4, 6))
 
 

@@ -16,7 +16,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,19 +75,26 @@ def fmt_day(x: float, last_day: float | None = None) -> str:
 _PARAMETER = re.compile(r"\b(?:[a-z_]+\.)+[a-z_]+\b")
 
 
-def definition_with_values(text: str, scenario_json: str | None) -> str:
+def definition_with_values(text: str, scenario_json: str | None,
+                           drawn: Mapping[str, tuple[float, float, float]] | None = None) -> str:
     """An event definition with each dotted parameter name followed by the run's value.
 
     ``"hindlimb force < clinical.onset_force_fraction"`` becomes
     ``"hindlimb force < 0.3 (clinical.onset_force_fraction)"``, read from the run's scenario
     (the results attribute ``scenario_json``); names the scenario lacks, and all of them
-    without a scenario, are left as they are. Plain text: escape it before putting it in HTML.
+    without a scenario, are left as they are. A name in ``drawn`` (a value drawn per subject,
+    e.g. from a posterior: its (low, median, high)) shows those instead. Plain text: escape it
+    before putting it in HTML.
     """
     if not scenario_json:
         return text
     scenario = json.loads(scenario_json)
+    drawn = drawn or {}
 
     def value_of(match: re.Match[str]) -> str:
+        if match.group(0) in drawn:
+            low, median, high = drawn[match.group(0)]
+            return f"{median:.3g} (drawn per subject, {low:.3g}-{high:.3g}; {match.group(0)})"
         node: Any = scenario
         for key in match.group(0).split("."):
             if not isinstance(node, dict) or key not in node:
