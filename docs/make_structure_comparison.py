@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alsim.inference.posterior import write_posterior
+from alsim.inference.posterior import weighted_quantile, write_posterior
 from alsim.inference.smc import AbcSettings
 from alsim.inference.structures import (STRAIN_PRESETS, STRUCTURES, JointModel, compare_structures,
                                         comparison_summary, joint_statistics, strain_posterior)
@@ -35,26 +35,32 @@ PAGE = Path(__file__).parent / "structure_comparison.md"
 PACKAGED = Path(__file__).parent.parent / "src" / "alsim" / "inference" / "posteriors"
 
 
-def run_once(seed: int, args, work: Path):
-    """One independent model-selection run up to generation ``args.generations`` (continued
-    from its history in ``work`` if one is there)."""
+def run_to(database: Path, structures: list[str], hypotheses: list[str], settings: AbcSettings,
+           last_generation: int, label: str, workers: int):
+    """The pyabc History in ``database``, run (or continued) until generation ``last_generation`` is stored."""
     import pyabc
 
-    database = work / f"run-seed{seed}.db"
-    settings = AbcSettings(budget=args.budget, population=args.population, subjects=args.subjects, days=0, seed=seed)
-    models = [JointModel(s, h, subjects=args.subjects) for s in args.structures for h in HYPOTHESES]
-    resume = database.is_file() and pyabc.History(f"sqlite:///{database.resolve()}").max_t >= 0
-    if not resume or pyabc.History(f"sqlite:///{database.resolve()}").max_t < args.generations:
+    url = f"sqlite:///{database.resolve()}"
+    stored = pyabc.History(url).max_t if database.is_file() else -1
+    if stored < last_generation:
         started = time.time()
 
         def on_generation(t, n):
-            print(f"  seed {seed}: generation {t}, {n} tasks ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
+            print(f"  {label}: generation {t}, {n} tasks ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
 
-        if not resume:
+        if stored < 0:
             database.unlink(missing_ok=True)
-        compare_structures(list(args.structures), list(HYPOTHESES), settings, database, workers=args.workers,
-                           on_generation=on_generation, resume=resume, last_generation=args.generations)
-    history = pyabc.History(f"sqlite:///{database.resolve()}")
+        compare_structures(structures, hypotheses, settings, database, workers=workers, on_generation=on_generation,
+                           resume=stored >= 0, last_generation=last_generation)
+    return pyabc.History(url)
+
+
+def run_once(seed: int, args, work: Path):
+    """One independent model-selection run up to generation ``args.generations``."""
+    settings = AbcSettings(budget=args.budget, population=args.population, subjects=args.subjects, days=0, seed=seed)
+    history = run_to(work / f"run-seed{seed}.db", list(args.structures), list(HYPOTHESES), settings, args.generations,
+                     f"seed {seed}", args.workers)
+    models = [JointModel(s, h, subjects=args.subjects) for s in args.structures for h in HYPOTHESES]
     frame = history.get_all_populations()
     info = {"seconds": float(frame["wall_time"].sum()), "simulations": int(frame["samples"].sum()),
             "generations": int(history.max_t + 1)}
@@ -124,8 +130,6 @@ def write_page(runs, args, command: str, seconds: float) -> str:
 
 def posterior_table(history, index: int, priors, t: int | None = None) -> str:
     """Weighted median and 90 % interval of each parameter of model ``index``, natural units."""
-    from alsim.inference.posterior import weighted_quantile
-
     frames = {strain: strain_posterior(history, index, priors, strain, t=t) for strain in STRAIN_PRESETS}
     rows = []
     for p in priors.priors:
@@ -140,24 +144,11 @@ def posterior_table(history, index: int, priors, t: int | None = None) -> str:
 
 def deep_run(args, work: Path):
     """One model alone, run to ``args.deep_generations`` (continued if stored): the posterior the presets take."""
-    import pyabc
-
     structure, hypothesis = args.deepen.split("/")
-    database = work / f"deep-{structure}-{hypothesis}.db"
     settings = AbcSettings(budget=args.deep_budget, population=args.population, subjects=args.subjects, days=0,
                            seed=101)
-    resume = database.is_file() and pyabc.History(f"sqlite:///{database.resolve()}").max_t >= 0
-    started = time.time()
-
-    def on_generation(t, n):
-        print(f"  deep {args.deepen}: generation {t}, {n} tasks ({time.time() - started:.0f} s)", file=sys.stderr, flush=True)
-
-    if not resume or pyabc.History(f"sqlite:///{database.resolve()}").max_t < args.deep_generations:
-        if not resume:
-            database.unlink(missing_ok=True)
-        compare_structures([structure], [hypothesis], settings, database, workers=args.workers,
-                           on_generation=on_generation, resume=resume, last_generation=args.deep_generations)
-    history = pyabc.History(f"sqlite:///{database.resolve()}")
+    history = run_to(work / f"deep-{structure}-{hypothesis}.db", [structure], [hypothesis], settings,
+                     args.deep_generations, f"deep {args.deepen}", args.workers)
     return history, JointModel(structure, hypothesis, subjects=args.subjects)
 
 

@@ -53,9 +53,9 @@ def _simulate_with_progress(scenario, *, subjects: int, days: int, seed: int | N
             options["readouts"] = readouts
         if work is not None:
             return stream(cohort or scenario, work, **options)
-        if cohort is not None:
-            options.pop("readouts", None)
-            return simulate_cohort(cohort, cohort.subject, seed=seed, **{k: v for k, v in options.items() if k != "subjects"})
+        if cohort is not None:   # every readout: no caller picks readouts without a work folder
+            return simulate_cohort(cohort, cohort.subject, seed=seed, days=days, workers=workers, scheduler=scheduler,
+                                   mune_method=mune_method, progress=options["progress"])
         return simulate(scenario, seed=seed, **options)
 
 
@@ -190,7 +190,7 @@ def demo(
     scenarios, sources = {}, {}
     for name in ("dying_back", "dying_forward"):
         scenarios[name], sources = load_scenario(DEMO_PRESET, [f"hypothesis.name={name}"])
-    demo_posterior = posterior_file(Path(DEMO_PRESET), "dying_back")
+        demo_posterior = posterior_file(Path(DEMO_PRESET), name)
     with faults(out_dir), recorded("demo", out_dir, scenario=scenarios, seed=seed, inputs=[demo_posterior]) as record:
         results = {name: _simulate_with_progress(
             scenario, subjects=subjects, days=scenario.horizon_days, seed=seed, workers=workers,

@@ -20,7 +20,6 @@ sample sizes and the statistics that separate the models.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,7 +155,6 @@ class ModelResult:
     name: str
     probability: float
     ess: float
-    particles: int
     median_abs_z: dict[str, float]
 
 
@@ -166,18 +164,19 @@ def comparison_summary(history, models: list[JointModel], t: int | None = None) 
     (the statistics that separate the models); generation ``t``, default the last."""
     t = history.max_t if t is None else t
     probabilities = history.get_model_probabilities(t)
-    errors = {f"{strain}{STRAIN_STATISTIC}{s.key}": s.error_sd for strain, stats in joint_statistics().items() for s in stats}
-    observed = joint_observed(joint_statistics())
+    statistics = joint_statistics()
+    errors = {f"{strain}{STRAIN_STATISTIC}{s.key}": s.error_sd for strain, stats in statistics.items() for s in stats}
+    observed = joint_observed(statistics)
     results = []
     for index, model in enumerate(models):
         p = float(probabilities.loc[index, "p"]) if index in probabilities.index else 0.0
         if p == 0.0:
-            results.append(ModelResult(model.priors.hypothesis, 0.0, 0.0, 0, {}))
+            results.append(ModelResult(model.priors.hypothesis, 0.0, 0.0, {}))
             continue
         weights, stats = history.get_weighted_sum_stats_for_model(m=index, t=t)
         weights = np.asarray(weights, float) / np.sum(weights)
         z = {k: float(np.median([abs(s[k] - observed[k]) / errors[k] for s in stats])) for k in observed}
-        results.append(ModelResult(model.priors.hypothesis, p, float(1.0 / np.sum(weights ** 2)), len(weights), z))
+        results.append(ModelResult(model.priors.hypothesis, p, float(1.0 / np.sum(weights ** 2)), z))
     return results
 
 
