@@ -160,6 +160,32 @@ def test_band_quantiles_ignore_nan():
     assert med_f[0] == pytest.approx(8.5)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_nanquantile_columns_is_numpys_nanquantile_bit_for_bit(seed):
+    """The report's column quantiles against ``np.nanquantile(axis=0)``: the same bits for columns
+    with and without NaN, all-NaN columns, ties, infinities and any quantiles."""
+    import warnings
+
+    from alsim.report.bands import nanquantile_columns
+
+    rng = np.random.default_rng(seed)
+    for case in range(300):
+        rows, columns = int(rng.integers(1, 50)), int(rng.integers(1, 30))
+        values = rng.standard_normal((rows, columns)) * 10.0 ** rng.uniform(-6, 6)
+        if case % 3 == 0:
+            values = np.round(values, 1)                       # ties
+        values[rng.random(values.shape) < rng.uniform(0.0, 0.95)] = np.nan
+        if case % 5 == 0:
+            values[rng.random(values.shape) < 0.05] = np.inf
+        if case % 7 == 0:
+            values[rng.random(values.shape) < 0.05] = -np.inf
+        quantiles = np.sort(rng.random(int(rng.integers(1, 6))))
+        with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanquantile(values, quantiles, axis=0)
+        np.testing.assert_array_equal(nanquantile_columns(values, quantiles), expected)
+
+
 @pytest.mark.parametrize("block_values", [1, 7, 40, 10**9])
 def test_band_read_in_blocks_of_days_is_the_whole_variable_band(block_values, tmp_path):
     """The report reads a variable a block of days at a time (bounded memory); the quantiles are

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..run.summary import km_quantile
+from .bands import nanquantile_columns
 from .plots import display_muscle, new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -85,9 +85,7 @@ def subject_band(values: np.ndarray, min_subjects: int = 1) -> tuple[np.ndarray,
     out = np.full((3, values.shape[1]), np.nan)
     ok = n >= max(min_subjects, 1)
     if ok.any():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out[:, ok] = np.nanquantile(values[:, ok], [0.1, 0.5, 0.9], axis=0)
+        out[:, ok] = nanquantile_columns(values[:, ok], (0.1, 0.5, 0.9))
     return out[0], out[1], out[2], n
 
 
