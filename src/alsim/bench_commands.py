@@ -69,7 +69,7 @@ def _stages(scenario, *, subjects: int, days: int, workers: int, folder: Path, e
         return engine_s, readouts_s, ds
 
     if workers > 1 and subjects > DEFAULT_BLOCK_SIZE:
-        with local_scheduler(workers) as address:
+        with local_scheduler(workers, threads=True) as address:   # as the commands: threads
             engine_s, readouts_s, ds = cohort(address)
     else:
         engine_s, readouts_s, ds = cohort(None)

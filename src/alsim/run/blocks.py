@@ -33,7 +33,9 @@ def marked(work: WorkFolder, key: str, subjects: np.ndarray) -> bool:
 
 
 class Cluster(contextlib.ExitStack):
-    """The scheduler address for a batch of tasks: ``scheduler``, or one local cluster
+    """The scheduler address for a batch of tasks: ``scheduler``, or one local cluster (``workers``
+    threads of this process: the engine and the EMG estimators release the GIL, and threads start
+    in a fraction of a second where worker processes take seconds to start and import alsim)
     started at the first batch that needs it and kept for the others, or ``None`` (in process)."""
 
     def __init__(self, workers: int, scheduler: str | None):
@@ -45,7 +47,7 @@ class Cluster(contextlib.ExitStack):
             return self.scheduler or self.local
         if self.workers <= 1 or todo <= 1:
             return None
-        self.local = self.enter_context(local_scheduler(self.workers))
+        self.local = self.enter_context(local_scheduler(self.workers, threads=True))
         return self.local
 
 

@@ -34,7 +34,7 @@ def emg_in_blocks(census, layout, *, seed: int, mune_method: str = DEFAULT_MUNE_
                   scheduler: str | None = None, block_size: int = EMG_BLOCK_SIZE,
                   selection: ReadoutSelection | None = None) -> dict[str, np.ndarray]:
     """:func:`alsim.readouts.emg_readouts` of ``census``, in blocks of ``block_size`` subjects on
-    ``workers`` processes or ``scheduler`` (one block: in this process); ``selection``: the
+    ``workers`` threads (the estimators release the GIL) or ``scheduler`` (one block: in this process); ``selection``: the
     muscles and days recorded (:class:`alsim.readouts.selection.ReadoutSelection`)."""
     if census.unit_size is None:
         raise ValueError("this census has no unit snapshots (unit_size); simulate it with alsim's engines")
@@ -45,7 +45,8 @@ def emg_in_blocks(census, layout, *, seed: int, mune_method: str = DEFAULT_MUNE_
     options = [dict(seed=seed, mune_method=mune_method, until_day=until[b], setup=setup, block_size=block_size,
                     selection=selection) for b in blocks]
     workers = workers if len(tasks) > 1 else 1          # no cluster for a single block
-    parts = run_tasks(_emg_task, [(*task, o) for task, o in zip(tasks, options)], workers=workers, scheduler=scheduler)
+    parts = run_tasks(_emg_task, [(*task, o) for task, o in zip(tasks, options)], workers=workers, scheduler=scheduler,
+                      threads=True)
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 

@@ -10,6 +10,9 @@ as the NumPy code, with two exceptions that change only the last bits of float64
 directly over its discharges instead of by FFT, and the site thresholds of multipoint
 MUNE use LLVM's ``exp`` (NumPy's SIMD ``exp`` differs from it by one ulp in ~5 % of
 arguments). The oracle that pins both is tests/emg_reference.py.
+
+Every kernel releases the GIL (``nogil=True``): a recording touches only its own arrays and
+its own generators, so the blocks of a run record on several threads at once.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def waveform_sum(amplitudes: np.ndarray, shapes: np.ndarray, units: np.ndarray) -> np.ndarray:
     """Sum over ``units`` of ``amplitudes[u] * shapes[u]`` (µV), rows added in order, as
     ``(amplitudes[:, None] * shapes).sum(axis=0)`` does: the CMAP waveform of those units."""
@@ -30,7 +33,7 @@ def waveform_sum(amplitudes: np.ndarray, shapes: np.ndarray, units: np.ndarray) 
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def repeated_sums(counts: np.ndarray, value: np.ndarray) -> np.ndarray:
     """``value[u]`` added ``counts[u]`` times from 0, as ``np.bincount`` sums a unit's equal
     fibre contributions (µV): the SMUP amplitude of units whose fibres are alike."""
@@ -43,7 +46,7 @@ def repeated_sums(counts: np.ndarray, value: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _lowest(site: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` smallest values of ``site``, ascending (partial insertion sort)."""
     best = np.empty(k, np.int64)
@@ -62,7 +65,7 @@ def _lowest(site: np.ndarray, k: int) -> np.ndarray:
     return best[:n_best]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def multipoint_samples(rng, thresholds_mA: np.ndarray, amplitudes_uV: np.ndarray, relative_spread: float,
                        n_sites: int, site_sd: float, units_per_site: int, noise_uV: float,
                        separation: float) -> tuple:
@@ -110,7 +113,7 @@ def multipoint_samples(rng, thresholds_mA: np.ndarray, amplitudes_uV: np.ndarray
     return samples[:n_samples], seen
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def firing_rates(rte: np.ndarray, excitation: float, min_rate_hz: float, peak_rate_hz: float) -> np.ndarray:
     """Discharge rate (Hz) of each unit at ``excitation`` (0 if not recruited), as
     :func:`alsim.readouts.emg.munix.firing_rates_hz`."""
@@ -122,7 +125,7 @@ def firing_rates(rte: np.ndarray, excitation: float, min_rate_hz: float, peak_ra
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def discharge_train(rng, rates_hz: np.ndarray, amplitudes_uV: np.ndarray, dt_ms: float, n_t: int,
                     isi_cv: float) -> np.ndarray:
     """One epoch's discharges: each active unit's SMUP amplitude (µV) added at its firing samples.
@@ -149,7 +152,7 @@ def discharge_train(rng, rates_hz: np.ndarray, amplitudes_uV: np.ndarray, dt_ms:
     return train
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def sip_area_power(train: np.ndarray, shape: np.ndarray, dt_ms: float) -> tuple:
     """Rectified area (mV·ms) and power (mV²·ms) of the SIP: ``train`` (µV at each discharge
     sample) convolved with the unit-peak SMUP ``shape`` and cut to the epoch, in mV."""
@@ -169,7 +172,7 @@ def sip_area_power(train: np.ndarray, shape: np.ndarray, dt_ms: float) -> tuple:
     return area * dt_ms, power * dt_ms
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def sip_epochs(rng, rte: np.ndarray, amplitudes_uV: np.ndarray, excitations: np.ndarray, shape: np.ndarray,
                dt_ms: float, n_t: int, isi_cv: float, min_rate_hz: float, peak_rate_hz: float) -> tuple:
     """SIP area (mV·ms) and power (mV²·ms) of one epoch at each excitation, in order."""
@@ -182,7 +185,7 @@ def sip_epochs(rng, rte: np.ndarray, amplitudes_uV: np.ndarray, excitations: np.
     return area, power
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def excitations_for_forces(force_proxy: np.ndarray, rte: np.ndarray, levels: np.ndarray, grid: np.ndarray,
                            min_rate_hz: float, peak_rate_hz: float) -> np.ndarray:
     """Excitation (0-1) at which the pool's force (sum of size x rate / peak, on ``grid``) is each
@@ -204,7 +207,7 @@ def excitations_for_forces(force_proxy: np.ndarray, rte: np.ndarray, levels: np.
     return np.interp(levels, force, grid)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def line_fit(x: np.ndarray, y: np.ndarray) -> tuple:
     """(slope, intercept) of the least-squares line through (x, y), as ``np.polyfit(x, y, 1)``."""
     mx = x.mean()
@@ -218,7 +221,7 @@ def line_fit(x: np.ndarray, y: np.ndarray) -> tuple:
     return slope, my - slope * mx
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def incremental_levels(rng, thresholds_mA: np.ndarray, relative_spread: float, ladder_mA: np.ndarray,
                        waveforms_uV: np.ndarray, noise_uV: float, min_step_uV: float, n_increments: int) -> tuple:
     """The response levels (µV) taken as increments by incremental stimulation, and the units behind them.
@@ -253,7 +256,7 @@ def incremental_levels(rng, thresholds_mA: np.ndarray, relative_spread: float, l
     return levels[:n_levels], units
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def pairwise_sum(a: np.ndarray) -> float:
     """Sum of a 1-d float64 array in NumPy's order (``np.sum`` of a contiguous array: pairwise
     halves down to blocks of at most 128, each summed in 8 running partial sums), so the same bits."""
@@ -280,7 +283,7 @@ def pairwise_sum(a: np.ndarray) -> float:
     return pairwise_sum(a[:half]) + pairwise_sum(a[half:])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def recording(mune_rng, munix_rng, size: np.ndarray, intact: np.ndarray, fibre_uV: np.ndarray, shapes: np.ndarray,
               threshold_mA: np.ndarray, recruitment: np.ndarray, dt_ms: float, relative_spread: float,
               noise_uV: float, with_mune: bool, multipoint: tuple, sip_shape: np.ndarray, sip_dt_ms: float,
