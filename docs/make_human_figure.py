@@ -17,7 +17,8 @@ import numpy as np
 
 import alsim
 from alsim.report import human_plots as hp
-from alsim.report.plots import display_muscle, new_figure
+from alsim.report.figures import new_figure
+from alsim.report.plots import display_muscle
 
 SUBJECTS = 40
 SEED = 1

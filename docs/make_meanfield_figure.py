@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from alsim.report.plots import display_muscle, new_figure
+from alsim.report.figures import new_figure
+from alsim.report.plots import display_muscle
 from alsim.run import simulate_census
 from alsim.verification.meanfield import census_fraction as fraction
 from alsim.verification.meanfield import compare_with_mean_field, limit_scenario, mean_field_census

@@ -329,7 +329,8 @@ def test_trial_figures_mark_treatment_starts_label_axes_and_show_markers():
 
     from matplotlib.container import ErrorbarContainer
 
-    from alsim.report.plots import legend_handle, new_figure
+    from alsim.report.figures import new_figure
+    from alsim.report.plots import legend_handle
     from alsim.report.trial import km_figure, time_course_figure
     from alsim.trials.execute import ArmRun
     from alsim.trials.stats import ArmOutcome

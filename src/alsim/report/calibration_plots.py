@@ -1,7 +1,7 @@
 """Figures of the calibration report (:mod:`alsim.report.calibration`).
 
 Every function returns a matplotlib figure on the Agg canvas
-(:func:`alsim.report.plots.new_figure`: no pyplot, no global backend) and draws in the
+(:func:`alsim.report.figures.new_figure`: no pyplot, no global backend) and draws in the
 style of the run report: one colour per hypothesis, black training points (hollow where
 the background strain is not given), a shared legend below a grid.
 """
@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .figures import figure_legend, new_figure
 from .plots import (
-    _ENDPOINT_MARKERS, _draw_point, _figure_legend, _legend, _short_definition, band, display_muscle, endpoint_rows,
-    marker_key, new_figure, point_label, readout, training_markers, training_points,
+    _ENDPOINT_MARKERS, _draw_point, _legend, _short_definition, band, display_muscle, endpoint_rows,
+    marker_key, point_label, readout, training_markers, training_points,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -184,7 +185,7 @@ def marginals_figure(params: Sequence[str], particles: Mapping[str, pd.DataFrame
         ax.grid(True, alpha=0.3)
     for ax in axes[len(params):]:
         ax.set_visible(False)
-    _figure_legend(fig, axes[:len(params)])
+    figure_legend(fig, axes[:len(params)])
     return fig
 
 
@@ -273,7 +274,7 @@ def fit_figure(ds: xr.Dataset, var: str, muscles: Sequence[str], hypotheses: Seq
         if info.fraction:
             ax.set_ylim(-0.03, 1.05)
         ax.grid(True, alpha=0.3)
-    _figure_legend(fig, axes, ncols=4)
+    figure_legend(fig, axes, ncols=4)
     return fig
 
 
@@ -352,7 +353,7 @@ def checks_figure(checks: Mapping[str, Sequence[Mapping[str, Any]]], colours: Ma
         ax.set_xlabel(unit or "value")
         ax.set_title(f"Statistics in {unit or 'other units'}", fontsize="medium")
         ax.grid(True, axis="x", alpha=0.3)
-    _figure_legend(fig, axes, ncols=min(len(hypotheses) + 2, 5))
+    figure_legend(fig, axes, ncols=min(len(hypotheses) + 2, 5))
     return fig
 
 

@@ -2,7 +2,7 @@
 
 As in :mod:`alsim.report.plots`, computing (``subject_band``, ``event_times``,
 ``loss_at_onset`` ...) is kept apart from drawing, and figures are built on the Agg canvas
-with :func:`alsim.report.plots.new_figure` (no pyplot). The Dataset is the one built by
+with :func:`alsim.report.figures.new_figure` (no pyplot). The Dataset is the one built by
 :mod:`alsim.run.human`: ``day`` and ``emg_day`` count days from each subject's
 symptom onset, readouts are NaN after a subject's end stage and where the run does not
 cover the subject, and subjects without onset have no time courses.
@@ -18,7 +18,8 @@ import numpy as np
 
 from ..run.summary import km_quantile
 from .bands import nanquantile_columns
-from .plots import display_muscle, new_figure
+from .figures import new_figure
+from .plots import display_muscle
 
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr

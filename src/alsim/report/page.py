@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .plots import figure_png
+from .figures import figure_png
 
 __all__ = ["CSS", "definition_with_values", "embed_figure", "escape", "fmt", "fmt_1", "fmt_day", "head", "table", "write_html"]
 

@@ -4,9 +4,7 @@ Plotting is a leaf: every figure is split into a function that computes arrays
 (:func:`band`, :func:`event_free_curve`, :func:`endpoint_summary`,
 :func:`training_points`, :func:`map_training_row`) and a function that draws them onto a
 given matplotlib ``Axes`` (``plot_*``). matplotlib is imported only inside the drawing
-functions. The ``*_figure`` helpers build figures on the Agg canvas directly
-(:class:`matplotlib.figure.Figure` + ``FigureCanvasAgg``), so they never touch pyplot or
-the global backend and need no ``plt.close``.
+functions. The figures of a run page that put these panels together are in :mod:`.figures`.
 
 A result is an :class:`xarray.Dataset` in the format of ``alsim.readouts`` (coords
 ``subject``, ``muscle``, ``day``, ``unit_type``); a collection of results is a mapping
@@ -35,16 +33,15 @@ from .training_overlay import (  # noqa: F401  (re-exported: part of this module
 if TYPE_CHECKING:  # pragma: no cover
     import xarray as xr
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 __all__ = [
     "BY_TYPE_VARS", "HINDLIMB_MUSCLES", "MUSCLE_ORDER", "READOUTS", "Readout", "SKIPPED_MEASURES",
     "TIME_COURSE_VARS", "TrainingPoint", "UNIT_TYPE_COLOURS", "UNSPECIFIED_STRAIN", "as_results", "band",
     "band_on_day", "day_blocks",
-    "by_type_figure", "crossing_day", "display_muscle", "endpoint_rows", "endpoint_summary", "event_free_curve",
-    "figure_png", "legend_handle", "is_complement", "label_colours", "map_training_row", "muscles_of", "new_figure",
-    "onset_survival_figure", "plot_by_type", "plot_onset_survival", "plot_time_course", "point_label", "readout",
-    "strain_matches", "strains_of", "time_course_figure", "training_markers", "training_points",
+    "crossing_day", "display_muscle", "endpoint_rows", "endpoint_summary", "event_free_curve",
+    "legend_handle", "is_complement", "label_colours", "map_training_row", "muscles_of", 
+    "plot_by_type", "plot_onset_survival", "plot_time_course", "point_label", "readout",
+    "strain_matches", "strains_of", "training_markers", "training_points",
 ]
 
 
@@ -360,96 +357,3 @@ def _short_definition(definition: str) -> str:
     if tag:
         return tag.group(1)
     return definition if len(definition) <= 24 else definition[:23] + "..."
-
-
-# ----------------------------------------------------------------------- figures
-
-
-def new_figure(figsize: tuple[float, float]) -> Figure:
-    """A constrained-layout figure on the Agg canvas (no pyplot, no global backend)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def figure_png(fig: Figure, dpi: int = 100) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
-
-
-def _figure_legend(fig: Figure, axes: Iterable[Axes], ncols: int = 6) -> None:
-    unique: dict[str, Any] = {}
-    for ax in axes:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab and not lab.startswith("_") and lab not in unique:
-                unique[lab] = legend_handle(h)
-    if unique:
-        fig.legend(list(unique.values()), list(unique.keys()), loc="outside lower center",
-                   ncols=min(ncols, len(unique)), fontsize="small", frameon=False)
-
-
-def time_course_figure(results: Mapping[str, xr.Dataset] | xr.Dataset, muscle: str,
-                       training: Iterable[TrainingRow] | None = None, *,
-                       variables: Sequence[str] = TIME_COURSE_VARS, ncols: int = 3) -> Figure:
-    """A grid of time-course panels for one muscle, one shared legend below."""
-    results = as_results(results)
-    training = load_training() if training is None else list(training)
-    colours = label_colours(results)
-    variables = [v for v in variables if any(v in ds for ds in results.values())]
-    nrows = max(1, math.ceil(len(variables) / ncols))
-    markers = training_markers(training)
-    fig = new_figure((4.0 * ncols, 3.3 * nrows + 0.8))
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    x_max = max(float(np.max(ds["day"].values)) for ds in results.values())
-    x_min = min(float(np.min(ds["day"].values)) for ds in results.values())
-    for ax, var in zip(axes, variables):
-        points = plot_time_course(ax, results, var, muscle, training, colours=colours, legend=False, markers=markers)
-        ax.set_title(readout(var).title, fontsize="medium")
-        x_max = max([x_max] + [p.day for p in points])
-    margin = 0.03 * (x_max - x_min)
-    for ax in axes[:len(variables)]:  # one age axis for the whole grid
-        ax.set_xlim(x_min - margin, x_max + margin)
-    for ax in axes[len(variables):]:
-        ax.set_visible(False)
-    fig.suptitle(display_muscle(muscle).capitalize(), fontsize="large")
-    _figure_legend(fig, axes[:len(variables)])
-    return fig
-
-
-def by_type_figure(results: Mapping[str, xr.Dataset] | xr.Dataset, muscle: str,
-                   var: str = "motor_units_functional_by_type_fraction") -> Figure:
-    """One by-type panel per label for one muscle."""
-    results = {k: v for k, v in as_results(results).items() if muscle in v["muscle"].values and var in v}
-    n = max(1, len(results))
-    fig = new_figure((4.6 * n, 3.6))
-    axes = fig.subplots(1, n, squeeze=False, sharex=True, sharey=True).ravel()   # one age axis to compare labels
-    for ax, (label, ds) in zip(axes, results.items()):
-        plot_by_type(ax, ds, muscle, var, title=f"{label} - {display_muscle(muscle)}")
-    return fig
-
-
-def onset_survival_figure(results: Mapping[str, xr.Dataset] | xr.Dataset,
-                          training: Iterable[TrainingRow] | None = None) -> Figure:
-    """Hindlimb force over time, and the onset / end-stage curves with the training rows."""
-    results = as_results(results)
-    training = load_training() if training is None else list(training)
-    colours = label_colours(results)
-    has_hindlimb = any("hindlimb_force_fraction" in ds for ds in results.values())
-    fig = new_figure((14.0 if has_hindlimb else 9.5, 4.6))
-    if has_hindlimb:
-        ax_force, ax_km = fig.subplots(1, 2, width_ratios=[1.0, 1.35])
-        plot_time_course(ax_force, results, "hindlimb_force_fraction", None, [], colours=colours)
-        for ds in results.values():
-            for key in ("onset_force_fraction", "end_stage_hindlimb_force_fraction"):
-                if key in ds.attrs:
-                    ax_force.axhline(float(ds.attrs[key]), color="grey", linewidth=0.8, linestyle=":")
-    else:
-        ax_km = fig.subplots(1, 1)
-    plot_onset_survival(ax_km, results, training, colours=colours)
-    return fig

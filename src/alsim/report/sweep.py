@@ -15,7 +15,7 @@ import numpy as np
 
 from ..trials.sweep import Axis
 from .page import embed_figure, escape, fmt, head, table, write_html
-from .plots import new_figure
+from .figures import new_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..trials.stats import ENDPOINTS, quiet_lifelines
 from .page import embed_figure, escape, fmt, head, table, write_html
-from .plots import band, new_figure, readout
+from .figures import new_figure
+from .plots import band, readout
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
