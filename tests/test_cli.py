@@ -70,10 +70,10 @@ def test_run_golden_summary(small_toml, tmp_path):
 
 
 def test_run_same_seed_same_bits_via_cli(small_toml, tmp_path):
-    """17 subjects are 3 blocks: with --workers 2 they run on two threads of a local cluster, EMG included."""
+    """9 subjects are 2 blocks: with --workers 2 they run on two threads of a local cluster, EMG included."""
     a, b = tmp_path / "a", tmp_path / "b"
-    assert main(["run", str(small_toml), "--subjects", "17", "--seed", "5", "--days", "60", "--out", str(a)]) == 0
-    assert main(["run", str(small_toml), "--subjects", "17", "--seed", "5", "--days", "60", "--out", str(b), "--workers", "2"]) == 0
+    assert main(["run", str(small_toml), "--subjects", "9", "--seed", "5", "--days", "40", "--out", str(a)]) == 0
+    assert main(["run", str(small_toml), "--subjects", "9", "--seed", "5", "--days", "40", "--out", str(b), "--workers", "2"]) == 0
     x, y = read_results(a), read_results(b)
     for name in x.data_vars:
         np.testing.assert_array_equal(x[name].values, y[name].values)
