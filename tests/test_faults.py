@@ -8,8 +8,10 @@ import errno
 import re
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,7 @@ from alsim.store import StoreFault, disk_faults, in_progress_folder
 
 from .conftest import small_scenario
 from .test_resume import (  # noqa: F401
+    ALSIM,
     _no_report,
     assert_same_bits,
     changed,
@@ -222,6 +225,41 @@ def test_dask_log_lines_stay_off_the_screen_when_workers_die():
     # closed"): not a log line, not silenced yet (docs/reproducibility.md, *Faults*).
     logged = [line for line in done.stderr.splitlines() if re.search(r" - distributed\.[\w.]+ - [A-Z]+ - ", line)]
     assert not logged, done.stderr
+
+
+@pytest.mark.slow
+def test_worker_killed_from_outside_during_a_large_alsim_run(small, tmp_path):
+    """``alsim run --workers 2`` of more subjects than threads are used for (``local_threads``), in a
+    subprocess: one of its worker processes is sent SIGKILL while blocks are in flight. The run
+    finishes on its own, with the bits of the same run on one worker."""
+    import psutil
+
+    from alsim.run.tasks import THREADS_UP_TO
+
+    subjects = THREADS_UP_TO // 2 + 8                         # 2 x subjects > THREADS_UP_TO: worker processes
+    argv = ["run", str(small), "--subjects", str(subjects), "--days", "14", "--seed", "3"]
+    out, reference = tmp_path / "out", tmp_path / "reference"
+    assert main([*argv, "--out", str(reference)]) == 0
+    with open(tmp_path / "stderr", "wb") as log:
+        proc = subprocess.Popen([*ALSIM, *argv, "--out", str(out), "--workers", "2"], stdout=subprocess.DEVNULL,
+                                stderr=log)
+    try:
+        deadline = time.monotonic() + 120
+        workers: list[psutil.Process] = []
+        while len(workers) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "stderr").read_text()
+            workers = [p for p in psutil.Process(proc.pid).children(recursive=True)
+                       if "spawn_main" in " ".join(p.cmdline()) and "resource_tracker" not in " ".join(p.cmdline())]
+            time.sleep(0.05)
+        time.sleep(1.0)                                       # the workers start and take blocks
+        assert proc.poll() is None and not out.exists()
+        workers[0].send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=600) == 0, (tmp_path / "stderr").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert_same_bits(out, reference)
 
 
 # ------------------------------------------------------------------ an --out where no folder can be made

@@ -64,3 +64,11 @@ def test_blocks_on_worker_processes_match_threads():
     for a, b in zip(on_processes, on_threads):
         for key in a.counts:
             np.testing.assert_array_equal(a.counts[key], b.counts[key])
+
+
+def test_local_clusters_are_threads_for_small_cohorts_and_processes_for_large():
+    """``workers x subjects`` up to THREADS_UP_TO: threads (they start at once); above: worker processes."""
+    from alsim.run.tasks import THREADS_UP_TO, local_threads
+
+    assert local_threads(2, 200) and local_threads(2, THREADS_UP_TO // 2)
+    assert not local_threads(2, THREADS_UP_TO // 2 + 1) and not local_threads(8, 200)

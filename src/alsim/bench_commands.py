@@ -58,6 +58,7 @@ def _stages(scenario, *, subjects: int, days: int, workers: int, folder: Path, e
     """Seconds of each stage of a cohort: engine, readouts, store, report (one cluster for the first two)."""
     from .report import write_report
     from .run import DEFAULT_BLOCK_SIZE, local_scheduler, results_dataset, simulate_census
+    from .run.tasks import local_threads
     from .store import write_results
 
     def cohort(address):
@@ -69,7 +70,7 @@ def _stages(scenario, *, subjects: int, days: int, workers: int, folder: Path, e
         return engine_s, readouts_s, ds
 
     if workers > 1 and subjects > DEFAULT_BLOCK_SIZE:
-        with local_scheduler(workers, threads=True) as address:   # as the commands: threads
+        with local_scheduler(workers, threads=local_threads(workers, subjects)) as address:   # as the commands
             engine_s, readouts_s, ds = cohort(address)
     else:
         engine_s, readouts_s, ds = cohort(None)

@@ -16,7 +16,7 @@ import numpy as np
 from ..readouts.selection import ALL, ReadoutSelection
 from ..store.workfolder import WorkFolder
 from .cohort import Cohort
-from .tasks import iter_tasks, local_scheduler
+from .tasks import iter_tasks, local_scheduler, local_threads
 
 __all__ = ["BlockRun", "Cluster", "marked", "subjects_key"]
 
@@ -33,21 +33,23 @@ def marked(work: WorkFolder, key: str, subjects: np.ndarray) -> bool:
 
 
 class Cluster(contextlib.ExitStack):
-    """The scheduler address for a batch of tasks: ``scheduler``, or one local cluster (``workers``
-    threads of this process: the engine and the EMG estimators release the GIL, and threads start
-    in a fraction of a second where worker processes take seconds to start and import alsim)
-    started at the first batch that needs it and kept for the others, or ``None`` (in process)."""
+    """The scheduler address for a batch of tasks: ``scheduler``, or one local cluster started at
+    the first batch that needs it and kept for the others (threads of this process or worker
+    processes, as :func:`alsim.run.tasks.local_threads` decides for the batch's subjects), or
+    ``None`` (in process)."""
 
     def __init__(self, workers: int, scheduler: str | None):
         super().__init__()
         self.workers, self.scheduler, self.local = workers, scheduler, None
 
-    def address(self, todo: int) -> str | None:
+    def address(self, todo: int, subjects: int) -> str | None:
+        """The address for ``todo`` tasks of ``subjects`` subjects in all."""
         if self.scheduler is not None or self.local is not None:
             return self.scheduler or self.local
         if self.workers <= 1 or todo <= 1:
             return None
-        self.local = self.enter_context(local_scheduler(self.workers, threads=True))
+        self.local = self.enter_context(local_scheduler(self.workers,
+                                                        threads=local_threads(self.workers, subjects)))
         return self.local
 
 
@@ -70,13 +72,16 @@ class BlockRun:
             self.progress(subjects * self.days)
 
     def each(self, task: Callable, todo: list[int], args: Callable[[int], tuple],
-             sizes: Callable[[int], int] | None = None) -> Iterator[tuple[int, object]]:
+             sizes: Callable[[int], int] | None = None, subjects: int | None = None) -> Iterator[tuple[int, object]]:
         """Yield ``(index, task(*args(index)))`` for each index in ``todo`` as it finishes: in
         process (``task`` gets ``on_day``) or on the cluster (``sizes(index)`` subjects advance
-        the progress as each finishes; ``None``: no progress)."""
+        the progress as each finishes; ``None``: no progress). ``subjects``: the subjects of the
+        tasks in all, where ``sizes`` does not give them (a local cluster's kind depends on it)."""
         if not todo:
             return
-        address = self.cluster.address(len(todo))
+        if subjects is None:
+            subjects = sum(sizes(index) for index in todo) if sizes is not None else len(todo)
+        address = self.cluster.address(len(todo), subjects)
         if address is None:
             for index in todo:
                 yield index, task(*args(index), on_day=None if sizes is None else self.progress)

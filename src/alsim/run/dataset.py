@@ -28,7 +28,7 @@ from ..readouts.emg.simulated import DEFAULT_MUNE_METHOD, EMG_DAY_DEFINITION, EM
 from .census import DEFAULT_BLOCK_SIZE, simulate_census
 from .emg import emg_in_blocks
 from .human import human_data_vars
-from .tasks import local_scheduler
+from .tasks import local_scheduler, local_threads
 
 __all__ = ["ENGINE", "results_dataset", "simulate"]
 
@@ -76,7 +76,7 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
                                readouts=readouts)
 
     if workers > 1 and scheduler is None and subjects > DEFAULT_BLOCK_SIZE:
-        with local_scheduler(workers, threads=True) as address:     # one cluster for the engine and the electrophysiology
+        with local_scheduler(workers, threads=local_threads(workers, subjects)) as address:     # one cluster for both
             return run(address)
     return run(scheduler)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..readouts.emg.simulated import DEFAULT_MUNE_METHOD, MOUSE, RecordingSetup, emg_readouts
 from ..readouts.selection import ReadoutSelection
-from .tasks import run_tasks
+from .tasks import local_threads, run_tasks
 
 __all__ = ["EMG_BLOCK_SIZE", "emg_in_blocks"]
 
@@ -46,7 +46,7 @@ def emg_in_blocks(census, layout, *, seed: int, mune_method: str = DEFAULT_MUNE_
                     selection=selection) for b in blocks]
     workers = workers if len(tasks) > 1 else 1          # no cluster for a single block
     parts = run_tasks(_emg_task, [(*task, o) for task, o in zip(tasks, options)], workers=workers, scheduler=scheduler,
-                      threads=True)
+                      threads=local_threads(workers, n))
     return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
 
 

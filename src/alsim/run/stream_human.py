@@ -89,7 +89,7 @@ def stream_human(run: BlockRun, blocks: list[np.ndarray], store, *, group_size: 
                 run.readouts)
 
     run.advance(sum(len(group) for index, group in enumerate(groups) if index not in todo))
-    for index, ds in run.each(block_dataset, todo, args):
+    for index, ds in run.each(block_dataset, todo, args, subjects=sum(len(groups[index]) for index in todo)):
         if not store.is_dir():
             create_store(store, ds, cohort, group_size, attrs=attrs)
         write_block(store, ds, index * group_size)

@@ -26,6 +26,26 @@ from typing import Any
 
 DEFAULT_CONNECT_TIMEOUT_S = 10.0
 
+THREADS_UP_TO = 1024
+"""A cohort whose ``workers x subjects`` is at most this runs on a local cluster of threads, a
+larger one on worker processes (:func:`local_threads`)."""
+
+
+def local_threads(workers: int, subjects: int) -> bool:
+    """Whether a local cluster for ``subjects`` subjects (simulation and readouts, EMG included)
+    on ``workers`` should be threads of this process rather than worker processes.
+
+    Threads start in a fraction of a second and pickle nothing, but about a seventh of a
+    block's time (the EMG's per-recording Python, building the Dataset) holds the GIL, so
+    their speed-up stops growing with more threads while the processes' start-up (seconds)
+    is paid once. Measured on 2 cores, ``alsim run`` of the B6SJL preset, threads against
+    processes: 200 mice 0.89x wall, 1,000 mice 1.05x (docs/performance.md, *Scale out*).
+    ``workers x subjects <= THREADS_UP_TO`` (512 subjects on 2 workers, 128 on 8) keeps threads
+    where they were measured to win; larger cohorts also get worker processes' fault tolerance
+    (a worker that dies has its block redone).
+    """
+    return workers * subjects <= THREADS_UP_TO
+
 
 @contextmanager
 def dask_client(*, workers: int = 1, scheduler: str | None = None,
