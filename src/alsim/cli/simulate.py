@@ -67,7 +67,7 @@ def run(
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: drawn and recorded).")] = None,
     days: Annotated[int | None, typer.Option(min=1, max=36_500, help="Days to simulate (default: the scenario's horizon_days).")] = None,
     hypothesis: Annotated[HypothesisName | None, typer.Option(help="Override the scenario's hypothesis.")] = None,
-    workers: Annotated[int, typer.Option(min=1, max=256, help="Worker processes (results do not depend on it).")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="Workers: threads of this process while workers x subjects <= 1,024, worker processes above (results do not depend on it).")] = 1,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: dotted.path=value (repeatable).")] = None,
     treat: Annotated[list[str] | None, typer.Option("--treat", help="Give a treatment: NAME[@START_DAY][:DOSE], e.g. musk_agonist@60:0.5 (repeatable; @0 = from birth). See `alsim treatments`.")] = None,
     treatments_file: Annotated[list[Path] | None, typer.Option("--treatments", help="Extra treatment catalogue (TOML, same schema as the built-in one; repeatable).")] = None,
@@ -175,7 +175,7 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("alsim-demo"),
     subjects: Annotated[int, typer.Option(min=1, max=10_000, help="Animals per hypothesis.")] = 24,
     seed: Annotated[int, typer.Option(min=0, help="Root seed.")] = 2026,
-    workers: Annotated[int, typer.Option(min=1, max=256, help="Worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="Workers (threads of this process for a demo-sized cohort).")] = 1,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output folder.")] = True,
 ) -> None:
     """Run the B6SJL preset under dying-back and dying-forward, each with its parameters drawn

@@ -22,9 +22,9 @@ from alsim.biology.species import species_of
 from alsim.data import TrainingRow, load_training
 
 from . import plots
+from .figures import by_type_figure, onset_survival_figure, time_course_figure
 from .page import CSS, definition_with_values, embed_figure, escape, fmt, fmt_1, fmt_day, table, write_html
 from .training_overlay import ENDPOINT_VARS
-from .figures import by_type_figure, onset_survival_figure, time_course_figure
 from .plots import (
     EVENT_STATISTICS, READOUTS, SKIPPED_MEASURES, as_results, band_on_day, display_muscle, endpoint_summary,
     map_training_row, muscles_of, strain_matches,

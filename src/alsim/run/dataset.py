@@ -47,7 +47,7 @@ def simulate(scenario: Scenario, *, subjects: int = 10, days: int | None = None,
     Main arguments: the scenario (see :func:`alsim.load_scenario`), the number of
     subjects and days (default: the scenario's ``horizon_days``).
     Tuning: ``seed`` (``None`` draws one from OS entropy; the seed used is stored in
-    the result), ``workers`` (threads; results do not depend on it), ``progress``
+    the result), ``workers`` (threads or worker processes, :func:`alsim.run.tasks.local_threads`; results do not depend on it), ``progress``
     (called with subject-days completed) and ``scheduler`` (``"tcp://host:port"`` of a
     Dask cluster; default: a local one when ``workers > 1``). Electrophysiology: ``mune_method`` (``"multipoint"``, default,
     ``"incremental"`` or ``"scan"``: docs/electrophysiology.md) and ``electrophysiology``
@@ -91,7 +91,7 @@ def results_dataset(scenario: Scenario, census: Census, *, seed: int, mune_metho
 
     The electrophysiology readouts (dims subject, muscle, emg_day) need the census's unit
     snapshots; they are left out when ``electrophysiology`` is false or the census has none.
-    They are computed in blocks of subjects on ``workers`` threads or on ``scheduler``
+    They are computed in blocks of subjects on ``workers`` (threads or processes) or on ``scheduler``
     (:func:`alsim.run.emg.emg_in_blocks`); the result does not depend on either. ``readouts``
     (default: all, or none of the electrophysiology without ``electrophysiology``) picks them.
     """

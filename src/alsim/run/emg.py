@@ -34,7 +34,7 @@ def emg_in_blocks(census, layout, *, seed: int, mune_method: str = DEFAULT_MUNE_
                   scheduler: str | None = None, block_size: int = EMG_BLOCK_SIZE,
                   selection: ReadoutSelection | None = None) -> dict[str, np.ndarray]:
     """:func:`alsim.readouts.emg_readouts` of ``census``, in blocks of ``block_size`` subjects on
-    ``workers`` threads (the estimators release the GIL) or ``scheduler`` (one block: in this process); ``selection``: the
+    ``workers`` (threads or processes, :func:`alsim.run.tasks.local_threads`) or ``scheduler`` (one block: in this process); ``selection``: the
     muscles and days recorded (:class:`alsim.readouts.selection.ReadoutSelection`)."""
     if census.unit_size is None:
         raise ValueError("this census has no unit snapshots (unit_size); simulate it with alsim's engines")

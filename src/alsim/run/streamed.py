@@ -90,7 +90,7 @@ def stream(scenario: Scenario | Cohort, work: WorkFolder, *, subjects: int, days
     ``scenario`` may be a :class:`~alsim.run.cohort.Cohort` whose subjects run with scenarios
     of their own (``alsim run --posterior``, :class:`alsim.inference.cohort.PosteriorCohort`).
     Blocks already in the store are not done again; the others run (on ``workers``
-    threads or ``scheduler``). ``progress`` is called with subject-days done (blocks
+    threads or processes, :func:`alsim.run.tasks.local_threads`, or ``scheduler``). ``progress`` is called with subject-days done (blocks
     done before count at once). ``readouts``: which are computed (:class:`alsim.readouts.selection.ReadoutSelection`).
 
     The Dataset reads the store in ``work``: read it before ``work.remove()`` (or read the
