@@ -17,7 +17,7 @@ import numpy as np
 
 import alsim
 from alsim.report import human_plots as hp
-from alsim.report.figures import new_figure
+from alsim.report.figures import figure_legend, new_figure
 from alsim.report.plots import display_muscle
 
 SUBJECTS = 40
@@ -61,7 +61,7 @@ def draw(ds):
                          "ALSFRS-R, FVC: median, 10-90 % band", min_subjects=hp.MIN_SUBJECTS)
         hp.mark_events(ax, medians)
         hp.finish_axes(ax, title, unit, f"{hp.count_note(day, n)}\n{hp.event_note(medians)}")
-    hp.legend_below(fig, list(axes.ravel()))
+    figure_legend(fig, list(axes.ravel()), ncols=5)
     fig.suptitle(f"human-sals-limb (dying-back), {SUBJECTS} people, seed {SEED}: medians and 10-90 % bands "
                  f"from symptom onset; MUNE: {ds.attrs.get('mune_method')}")
     return fig

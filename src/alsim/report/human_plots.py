@@ -18,7 +18,7 @@ import numpy as np
 
 from ..run.summary import km_quantile
 from .bands import nanquantile_columns
-from .figures import new_figure
+from .figures import Grid, figure_legend, new_figure
 from .plots import display_muscle
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -255,17 +255,6 @@ def finish_axes(ax: Axes, title: str, ylabel: str, note: str | None = None, *, f
         ax.text(0.01, 0.01, note, transform=ax.transAxes, fontsize="x-small", color="#444", va="bottom")
 
 
-def legend_below(fig: Figure, axes: list[Axes], ncols: int = 5) -> None:
-    unique: dict[str, Any] = {}
-    for ax in axes:
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab and not lab.startswith("_"):
-                unique.setdefault(lab, h)
-    if unique:
-        fig.legend(list(unique.values()), list(unique.keys()), loc="outside lower center",
-                   ncols=min(ncols, len(unique)), fontsize="small", frameon=False)
-
-
 def methods_panels(ax_count: Axes, ax_frac: Axes, ds: xr.Dataset, muscle: str, subjects: np.ndarray, *,
                    min_subjects: int = MIN_SUBJECTS) -> str:
     """Left: true functional motor units, MUNE and MUNIX; right: fractions of normal (true
@@ -297,14 +286,14 @@ def methods_panels(ax_count: Axes, ax_frac: Axes, ds: xr.Dataset, muscle: str, s
 def muscle_methods_figure(ds: xr.Dataset, muscle: str) -> Figure:
     """Per onset group (a row): true count vs MUNE / MUNIX, and fractions of normal with force."""
     groups = onset_groups(ds, muscle)
-    fig = new_figure((12.5, 3.9 * max(len(groups), 1) + 0.9))
+    fig = new_figure((12.5, 3.9 * max(len(groups), 1) + 0.9), Grid(max(len(groups), 1), 2))
     axes = fig.subplots(max(len(groups), 1), 2, squeeze=False, sharex=True)
     for (name, mask), (ax_count, ax_frac) in zip(groups, axes):
         note = methods_panels(ax_count, ax_frac, ds, muscle, mask)
         finish_axes(ax_count, f"{display_muscle(muscle)}: {name}", "motor units (MUNIX: index)", note)
         ax_count.set_ylim(bottom=0)
         finish_axes(ax_frac, f"{display_muscle(muscle)}: fraction of normal", "fraction of normal", note, fraction=True)
-    legend_below(fig, list(axes.ravel()))
+    figure_legend(fig, list(axes.ravel()), ncols=5)
     return fig
 
 
@@ -322,7 +311,7 @@ def clinical_scores_figure(ds: xr.Dataset, *, min_subjects: int = MIN_SUBJECTS) 
         panels.append((f"ALSFRS-R {domain} ({', '.join(n.replace('_', ' ') for n in names)})",
                        f"points (0-{4 * len(idx)})", values, (0, 4 * len(idx))))
     panels.append(("Forced vital capacity", "fraction of predicted", subject_values(ds, "fvc_fraction"), (0, 1.1)))
-    fig = new_figure((15.0, 7.6))
+    fig = new_figure((15.0, 7.6), Grid(2, 3))
     axes = list(fig.subplots(2, 3, sharex=True).ravel())
     medians = event_medians(ds)
     for ax, (title, unit, values, (lo, hi)) in zip(axes, panels):
@@ -331,7 +320,7 @@ def clinical_scores_figure(ds: xr.Dataset, *, min_subjects: int = MIN_SUBJECTS) 
         finish_axes(ax, title, unit, f"{count_note(day, n)}\n{event_note(medians)}")
         ax.set_ylim(lo - 0.03 * hi, hi * 1.05)
         ax.title.set_fontsize("small")
-    legend_below(fig, axes)
+    figure_legend(fig, axes, ncols=5)
     return fig
 
 
@@ -343,7 +332,7 @@ def region_figure(ds: xr.Dataset, *, min_subjects: int = MIN_SUBJECTS) -> Figure
     groups = [(r, mask) for r, mask in groups if mask.any()]
     ncols = min(3, len(regions))
     nrows = math.ceil(len(regions) / ncols)
-    fig = new_figure((5.0 * ncols, 3.6 * nrows + 0.8))
+    fig = new_figure((5.0 * ncols, 3.6 * nrows + 0.8), Grid(nrows, ncols))
     axes = list(fig.subplots(nrows, ncols, squeeze=False, sharex=True).ravel())
     day = np.asarray(ds["day"].values)
     for ax, region in zip(axes, regions):
@@ -356,7 +345,7 @@ def region_figure(ds: xr.Dataset, *, min_subjects: int = MIN_SUBJECTS) -> Figure
         finish_axes(ax, f"{region} region", "fraction of day-0 force", event_note(medians), fraction=True)
     for ax in axes[len(regions):]:
         ax.set_visible(False)
-    legend_below(fig, axes[:len(regions)], ncols=4)
+    figure_legend(fig, axes[:len(regions)], ncols=4)
     return fig
 
 
@@ -396,7 +385,7 @@ def survival_figure(ds: xr.Dataset, rows: list[Any]) -> Figure:
         ax.set_ylim(-0.03, 1.05)
         ax.set_xlim(left=0)
         ax.grid(True, alpha=0.3)
-    legend_below(fig, [ax_onset, ax_dx], ncols=3)
+    figure_legend(fig, [ax_onset, ax_dx], ncols=3)
     return fig
 
 
