@@ -230,3 +230,33 @@ def test_people_stop_at_their_end_stage_without_changing_the_results():
         np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
     for name in a.coords:
         np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+
+
+def test_people_are_recorded_every_84_days_from_onset_with_the_bits_of_every_snapshot():
+    """The default cadence (3-monthly clinical follow-up) keeps the onset-aligned recordings on
+    multiples of 84 days; each is the same bits as in a run recording every snapshot, and the
+    CMAP keeps its day-0 reference."""
+    from alsim.readouts.selection import ReadoutSelection
+    from alsim.run import results_dataset, simulate_census
+
+    scenario = small_human()
+    census = simulate_census(scenario, subjects=3, days=scenario.horizon_days, seed=6)
+    default = results_dataset(scenario, census, seed=6)
+    monthly = results_dataset(scenario, census, seed=6, readouts=ReadoutSelection(emg_every_days=28))
+    assert (default.emg_day.values % 84 == 0).all() and (np.diff(default.emg_day.values) == 84).all()
+    assert (np.diff(monthly.emg_day.values) == 28).all()
+    assert default.attrs["emg_days"] == "every 84 days from each person's onset"
+    for name in ("cmap_fraction", "mune", "munix", "musix"):
+        same_days = monthly[name].sel(emg_day=default.emg_day).values
+        np.testing.assert_array_equal(default[name].values, same_days, err_msg=name)
+    assert np.isfinite(default.cmap_fraction.values).sum() > 20
+
+
+def test_a_cadence_off_the_snapshots_is_refused_naming_the_field():
+    from alsim.biology.species import HUMAN, MOUSE
+    from alsim.readouts.selection import ReadoutSelection
+
+    with pytest.raises(ValueError, match=r"emg_every_days \(--emg-every\) must be a multiple of 28 days"):
+        ReadoutSelection(emg_every_days=91).cadence(HUMAN)
+    assert ReadoutSelection().cadence(HUMAN) == 84 and ReadoutSelection().cadence(MOUSE) is None
+    assert ReadoutSelection(emg_every_days=14).cadence(MOUSE) == 14

@@ -12,7 +12,9 @@ how a course is read and reported:
   courses to the horizon;
 - **clinical events** kept per subject (``events``) and summarised (``summary_events``);
 - **per-unit snapshots** every ``snapshot_every_days`` (weeks in mice, four weeks in people,
-  whose course takes years);
+  whose course takes years), and the default **recording cadence** of the electrophysiology
+  (``emg_every_days``: every snapshot in mice, every 12 weeks from onset in people, as a
+  clinic follows a patient);
 - **priors** for calibration: per hypothesis in mice, one packaged file for people;
 - **regions and spread**: a person's disease starts in one region and spreads
   (:mod:`alsim.biology.spread`, the scenario's ``[spread]`` section); a mouse has none.
@@ -40,6 +42,11 @@ class Species:
     """Every readout is NaN after the end stage, so the engine may stop each subject there."""
     snapshot_every_days: int
     """Days between the per-unit snapshots the electrophysiology is read from."""
+    emg_every_days: int | None
+    """Default days between electrophysiology recordings on the results' day axis (None: every
+    snapshot). People: 84 days, every third snapshot: longitudinal MUNIX studies record every
+    3 months (Neuwirth et al. 2015, J Neurol Neurosurg Psychiatry 86:1172, Methods: six muscles
+    every 3 months over 15 months), rounded to the 28-day snapshots."""
     events: tuple[str, ...]
     """Per-subject clinical events of the results Dataset."""
     summary_events: tuple[str, ...]
@@ -55,10 +62,10 @@ class Species:
     """The packaged priors hold hypothesis-specific parameters, so ``alsim compare`` can weigh the hypotheses."""
 
 
-MOUSE = Species(name="mouse", onset_aligned=False, stops_at_end_stage=False, snapshot_every_days=7,
+MOUSE = Species(name="mouse", onset_aligned=False, stops_at_end_stage=False, snapshot_every_days=7, emg_every_days=None,
                 events=("onset_day", "end_stage_day"), summary_events=("onset_day", "end_stage_day"),
                 packaged_priors=None, recording="mouse", end_stage_by_vital_capacity=False, compares_hypotheses=True)
-HUMAN = Species(name="human", onset_aligned=True, stops_at_end_stage=True, snapshot_every_days=28,
+HUMAN = Species(name="human", onset_aligned=True, stops_at_end_stage=True, snapshot_every_days=28, emg_every_days=84,
                 events=("onset_sim_day", "diagnosis_day", "ventilation_day", "end_stage_day"),
                 summary_events=("onset_sim_day", "diagnosis_day", "ventilation_day", "end_stage_day"),
                 packaged_priors="human.toml", recording="human", end_stage_by_vital_capacity=True,

@@ -77,10 +77,11 @@ def run(
     mune_method: Annotated[MuneMethod, typer.Option(help="How the `mune` readout estimates motor units: multipoint, incremental (overestimates by alternation) or scan (slow; overestimates small mouse pools). docs/electrophysiology.md")] = MuneMethod.multipoint,
     readouts: Annotated[str, typer.Option(help="Readout groups to compute: lab,clinical (always) and emg (CMAP, MUNE, MUNIX, MUSIX: most of a run's time). docs/readouts.md")] = "lab,clinical,emg",
     emg_muscles: Annotated[str | None, typer.Option(help="Muscles recorded by the emg readouts, comma-separated (default: all); the others are NaN.")] = None,
-    emg_every: Annotated[int | None, typer.Option(min=1, help="Record the emg readouts only on snapshot days that are multiples of this many days (and the last); default: every snapshot day (7 in mice).")] = None,
+    emg_every: Annotated[int | None, typer.Option(min=1, help="Days between emg recordings, a multiple of the days between unit snapshots (7 in mice, 28 in people): in mice the ages that are multiples of it (and the last day), in people the days from each person's onset; default: every 7 days in mice, every 84 in people (3-monthly clinical follow-up).")] = None,
     resume: Resume = False,
 ) -> None:
     """Simulate a cohort and write results.zarr, summary.json and report.html."""
+    from ..biology.species import species_of
     from ..config import ScenarioError, load_scenario
     from ..readouts.selection import ReadoutSelection
     from ..run import open_run_work, summarise
@@ -92,6 +93,7 @@ def run(
         posterior_csv = posterior_file(posterior, resolved.hypothesis.name)
         selection = ReadoutSelection.parse(readouts, emg_muscles=emg_muscles, emg_every_days=emg_every)
         selection.check_muscles(list(resolved.muscles))
+        selection.cadence(species_of(resolved))
     except (ScenarioError, ValueError) as exc:
         raise fail(str(exc)) from None
     warn_unsourced(scenario, overrides(set_, hypothesis))

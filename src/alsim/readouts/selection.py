@@ -28,10 +28,12 @@ class ReadoutSelection:
 
     emg: whether the electrophysiology readouts are computed at all.
     emg_muscles: the muscles recorded (None: every muscle); the others are NaN.
-    emg_every_days: None (default): a recording on every day the engine keeps each unit's state
-      (every 7th day of age in mice, :func:`alsim.engine.census.snapshot_interval` in people,
-      and the last day); a number of days: only on those of these days that are multiples of it,
-      and on the last day.
+    emg_every_days: days between recordings on the results' day axis, a multiple of the days
+      between the unit snapshots the engine keeps (:func:`alsim.engine.census.snapshot_interval`:
+      7 in mice, 28 in people). In mice, the snapshot ages that are multiples of it, and the last
+      day; in people, the days from each person's onset that are multiples of it. None (default):
+      the species' cadence (:attr:`alsim.biology.species.Species.emg_every_days`): every snapshot
+      in mice, every 84 days (3 months of clinical follow-up) in people.
     """
 
     emg: bool = True
@@ -65,11 +67,23 @@ class ReadoutSelection:
             raise ValueError(f"emg_muscles: unknown muscle(s) {', '.join(unknown)}; "
                              f"this scenario's muscles: {', '.join(muscle_names)}")
 
-    def recorded(self, muscle_names: Sequence[str], snapshot_day: np.ndarray) -> np.ndarray:
-        """(muscle, snapshot) bool: which recordings are made."""
+    def cadence(self, species) -> int | None:
+        """Days between recordings for ``species`` (a :class:`alsim.biology.species.Species`):
+        ``emg_every_days`` or the species' default; None: every snapshot. ValueError naming the
+        field unless it is a multiple of the species' days between unit snapshots."""
+        every = species.emg_every_days if self.emg_every_days is None else self.emg_every_days
+        step = species.snapshot_every_days
+        if every is not None and every % step:
+            raise ValueError(f"emg_every_days (--emg-every) must be a multiple of {step} days in {species.name} runs "
+                             f"(the days between the unit snapshots recordings are made from), got {every}")
+        return every
+
+    def recorded(self, muscle_names: Sequence[str], snapshot_day: np.ndarray, *, by_day: bool = True) -> np.ndarray:
+        """(muscle, snapshot) bool: which recordings are made; ``by_day=False``: every snapshot
+        of the chosen muscles (people, whose days are chosen per person from their onset)."""
         self.check_muscles(muscle_names)
         days = np.asarray(snapshot_day)
-        every = self.emg_every_days or 1
+        every = (self.emg_every_days or 1) if by_day else 1
         on_day = (days % every == 0) | (np.arange(len(days)) == len(days) - 1)
         muscles = np.array([self.emg_muscles is None or m in self.emg_muscles for m in muscle_names])
         return muscles[:, None] & on_day[None, :] & self.emg
@@ -78,13 +92,17 @@ class ReadoutSelection:
     def groups(self) -> tuple[str, ...]:
         return (*ALWAYS, "emg") if self.emg else ALWAYS
 
-    def attrs(self, muscle_names: Sequence[str]) -> dict[str, str | int]:
-        """The results Dataset's record of what was computed."""
+    def attrs(self, muscle_names: Sequence[str], *, from_onset_every: int | None = None) -> dict[str, str | int]:
+        """The results Dataset's record of what was computed; ``from_onset_every``: the days
+        between a person's recordings, counted from their onset (people)."""
         out: dict[str, str | int] = {"readouts": ",".join(self.groups)}
         if self.emg:
             out["emg_muscles"] = ",".join(self.emg_muscles or muscle_names)
-            out["emg_days"] = ("every snapshot day" if self.emg_every_days is None else
-                               f"snapshot days that are multiples of {self.emg_every_days}, and the last")
+            if from_onset_every is not None:
+                out["emg_days"] = f"every {from_onset_every} days from each person's onset"
+            else:
+                out["emg_days"] = ("every snapshot day" if self.emg_every_days is None else
+                                   f"snapshot days that are multiples of {self.emg_every_days}, and the last")
         return out
 
     @property

@@ -26,6 +26,7 @@ import numpy as np
 
 from . import human_plots as hp
 from .page import CSS, definition_with_values, embed_figure, escape, table, write_html
+from ..biology.species import HUMAN
 from ..run.summary import km_quantile
 from .plots import display_muscle
 
@@ -203,6 +204,14 @@ def _onset_loss_html(ds: xr.Dataset) -> str:
 # -------------------------------------------------------------------- captions
 
 
+def _cadence_text(ds: xr.Dataset) -> str:
+    emg_day = np.asarray(ds["emg_day"].values)
+    step = int(emg_day[1] - emg_day[0]) if emg_day.size > 1 else 0
+    why = ("3-monthly clinical follow-up, the default" if step == HUMAN.emg_every_days else "not the default")
+    return (f"every {step} days from each subject's onset ({why}; alsim run --emg-every sets it), each made on the "
+            "unit snapshot of the simulation nearest that day (within 14 days)")
+
+
 def _methods_caption(ds: xr.Dataset, muscle: str) -> str:
     n = hp.motor_unit_counts(ds)[muscle]
     rows = [f"{name} ({int(mask.sum())} subjects)" for name, mask in hp.onset_groups(ds, muscle)]
@@ -214,8 +223,8 @@ def _methods_caption(ds: xr.Dataset, muscle: str) -> str:
                  f"{n}; MUNE and MUNIX over the run's own normal value, the median over subjects of their first "
                  f"recording, before any unit is lost (MUNE {hp.emg_reference(ds, 'mune', muscle):.0f}, MUNIX "
                  f"{hp.emg_reference(ds, 'munix', muscle):.0f}); CMAP amplitude and muscle force over the subject's "
-                 "own day-0 value. Recordings are every 28 days, each placed at the nearest 28-day step from the "
-                 "subject's onset (within 14 days); on the right, MUNE and MUNIX are drawn without their bands.")
+                 f"own day-0 value. Recordings are {_cadence_text(ds)}; on the right, MUNE and MUNIX are drawn "
+                 "without their bands.")
     else:
         text += ". Right: the true count and muscle force as fractions of normal. This run has no electrophysiology."
     return text + (" Lines: median over the subjects with data on that day; shaded: 10-90 % of them; drawn where "

@@ -152,7 +152,7 @@ def one_year_mortality(ds: xr.Dataset) -> dict[str, float]:
 
 def emg_reference(ds: xr.Dataset, var: str, muscle: str) -> float:
     """The run's own normal value of a method: the median over subjects of their first
-    recording (simulation day 0, before any unit is lost)."""
+    recording (in the first weeks of the simulation, years before onset, before units are lost)."""
     values = subject_values(ds, var, muscle)
     first = [row[np.isfinite(row)][0] for row in values if np.isfinite(row).any()]
     return float(np.median(first)) if first else math.nan

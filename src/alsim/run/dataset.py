@@ -135,6 +135,7 @@ def age_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method:
                                    "description": "age in days since birth"})}
     emg_attrs = {}
     readouts.check_muscles(muscles)
+    readouts.cadence(species_of(scenario))
     if readouts.emg and census.unit_size is not None:
         emg = emg_in_blocks(census, layout, seed=seed, mune_method=mune_method, until_day=clinical["end_stage_day"],
                             setup=recording_setup(species_of(scenario).recording), workers=workers,

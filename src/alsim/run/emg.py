@@ -32,10 +32,13 @@ def _rows(census, rows: slice):
 def emg_in_blocks(census, layout, *, seed: int, mune_method: str = DEFAULT_MUNE_METHOD,
                   until_day: np.ndarray | None = None, setup: RecordingSetup = MOUSE, workers: int = 1,
                   scheduler: str | None = None, block_size: int = EMG_BLOCK_SIZE,
-                  selection: ReadoutSelection | None = None) -> dict[str, np.ndarray]:
+                  selection: ReadoutSelection | None = None,
+                  on_snapshot: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """:func:`alsim.readouts.emg_readouts` of ``census``, in blocks of ``block_size`` subjects on
-    ``workers`` (threads or processes, :func:`alsim.run.tasks.local_threads`) or ``scheduler`` (one block: in this process); ``selection``: the
-    muscles and days recorded (:class:`alsim.readouts.selection.ReadoutSelection`)."""
+    ``workers`` (threads or processes, :func:`alsim.run.tasks.local_threads`) or ``scheduler`` (one block:
+    in this process); ``selection``: the muscles and days recorded
+    (:class:`alsim.readouts.selection.ReadoutSelection`); ``on_snapshot`` (subject, snapshot) bool:
+    each subject's own recording days, if they differ (people)."""
     if census.unit_size is None:
         raise ValueError("this census has no unit snapshots (unit_size); simulate it with alsim's engines")
     n = len(census.subject)
@@ -43,7 +46,7 @@ def emg_in_blocks(census, layout, *, seed: int, mune_method: str = DEFAULT_MUNE_
     blocks = [slice(start, start + block_size) for start in range(0, n, block_size)]
     tasks = [(_rows(census, b), layout) for b in blocks]
     options = [dict(seed=seed, mune_method=mune_method, until_day=until[b], setup=setup, block_size=block_size,
-                    selection=selection) for b in blocks]
+                    selection=selection, on_snapshot=None if on_snapshot is None else on_snapshot[b]) for b in blocks]
     workers = workers if len(tasks) > 1 else 1          # no cluster for a single block
     parts = run_tasks(_emg_task, [(*task, o) for task, o in zip(tasks, options)], workers=workers, scheduler=scheduler,
                       threads=local_threads(workers, n))

@@ -45,6 +45,17 @@ def _emg_grid(snapshot_day: np.ndarray, onset: np.ndarray, every: int) -> np.nda
     return np.arange(lo, hi + 1, dtype=np.int64) * every
 
 
+def _on_cadence(snapshot_day: np.ndarray, onset: np.ndarray, grid: np.ndarray, cadence: int) -> np.ndarray:
+    """(subject, snapshot) bool: the snapshots that :func:`align_to_onset` places on the days of
+    ``grid`` that are multiples of ``cadence`` from each subject's onset (none without onset)."""
+    index = np.broadcast_to(np.arange(len(snapshot_day), dtype=np.float64), (len(onset), len(snapshot_day)))
+    placed = align_to_onset(index, onset, grid, snapshot_day)
+    subject, column = np.nonzero(np.isfinite(placed) & (grid % cadence == 0)[None, :])
+    out = np.zeros(index.shape, dtype=bool)
+    out[subject, placed[subject, column].astype(np.int64)] = True
+    return out
+
+
 def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_method: str, readouts: ReadoutSelection,
                     workers: int = 1, scheduler: str | None = None,
                     grid_onset: np.ndarray | None = None) -> tuple[dict, dict, dict]:
@@ -89,21 +100,27 @@ def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_metho
                                            "description": DAY_FROM_ONSET}),
               "unit_type": list(UNIT_TYPES), "region": clinical["regions"], "item": list(ALSFRS_R_ITEMS)}
     readouts.check_muscles(muscles)
-    attrs = (readouts if census.unit_size is not None else NO_EMG).attrs(muscles)
+    species = species_of(scenario)
+    cadence = readouts.cadence(species) or snapshot_interval(scenario)
+    attrs = (readouts if census.unit_size is not None else NO_EMG).attrs(muscles, from_onset_every=cadence)
     if readouts.emg and census.unit_size is not None:
-        emg = emg_in_blocks(census, layout, seed=seed, mune_method=mune_method, until_day=clinical["end_stage_day"],
-                            setup=recording_setup(species_of(scenario).recording), workers=workers,
-                            scheduler=scheduler, selection=readouts)
         snap = np.asarray(census.snapshot_day)
         every = snapshot_interval(scenario)
         emg_grid = _emg_grid(snap, grid_onset, every)
-        after_end_emg = snap[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None]
+        on_cadence = _on_cadence(snap, onset, emg_grid, cadence)
+        on_snapshot = on_cadence.copy()
+        on_snapshot[np.isfinite(onset), 0] = True          # the CMAP's reference, dropped below if off cadence
+        emg = emg_in_blocks(census, layout, seed=seed, mune_method=mune_method, until_day=clinical["end_stage_day"],
+                            setup=recording_setup(species.recording), workers=workers, scheduler=scheduler,
+                            selection=readouts, on_snapshot=on_snapshot)
+        kept = emg_grid % cadence == 0
+        missing = ~on_cadence | (snap[None, :] > np.nan_to_num(clinical["end_stage_day"], nan=np.inf)[:, None])
         for r in EMG_READOUTS:
-            v = align_to_onset(np.where(after_end_emg[:, None, :], np.nan, emg[r.name]), onset, emg_grid, snap)
-            data_vars[r.name] = (("subject", "muscle", "emg_day"), v, r.attrs)
-        coords["emg_day"] = ("emg_day", emg_grid, {"units": "d", "long_name": "days from symptom onset of the recording", "description": (
-            f"days from symptom onset of the recordings: one every {every} days of the simulation, each placed at "
-            f"the nearest multiple of {every} days from the subject's onset (within {every // 2} days)")})
+            v = align_to_onset(np.where(missing[:, None, :], np.nan, emg[r.name]), onset, emg_grid, snap)
+            data_vars[r.name] = (("subject", "muscle", "emg_day"), v[..., kept], r.attrs)
+        coords["emg_day"] = ("emg_day", emg_grid[kept], {"units": "d", "long_name": "days from symptom onset of the recording", "description": (
+            f"days from symptom onset of the recordings: one every {cadence} days from the subject's onset, each "
+            f"made on the unit snapshot (every {every} days of the simulation) nearest that day (within {every // 2} days)")})
         attrs["mune_method"] = mune_method
     spreads = [subject_spread(scenario, seed, int(i)) for i in census.subject]
     regions = scenario_regions(scenario)

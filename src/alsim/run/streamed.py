@@ -58,9 +58,14 @@ def run_identity(scenario: Scenario, *, subjects: int, days: int, mune_method: s
     ``posterior_sha256``: that of ``--posterior``'s posterior.csv, which decides every
     subject's parameters (the hypothesis is the scenario's). ``readouts``: a choice other
     than the default adds its keys (older work folders resume unchanged; one that records
-    ``"backend": "numba"`` too, :mod:`alsim.store.workfolder`)."""
+    ``"backend": "numba"`` too, :mod:`alsim.store.workfolder`). Runs counted from onset (people)
+    record their recording cadence: the default changed to 84 days on 2026-12-08, so a work
+    folder of every-snapshot recordings is refused rather than resumed into a mixed store."""
     identity = {"command": "run", "scenario_sha256": content_sha256(scenario.model_dump(mode="json")),
                 "subjects": subjects, "days": days, "mune_method": mune_method, **readouts.identity()}
+    species = species_of(scenario)
+    if species.onset_aligned and readouts.emg:
+        identity["emg_every_days_from_onset"] = readouts.cadence(species)
     if posterior_sha256 is not None:
         identity["posterior_sha256"] = posterior_sha256
     return identity

@@ -210,7 +210,8 @@ class WorkFolder:
 
 _NAMES = {"command": "command", "alsim_version": "alsim version", "numpy_version": "NumPy version", "arms": "--arm",
           "scenario_sha256": "the scenario (its resolved parameters)", "arms_sha256": "the arms' treatments",
-          "posterior_sha256": "--posterior (its posterior.csv)"}
+          "posterior_sha256": "--posterior (its posterior.csv)",
+          "emg_every_days_from_onset": "--emg-every (days between a person's recordings; older runs: every snapshot)"}
 
 
 _RETIRED = {"backend": "numba"}

@@ -302,11 +302,13 @@ def record(muscle: MuscleUnits, size: np.ndarray, axon_intact: np.ndarray, mune_
 def subject_recordings(seed: int, subject: int, unit_size: np.ndarray, unit_axon_intact: np.ndarray,
                        snapshot_day: np.ndarray, layout: Layout, conductors: list[VolumeConductor],
                        method: str = DEFAULT_MUNE_METHOD, until_day: float = np.inf,
-                       setup: RecordingSetup = MOUSE, recorded: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                       setup: RecordingSetup = MOUSE, recorded: np.ndarray | None = None,
+                       on_snapshot: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """One subject's recordings, each (muscles, snapshots); ages after ``until_day`` are skipped (NaN).
 
     ``unit_size`` and ``unit_axon_intact`` are the subject's (snapshots, U) census snapshots;
-    ``recorded`` (muscles, snapshots) bool, if given, the recordings to make (the others are NaN).
+    ``recorded`` (muscles, snapshots) bool, if given, the recordings to make (the others are NaN);
+    ``on_snapshot`` (snapshots,) bool, if given, this subject's own recording days (people).
     Keys: ``cmap_mV``, ``mune``, ``munix``, ``musix``.
     """
     n_m, n_k = layout.n_muscles, len(snapshot_day)
@@ -320,7 +322,7 @@ def subject_recordings(seed: int, subject: int, unit_size: np.ndarray, unit_axon
         for k, day in enumerate(snapshot_day):
             if day > until_day and k > 0:
                 break
-            if recorded is not None and not recorded[m, k]:
+            if (recorded is not None and not recorded[m, k]) or (on_snapshot is not None and not on_snapshot[k]):
                 continue
             mune_rng, munix_rng = (emg_generator(seed, subject, m, day, key) for key in (MUNE_STREAM, MUNIX_STREAM))
             values = record(muscle, unit_size[k], unit_axon_intact[k], mune_rng, munix_rng, method, setup)
@@ -331,16 +333,18 @@ def subject_recordings(seed: int, subject: int, unit_size: np.ndarray, unit_axon
 
 def _recordings_of_block(seed: int, subjects: np.ndarray, unit_size: np.ndarray, unit_axon_intact: np.ndarray,
                          snapshot_day: np.ndarray, layout: Layout, conductors: list[VolumeConductor], method: str,
-                         until_day: np.ndarray, setup: RecordingSetup,
-                         recorded: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
+                         until_day: np.ndarray, setup: RecordingSetup, recorded: np.ndarray | None = None,
+                         on_snapshot: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
     """:func:`subject_recordings` of a block of subjects (one task of :func:`emg_readouts`)."""
     return [subject_recordings(seed, int(subjects[i]), unit_size[i], unit_axon_intact[i], snapshot_day, layout,
-                               conductors, method, float(until_day[i]), setup, recorded) for i in range(len(subjects))]
+                               conductors, method, float(until_day[i]), setup, recorded,
+                               None if on_snapshot is None else on_snapshot[i]) for i in range(len(subjects))]
 
 
 def emg_readouts(census, layout: Layout, *, seed: int, mune_method: str = DEFAULT_MUNE_METHOD,
                  until_day: np.ndarray | None = None, setup: RecordingSetup = MOUSE,
-                 block_size: int = 16, selection: ReadoutSelection | None = None) -> dict[str, np.ndarray]:
+                 block_size: int = 16, selection: ReadoutSelection | None = None,
+                 on_snapshot: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The :data:`EMG_READOUTS` of a census with unit snapshots, each (subject, muscle, snapshot).
 
     ``until_day`` (subject,) skips recordings after each subject's last day of interest
@@ -349,7 +353,9 @@ def emg_readouts(census, layout: Layout, *, seed: int, mune_method: str = DEFAUL
     has its own stream, so a cohort may be read in parts on several workers
     (:func:`alsim.run.emg.emg_in_blocks`) without changing a bit. ``selection``
     (:class:`alsim.readouts.selection.ReadoutSelection`) picks the muscles and days recorded;
-    the others are NaN, and those made are the same bits as with every one.
+    the others are NaN, and those made are the same bits as with every one. ``on_snapshot``
+    (subject, snapshot) bool, if given, also picks each subject's own days (people: a cadence
+    from each person's onset; the first snapshot must be among them, as the CMAP's reference).
     """
     if mune_method not in MUNE_METHODS:
         raise ValueError(f"mune_method must be one of {', '.join(MUNE_METHODS)}, got {mune_method!r}")
@@ -358,10 +364,12 @@ def emg_readouts(census, layout: Layout, *, seed: int, mune_method: str = DEFAUL
     n = len(census.subject)
     until = np.full(n, np.inf) if until_day is None else np.nan_to_num(np.asarray(until_day, float), nan=np.inf)
     conductors = muscle_conductors(layout, setup)
-    recorded = None if selection is None else selection.recorded(layout.muscle_names, census.snapshot_day)
+    recorded = None if selection is None else selection.recorded(layout.muscle_names, census.snapshot_day,
+                                                                 by_day=on_snapshot is None)
     blocks = [slice(start, start + block_size) for start in range(0, n, block_size)]
     tasks = [(seed, np.asarray(census.subject[b]), census.unit_size[b], census.unit_axon_intact[b], census.snapshot_day,
-              layout, conductors, mune_method, until[b], setup, recorded) for b in blocks]
+              layout, conductors, mune_method, until[b], setup, recorded,
+              None if on_snapshot is None else on_snapshot[b]) for b in blocks]
     per_subject = [r for task in tasks for r in _recordings_of_block(*task)]
     stacked = {name: np.stack([r[name] for r in per_subject]) for name in per_subject[0]}
     base = stacked["cmap_mV"][..., :1]
