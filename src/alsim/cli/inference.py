@@ -154,14 +154,24 @@ def compare(
     workers: CalibrationWorkers = DEFAULT_WORKERS,
     scheduler: CalibrationScheduler = None,
     priors: Annotated[list[str] | None, typer.Option(help="HYPOTHESIS=FILE: replace the packaged priors of one hypothesis (repeatable).")] = None,
+    structures: Annotated[str | None, typer.Option(help="Comma-separated structures (original, terminal_first): compare every structure x hypothesis, fitted to B6SJL and C57BL6 together (docs/calibration.md); writes structures.json and each model's posterior; --preset, --priors and --draws do not apply.")] = None,
     resume: CalibrationResume = False,
     overwrite: Overwrite = False,
 ) -> None:
-    """Posterior probabilities of dying_back, dying_forward and independent (ABC-SMC model selection)."""
+    """Posterior probabilities of dying_back, dying_forward and independent (ABC-SMC model selection).
+
+    With --structures, of every structure x hypothesis on B6SJL and C57BL6 together."""
     from ..config import ScenarioError
     from ..config.schema import HYPOTHESES
     from ..inference.verbs import priors_by_hypothesis
 
+    if structures is not None:
+        if priors or preset != "sod1-g93a-b6sjl":
+            raise fail("--structures fits the packaged priors of sod1-g93a-b6sjl and sod1-g93a-c57bl6 together; "
+                       "leave out --preset and --priors")
+        _compare_structures(structures, out_dir, budget=budget, population=population, subjects=subjects, seed=seed,
+                            workers=workers, resume=resume, overwrite=overwrite)
+        return
     try:
         files = priors_by_hypothesis(priors or [])
     except ScenarioError as exc:
@@ -170,3 +180,37 @@ def compare(
                        population=population, subjects=subjects, draws=draws, seed=seed)
     summary = _run(request, out_dir, resume=resume, overwrite=overwrite, workers=workers, scheduler=scheduler)
     _print_result(summary, out_dir)
+
+
+def _compare_structures(structures: str, out_dir: Path, *, budget: int, population: int | None,
+                        subjects: int | None, seed: int, workers: int, resume: bool, overwrite: bool) -> None:
+    from dataclasses import asdict
+
+    from ..config import ScenarioError, load_scenario
+    from ..inference.calibration import in_progress_folder
+    from ..inference.structure_run import run_structure_comparison, structure_request, summary_rows
+    from ..store.results import OutputExistsError
+
+    try:
+        request = structure_request(structures, budget=budget, population=population, subjects=subjects, seed=seed)
+        with faults(out_dir, in_progress_folder(out_dir)), _progress() as hooks, \
+                recorded("compare", out_dir, request=asdict(request), seed=seed,
+                         scenario=load_scenario("sod1-g93a-b6sjl")[0], start=False) as record:
+            hooks.on_start, hooks.on_finish = record.start, record.write
+            summary = run_structure_comparison(request, out_dir, resume=resume, overwrite=overwrite, workers=workers,
+                                               hooks=hooks)
+    except (ScenarioError, OutputExistsError) as exc:
+        raise fail(str(exc)) from None
+    table = Table(title=f"compare --structures: B6SJL + C57BL6, {summary['n_simulations']} simulations, "
+                        f"{summary['generations']} generations")
+    for column in ("model", "probability", "ESS of its particles", "parameters"):
+        table.add_column(column)
+    for row in summary_rows(summary):
+        table.add_row(*row)
+    out.print(table)
+    low = [m["model"] for m in summary["models"] if m["probability"] > 0.05 and m["effective_sample_size"] < 100]
+    if low:
+        err.print(f"warning: {', '.join(low)} keep more than 5 % with fewer than 100 effective particles; the "
+                  "probabilities are rough (raise --budget, and compare runs with other --seed values)",
+                  highlight=False, markup=False)
+    out.print(f"wrote {out_dir}/structures.json, posteriors/ and structures.db", highlight=False)
