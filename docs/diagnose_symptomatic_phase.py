@@ -2,6 +2,7 @@
 
     python docs/diagnose_symptomatic_phase.py          # about 4 minutes on one core
     python docs/diagnose_symptomatic_phase.py probes   # the hand probes of docs/calibration.md (30 s)
+    python docs/diagnose_symptomatic_phase.py synapses # FF and FR loss read as synapses or as units (10 s)
 
 Each parameter of the shipped B6SJL and C57BL6 presets is moved down and up by the factor in
 the table (the others as shipped), 16 mice of each strain, seed 3, without electrophysiology;
@@ -82,8 +83,42 @@ HEADER = ["setting", "onset", "end stage", "onset to end stage", "end-stage SD",
           "onset - FR half lost", "C57BL6 onset to death", "B6SJL rows inside", "C57BL6 rows inside"]
 
 
+def synapses() -> None:
+    """When the hindlimb FF and FR units are half lost, read two ways from the weekly unit
+    snapshots of the shipped B6SJL preset: as synapses (innervated endplates each unit holds, up
+    to its own day-0 count: what Pun 2006 counted) and as functional units (the training
+    statistic: an intact axon with at least one endplate). Medians over 16 mice, seed 3."""
+    import numpy as np
+
+    from alsim.biology.motor_units import build_layout
+    from alsim.run import simulate_census
+
+    scenario, _ = alsim.load_scenario(STRAINS["B6SJL"])
+    census = simulate_census(scenario, subjects=SUBJECTS, days=140, seed=SEED)
+    layout = build_layout(scenario)
+    hindlimb = np.isin(layout.unit_muscle, np.nonzero(layout.muscle_is_hindlimb)[0])
+    size = census.unit_size.astype(float)
+    days = np.asarray(census.snapshot_day)
+
+    def half_day(fraction: np.ndarray) -> str:
+        below = np.median(fraction, axis=0) < 0.5
+        return str(int(days[np.argmax(below)])) if below.any() else "not reached"
+
+    print("| unit type | synapses held half lost (age, d) | functional units half lost (age, d) |")
+    print("| --- | --- | --- |")
+    for index, name in enumerate(("S", "FR", "FF")):
+        units = hindlimb & (layout.unit_type == index)
+        day0 = size[:, :1, units]
+        held = np.minimum(size[:, :, units], day0).sum(-1) / day0.sum(-1)
+        functional = ((size[:, :, units] > 0) & census.unit_axon_intact[:, :, units]).mean(-1)
+        print(f"| {name} | {half_day(held)} | {half_day(functional)} |")
+
+
 def main() -> None:
     rows = []
+    if sys.argv[1:] == ["synapses"]:
+        synapses()
+        return
     if sys.argv[1:] == ["probes"]:
         for label, shared, b6sjl, c57 in PROBES:
             rows.append([label] + cells(shared + b6sjl, shared + c57))
