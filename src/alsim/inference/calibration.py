@@ -298,10 +298,15 @@ def run_calibration(request: CalibrationRequest, out: str | os.PathLike, *, resu
 
     write_calibration_report(work)
     _write_json(work / RUN_FILE, {**run_record, "status": "complete", "finished": summary["finished"]})
+    _move_into_place(work, out, hooks)
+    return summary
+
+
+def _move_into_place(work: Path, out: Path, hooks: Hooks) -> None:
+    """The complete in-progress folder becomes ``out`` (replacing it: ``--overwrite`` was checked)."""
     if hooks.on_finish is not None:
         hooks.on_finish(work)
     if out.exists():
         shutil.rmtree(out)
     unlock_work_folder(work)
     os.replace(work, out)
-    return summary

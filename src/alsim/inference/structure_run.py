@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ..config import ScenarioError
 from ..config.schema import HYPOTHESES
-from ..store.workfolder import unlock_work_folder
-from .calibration import Hooks, _prepare_folder, _write_json
+from .calibration import Hooks, _move_into_place, _prepare_folder, _write_json
 from .smc import AbcSettings, default_population_size
 from .structures import (STRAIN_PRESETS, STRUCTURES, compare_structures, comparison_summary, model_name,
                          strain_posterior)
@@ -106,12 +104,7 @@ def run_structure_comparison(request: StructureRequest, out: str | os.PathLike, 
     _write_json(work / SUMMARY_FILE, summary)
     _write_json(work / RUN_FILE, {"request": asdict(request), "started": started, "status": "complete",
                                   "finished": summary["finished"]})
-    if hooks.on_finish is not None:
-        hooks.on_finish(work)
-    if out.exists():
-        shutil.rmtree(out)
-    unlock_work_folder(work)
-    os.replace(work, out)
+    _move_into_place(work, out, hooks)
     return summary
 
 
