@@ -206,10 +206,13 @@ def _onset_loss_html(ds: xr.Dataset) -> str:
 
 def _cadence_text(ds: xr.Dataset) -> str:
     emg_day = np.asarray(ds["emg_day"].values)
-    step = int(emg_day[1] - emg_day[0]) if emg_day.size > 1 else 0
-    why = ("3-monthly clinical follow-up, the default" if step == HUMAN.emg_every_days else "not the default")
-    return (f"every {step} days from each subject's onset ({why}; alsim run --emg-every sets it), each made on the "
-            "unit snapshot of the simulation nearest that day (within 14 days)")
+    nearest = (f"made on the unit snapshot of the simulation nearest that day (within "
+               f"{HUMAN.snapshot_every_days // 2} days)")
+    if emg_day.size < 2:
+        return f"on one day from onset, {nearest}"
+    step = int(emg_day[1] - emg_day[0])
+    why = "3-monthly clinical follow-up, the default" if step == HUMAN.emg_every_days else "not the default"
+    return f"every {step} days from each subject's onset ({why}; alsim run --emg-every sets it), each {nearest}"
 
 
 def _methods_caption(ds: xr.Dataset, muscle: str) -> str:

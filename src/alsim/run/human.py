@@ -101,11 +101,11 @@ def human_data_vars(scenario: Scenario, census: Census, *, seed: int, mune_metho
               "unit_type": list(UNIT_TYPES), "region": clinical["regions"], "item": list(ALSFRS_R_ITEMS)}
     readouts.check_muscles(muscles)
     species = species_of(scenario)
-    cadence = readouts.cadence(species) or snapshot_interval(scenario)
+    every = snapshot_interval(scenario)
+    cadence = readouts.cadence(species) or every
     attrs = (readouts if census.unit_size is not None else NO_EMG).attrs(muscles, from_onset_every=cadence)
     if readouts.emg and census.unit_size is not None:
         snap = np.asarray(census.snapshot_day)
-        every = snapshot_interval(scenario)
         emg_grid = _emg_grid(snap, grid_onset, every)
         on_cadence = _on_cadence(snap, onset, emg_grid, cadence)
         on_snapshot = on_cadence.copy()
